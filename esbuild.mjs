@@ -1,0 +1,94 @@
+// Builds every bundle RegLens ships, plus the in-VS Code test bundle.
+//   node esbuild.mjs               development build (source maps)
+//   node esbuild.mjs --production  minified, for `npm run package`
+//   node esbuild.mjs --watch       rebuild on change
+import * as esbuild from 'esbuild';
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+const root = dirname(new URL(import.meta.url).pathname);
+const dist = join(root, 'dist');
+
+const common = {
+  bundle: true,
+  sourcemap: production ? false : 'linked',
+  sourcesContent: false,
+  minify: production,
+  logLevel: 'warning',
+  legalComments: 'none',
+};
+
+const nodeCommon = {
+  ...common,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  external: ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
+  // web-tree-sitter and tfjs-backend-wasm locate their .wasm next to the bundle.
+  define: { 'import.meta.url': 'importMetaUrl' },
+  banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
+};
+
+/** Entry points that exist (later features add optional ones such as the benchmark). */
+function entries(list) {
+  return Object.fromEntries(list.filter(([, src]) => existsSync(join(root, src))));
+}
+
+const builds = [
+  {
+    ...nodeCommon,
+    entryPoints: entries([
+      ['extension', 'src/extension.ts'],
+      ['engine', 'src/engine/worker.ts'],
+      ['cli', 'src/cli.ts'],
+      ['bench', 'bench/bench.ts'],
+    ]),
+    outdir: dist,
+  },
+  {
+    ...common,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    entryPoints: entries([['dashboard', 'webview/dashboard/main.ts']]),
+    outdir: join(dist, 'webview'),
+    loader: { '.css': 'css' },
+  },
+];
+
+if (!production) {
+  builds.push({
+    ...nodeCommon,
+    entryPoints: entries([['index', 'test/vscode/index.ts']]),
+    outdir: join(root, 'out', 'test', 'vscode'),
+    external: [...nodeCommon.external, 'mocha'],
+  });
+}
+
+function copyAssets() {
+  mkdirSync(dist, { recursive: true });
+  const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
+  for (const f of readdirSync(join(wasmDir, 'dist')).filter((f) => f.endsWith('.wasm'))) {
+    copyFileSync(join(wasmDir, 'dist', f), join(dist, f));
+  }
+  const tsWasm = dirname(require.resolve('@vscode/tree-sitter-wasm/package.json'));
+  for (const f of ['tree-sitter-python.wasm', 'tree-sitter-typescript.wasm', 'tree-sitter-javascript.wasm']) {
+    copyFileSync(join(tsWasm, 'wasm', f), join(dist, f));
+  }
+  // The runtime wasm must come from the same web-tree-sitter version as its JS. (Its "exports"
+  // map does not expose ./package.json, but it does expose ./tree-sitter.wasm.)
+  copyFileSync(require.resolve('web-tree-sitter/tree-sitter.wasm'), join(dist, 'tree-sitter.wasm'));
+}
+
+copyAssets();
+if (watch) {
+  const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
+  await Promise.all(contexts.map((c) => c.watch()));
+  console.log('[reglens] watching for changes');
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+}

@@ -1,0 +1,23 @@
+import { TextIndex } from './textIndex';
+import type { TextEdit } from './textTypes';
+
+/**
+ * Applies edits the way a VS Code WorkspaceEdit does: all ranges refer to the original text,
+ * edits at the same position are inserted in the given order. Overlapping edits are a bug in
+ * the producer, so they throw rather than produce silently wrong code.
+ */
+export function applyEdits(text: string, edits: readonly TextEdit[]): string {
+  const index = new TextIndex(text);
+  const resolved = edits
+    .map((e, order) => ({ start: index.offsetAt(e.range.start), end: index.offsetAt(e.range.end), text: e.newText, order }))
+    .sort((a, b) => a.start - b.start || a.end - b.end || a.order - b.order);
+  let out = '';
+  let cursor = 0;
+  for (const e of resolved) {
+    if (e.end < e.start) throw new Error(`applyEdits: inverted range at offset ${e.start}`);
+    if (e.start < cursor) throw new Error(`applyEdits: overlapping edits at offset ${e.start}`);
+    out += text.slice(cursor, e.start) + e.text;
+    cursor = e.end;
+  }
+  return out + text.slice(cursor);
+}

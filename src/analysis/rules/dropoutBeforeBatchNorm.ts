@@ -1,0 +1,83 @@
+import type { TextIndex } from '../textIndex';
+import type { Finding, TextEdit } from '../textTypes';
+import type { Layer, SequentialModel } from '../python/pytorch';
+
+export const DROPOUT_BEFORE_BATCHNORM = 'dropout-before-batchnorm';
+
+export const DROPOUT_BEFORE_BATCHNORM_DOCS = 'https://arxiv.org/abs/1801.05134';
+
+/**
+ * Dropout directly before BatchNorm: BatchNorm's running variance is estimated on dropped-out
+ * activations during training but applied to un-dropped ones at inference ("variance shift",
+ * Li et al., CVPR 2019), which hurts test accuracy. Placing Dropout after BatchNorm avoids it.
+ */
+export function checkDropoutBeforeBatchNorm(models: readonly SequentialModel[], index: TextIndex): Finding[] {
+  const findings: Finding[] = [];
+  for (const model of models) {
+    for (let i = 0; i + 1 < model.layers.length; i++) {
+      const dropout = model.layers[i];
+      const norm = model.layers[i + 1];
+      if (dropout.kind !== 'dropout' || norm.kind !== 'batchnorm') continue;
+      findings.push({
+        ruleId: DROPOUT_BEFORE_BATCHNORM,
+        severity: 'warning',
+        range: dropout.range,
+        message:
+          `${dropout.constructorName} directly before ${norm.constructorName} causes variance shift: ` +
+          `${norm.constructorName} learns its running variance from dropped-out activations in training, ` +
+          `but sees un-dropped ones at inference, which degrades accuracy. Move ${dropout.constructorName} ` +
+          'after the BatchNorm (Li et al., "Understanding the Disharmony between Dropout and Batch ' +
+          'Normalization by Variance Shift", CVPR 2019).',
+        docsUrl: DROPOUT_BEFORE_BATCHNORM_DOCS,
+        fixes: [{ title: `Move ${dropout.constructorName} after ${norm.constructorName}`, edits: swapLayers(dropout, norm, index) }],
+      });
+    }
+  }
+  return findings;
+}
+
+interface LineTail {
+  /** Text after the layer up to and including its comma ('' when it has none). */
+  comma: string;
+  /** The rest of the line: spacing and an optional comment. */
+  rest: string;
+  /** Offset of the end of the layer's last line. */
+  lineEnd: number;
+}
+
+/**
+ * When a layer sits on its own line(s) - only indentation before it, only a comma and a comment
+ * after it - returns what follows it on its last line; otherwise undefined.
+ */
+function ownLineTail(layer: Layer, index: TextIndex): LineTail | undefined {
+  const startLine = index.positionAt(layer.start).line;
+  const before = index.text.slice(index.lineStart(startLine), layer.start);
+  if (before.trim() !== '') return undefined;
+  const lineEnd = index.lineContentEnd(index.positionAt(layer.end).line);
+  const after = index.text.slice(layer.end, lineEnd);
+  const match = /^(\s*,)?(\s*(#.*)?)$/.exec(after);
+  if (!match) return undefined;
+  return { comma: match[1] ?? '', rest: match[2], lineEnd };
+}
+
+/**
+ * Swaps two layers. One-per-line layers are swapped together with their trailing comments
+ * while commas stay in place (the second one may be the last argument, without a comma) and
+ * indentation is untouched; otherwise only the two expressions are exchanged.
+ */
+function swapLayers(first: Layer, second: Layer, index: TextIndex): TextEdit[] {
+  const a = ownLineTail(first, index);
+  const b = ownLineTail(second, index);
+  const firstLine = index.positionAt(first.end).line;
+  const secondLine = index.positionAt(second.start).line;
+  if (a && b && firstLine < secondLine) {
+    return [
+      { range: index.rangeAt(first.start, a.lineEnd), newText: second.text + a.comma + b.rest },
+      { range: index.rangeAt(second.start, b.lineEnd), newText: first.text + b.comma + a.rest },
+    ];
+  }
+  return [
+    { range: first.range, newText: second.text },
+    { range: second.range, newText: first.text },
+  ];
+}

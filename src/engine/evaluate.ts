@@ -1,0 +1,50 @@
+// Accuracy metrics, computed in JS on argmax predictions read back once per split.
+import * as tf from '@tensorflow/tfjs-core';
+import type { Accuracy } from '../protocol/engineMessages';
+import type { ModularDataset } from './data/modular';
+import type { Model } from './model';
+
+/** Bounds eval memory on large splits; one chunk covers p = 97 entirely. */
+const EVAL_CHUNK = 8192;
+
+export function predict(model: Model, x: tf.Tensor2D): Int32Array {
+  const n = x.shape[0];
+  const out = new Int32Array(n);
+  for (let start = 0; start < n; start += EVAL_CHUNK) {
+    const size = Math.min(EVAL_CHUNK, n - start);
+    const pred = tf.tidy(() => tf.argMax(model.apply(tf.slice(x, [start, 0], [size, -1]), false), 1));
+    out.set(pred.dataSync() as Int32Array, start);
+    pred.dispose();
+  }
+  return out;
+}
+
+/**
+ * clean-train: clean training examples predicted as their label; corrupted-train:
+ * corrupted examples predicted as their *corrupted* label (memorization), null
+ * without noise; test: held-out pairs predicted correctly.
+ */
+export function accuracyOf(data: ModularDataset, trainPred: Int32Array, testPred: Int32Array): Accuracy {
+  const { labels, corrupted } = data.train;
+  let clean = 0;
+  let cleanHits = 0;
+  let bad = 0;
+  let badHits = 0;
+  for (let i = 0; i < labels.length; i++) {
+    const hit = trainPred[i] === labels[i] ? 1 : 0;
+    if (corrupted[i]) {
+      bad++;
+      badHits += hit;
+    } else {
+      clean++;
+      cleanHits += hit;
+    }
+  }
+  let testHits = 0;
+  for (let i = 0; i < testPred.length; i++) if (testPred[i] === data.test.labels[i]) testHits++;
+  return {
+    cleanTrain: clean ? cleanHits / clean : 0,
+    corruptedTrain: bad ? badHits / bad : null,
+    test: testPred.length ? testHits / testPred.length : 0,
+  };
+}

@@ -1,0 +1,40 @@
+// Entry point: build the context, register features, return the test/extension API.
+import type * as vscode from 'vscode';
+import { Ctx } from './host/ctx';
+import { DashboardPanels } from './host/dashboard/dashboardPanels';
+import { registerCodeLenses } from './host/lint/codeLenses';
+import { registerDiagnostics } from './host/lint/diagnostics';
+import { DocumentAnalysis } from './host/lint/documentAnalysis';
+import { registerRunCommands } from './host/runs/runCommands';
+import { RunManager } from './host/runs/runManager';
+import { registerRunViews } from './host/runs/runViews';
+import type { RunSummary } from './runs/runFolder';
+
+export interface RegLensApi {
+  /** Resolves with the final summary once a run started in this window has ended. */
+  whenRunEnds(runId: string): Promise<RunSummary> | undefined;
+  /** Run ids that have an open dashboard panel. */
+  openDashboards(): string[];
+}
+
+let ctx: Ctx | undefined;
+
+export function activate(context: vscode.ExtensionContext): RegLensApi {
+  ctx = new Ctx(context);
+  const runs = ctx.track(new RunManager(ctx));
+  const dashboards = ctx.track(new DashboardPanels(ctx, runs));
+  registerRunCommands(ctx, runs, dashboards);
+  registerRunViews(ctx, runs, dashboards);
+  const analysis = new DocumentAnalysis();
+  registerDiagnostics(ctx, analysis);
+  registerCodeLenses(ctx, analysis);
+  return {
+    whenRunEnds: (id) => runs.liveRun(id)?.ended,
+    openDashboards: () => dashboards.openRunIds(),
+  };
+}
+
+export function deactivate(): void {
+  ctx?.dispose();
+  ctx = undefined;
+}

@@ -1,0 +1,48 @@
+// Typed access to RegLens settings. Each getter reads the live configuration, so a
+// changed setting applies at once; nothing is cached in module state.
+import * as vscode from 'vscode';
+import type { BackendName } from '../protocol/experiment';
+
+export type SeveritySetting = 'error' | 'warning' | 'information' | 'hint' | 'off';
+
+export class Config {
+  static readonly section = 'reglens';
+
+  private get cfg(): vscode.WorkspaceConfiguration {
+    return vscode.workspace.getConfiguration(Config.section);
+  }
+
+  get trainingBackend(): BackendName {
+    return this.cfg.get<BackendName>('training.backend', 'auto');
+  }
+
+  /** Runs folder for a workspace folder (absolute). */
+  runsDirectory(folder: vscode.Uri): vscode.Uri {
+    const rel = vscode.workspace.getConfiguration(Config.section, folder).get<string>('runs.directory', '.reglens/runs');
+    return vscode.Uri.joinPath(folder, rel);
+  }
+
+  get diagnosticsEnabled(): boolean {
+    return this.cfg.get<boolean>('diagnostics.enabled', true);
+  }
+
+  get codeLensEnabled(): boolean {
+    return this.cfg.get<boolean>('codeLens.enabled', true);
+  }
+
+  /** Severity for a rule id such as 'dropout-before-batchnorm'; rules without a setting keep their default. */
+  ruleSeverity(ruleId: string, fallback: SeveritySetting): SeveritySetting {
+    const key = ruleSeverityKeys[ruleId];
+    return key ? this.cfg.get<SeveritySetting>(key, fallback) : fallback;
+  }
+
+  /** True when a configuration change touches a setting of ours under `sub`. */
+  static affects(e: vscode.ConfigurationChangeEvent, sub: string): boolean {
+    return e.affectsConfiguration(`${Config.section}.${sub}`);
+  }
+}
+
+/** Rule id -> its severity setting under `reglens.` (declared in package.json). */
+const ruleSeverityKeys: Record<string, string> = {
+  'dropout-before-batchnorm': 'diagnostics.dropoutBeforeBatchNorm.severity',
+};

@@ -1,0 +1,183 @@
+// Owns run state in the extension host: starts engine child processes, appends every
+// event to the run folder as it arrives (so a crash loses nothing already reported),
+// relays events to dashboards, and answers "what runs exist" for the tree view.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { EngineEvent } from '../../protocol/engineMessages';
+import type { Experiment } from '../../protocol/experiment';
+import type { RunView } from '../../protocol/webviewMessages';
+import { startEngine, type EngineHandle } from '../../runs/engineProcess';
+import { RunFolder, listRuns, readRun, type RunStatus, type RunSummary } from '../../runs/runFolder';
+import type { Ctx } from '../ctx';
+
+export interface LiveRun {
+  readonly id: string;
+  readonly dir: string;
+  readonly name: string;
+  readonly totalEpochs: number;
+  readonly startedAt: string;
+  readonly events: EngineEvent[];
+  status: RunStatus;
+  error?: string;
+  readonly handle: EngineHandle;
+  readonly ended: Promise<RunSummary>;
+}
+
+export type RunChange =
+  | { kind: 'events'; runId: string; events: EngineEvent[] }
+  | { kind: 'status'; runId: string; status: RunStatus; error?: string };
+
+export class RunManager implements vscode.Disposable {
+  private readonly live = new Map<string, LiveRun>();
+  /** Run id -> folder, for every run seen (live or listed), so dashboards can find it. */
+  private readonly known = new Map<string, string>();
+  private readonly changeEmitter = new vscode.EventEmitter<RunChange>();
+  readonly onDidChange = this.changeEmitter.event;
+
+  constructor(private readonly ctx: Ctx) {}
+
+  liveRun(id: string): LiveRun | undefined {
+    return this.live.get(id);
+  }
+
+  runningRuns(): LiveRun[] {
+    return [...this.live.values()].filter((r) => r.status === 'running');
+  }
+
+  async start(experiment: Experiment, runsDir: string, experimentFile: string | undefined): Promise<LiveRun> {
+    const folder = await RunFolder.create(runsDir, experiment, { experimentFile });
+    const backend = experiment.backend ?? this.ctx.config.trainingBackend;
+    const events: EngineEvent[] = [];
+    let writeError: string | undefined;
+    // Appends are chained inside RunFolder; we keep the last promise so finish() runs after them.
+    let pending: Promise<void> = Promise.resolve();
+
+    const handle = startEngine({
+      enginePath: this.ctx.asAbsolutePath('dist/engine.js'),
+      experiment,
+      backend,
+      onEvent: (event) => {
+        events.push(event);
+        pending = pending
+          .then(() => folder.append(event))
+          .catch((err: Error) => {
+            if (!writeError) {
+              writeError = err.message;
+              void vscode.window.showErrorMessage(`RegLens could not write run ${folder.id} to ${folder.dir}: ${err.message}`);
+            }
+          });
+        this.changeEmitter.fire({ kind: 'events', runId: folder.id, events: [event] });
+      },
+      onStderr: (text) => this.ctx.output.debug(`[engine ${folder.id}] ${text.trimEnd()}`),
+    });
+
+    const run: LiveRun = {
+      id: folder.id,
+      dir: folder.dir,
+      name: experiment.name,
+      totalEpochs: experiment.training.epochs,
+      startedAt: new Date().toISOString(),
+      events,
+      status: 'running',
+      handle,
+      ended: handle.done.then(async ({ outcome, code, signal }) => {
+        await pending;
+        const failed = events.find((e) => e.type === 'failed');
+        const error =
+          outcome === 'failed' && failed?.type === 'failed'
+            ? failed.message
+            : outcome === 'died'
+              ? `The engine process exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`}).`
+              : writeError;
+        run.status = outcome;
+        run.error = error;
+        this.changeEmitter.fire({ kind: 'status', runId: run.id, status: outcome, error });
+        this.ctx.output.info(`run ${run.id} ${outcome}${error ? `: ${error}` : ''}`);
+        try {
+          return await folder.finish(outcome, error);
+        } catch (err) {
+          void vscode.window.showErrorMessage(`RegLens could not write the summary of run ${run.id}: ${(err as Error).message}`);
+          return { ...folder.summary(), status: outcome, error };
+        }
+      }),
+    };
+    this.live.set(run.id, run);
+    this.known.set(run.id, run.dir);
+    this.changeEmitter.fire({ kind: 'status', runId: run.id, status: 'running' });
+    this.ctx.output.info(`run ${run.id} started (${experiment.name}) in ${run.dir}`);
+    return run;
+  }
+
+  cancel(id: string): boolean {
+    const run = this.live.get(id);
+    if (!run || run.status !== 'running') return false;
+    run.handle.cancel();
+    return true;
+  }
+
+  /** Every run in the runs folders of the workspace, newest first. */
+  async list(runsDirs: string[]): Promise<RunSummary[]> {
+    const all: RunSummary[] = [];
+    for (const dir of runsDirs) {
+      for (const s of await listRuns(dir)) {
+        const live = this.live.get(s.id);
+        // The host is the authority for runs it owns: the file may lag by one write.
+        all.push(live ? { ...s, status: live.status, epochs: epochsOf(live.events) } : s);
+        this.known.set(s.id, path.join(dir, s.id));
+      }
+    }
+    return all.sort((a, b) => (a.id < b.id ? 1 : -1));
+  }
+
+  folderOf(id: string): string | undefined {
+    return this.known.get(id);
+  }
+
+  remember(id: string, dir: string): void {
+    this.known.set(id, dir);
+  }
+
+  /** The full state a dashboard needs: live runs from memory, finished ones from disk. */
+  async view(id: string): Promise<RunView | undefined> {
+    const live = this.live.get(id);
+    if (live) {
+      return {
+        id,
+        name: live.name,
+        status: live.status,
+        totalEpochs: live.totalEpochs,
+        startedAt: live.startedAt,
+        error: live.error,
+        events: [...live.events],
+      };
+    }
+    const dir = this.known.get(id);
+    if (!dir) return undefined;
+    const r = await readRun(dir);
+    const notice =
+      r.truncated || r.invalidLines > 0
+        ? `events.jsonl ends in a partial line${r.invalidLines > 1 ? ` and has ${r.invalidLines} unreadable lines` : ''} (the run was interrupted while writing); everything before it is shown.`
+        : undefined;
+    return {
+      id,
+      name: r.summary.name,
+      status: r.summary.status,
+      totalEpochs: r.summary.totalEpochs,
+      startedAt: r.summary.startedAt,
+      error: r.summary.error,
+      notice,
+      events: r.events,
+    };
+  }
+
+  dispose(): void {
+    for (const run of this.live.values()) if (run.status === 'running') run.handle.cancel();
+    this.changeEmitter.dispose();
+  }
+}
+
+function epochsOf(events: EngineEvent[]): number {
+  let n = 0;
+  for (const e of events) if (e.type === 'epoch') n = e.epoch;
+  return n;
+}

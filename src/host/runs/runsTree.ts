@@ -1,0 +1,94 @@
+// The "Runs" view in the RegLens activity-bar container: every run folder of the
+// workspace with its status; clicking a run opens its dashboard.
+import * as vscode from 'vscode';
+import type { RunSummary } from '../../runs/runFolder';
+import type { Ctx } from '../ctx';
+import type { RunManager } from './runManager';
+
+const statusIcon: Record<RunSummary['status'], vscode.ThemeIcon> = {
+  running: new vscode.ThemeIcon('sync~spin'),
+  finished: new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed')),
+  failed: new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed')),
+  died: new vscode.ThemeIcon('warning', new vscode.ThemeColor('testing.iconFailed')),
+  cancelled: new vscode.ThemeIcon('circle-slash'),
+};
+
+export class RunsTreeProvider implements vscode.TreeDataProvider<RunSummary>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly disposables: vscode.Disposable[] = [];
+  private refreshTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly runs: RunManager,
+  ) {
+    // Epoch events arrive many times a second; coalesce them into one refresh.
+    this.disposables.push(runs.onDidChange(() => this.scheduleRefresh()));
+    // Runs started by the CLI (or another window) appear through their summary files.
+    const watcher = vscode.workspace.createFileSystemWatcher('**/runs/*/summary.json');
+    this.disposables.push(
+      watcher,
+      watcher.onDidCreate(() => this.scheduleRefresh()),
+      watcher.onDidChange(() => this.scheduleRefresh()),
+      watcher.onDidDelete(() => this.scheduleRefresh()),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.scheduleRefresh()),
+    );
+  }
+
+  refresh(): void {
+    this.changed.fire();
+  }
+
+  private scheduleRefresh(): void {
+    if (this.refreshTimer) return;
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      this.changed.fire();
+    }, 500);
+  }
+
+  async getChildren(element?: RunSummary): Promise<RunSummary[]> {
+    if (element) return [];
+    const dirs = (vscode.workspace.workspaceFolders ?? []).map((f) => this.ctx.config.runsDirectory(f.uri).fsPath);
+    try {
+      return await this.runs.list(dirs);
+    } catch (err) {
+      this.ctx.output.error(`could not list runs: ${(err as Error).message}`);
+      return [];
+    }
+  }
+
+  getTreeItem(run: RunSummary): vscode.TreeItem {
+    const item = new vscode.TreeItem(run.name, vscode.TreeItemCollapsibleState.None);
+    item.id = run.id;
+    const progress = run.totalEpochs ? `${run.epochs}/${run.totalEpochs}` : `${run.epochs}`;
+    item.description = `${run.status} · epoch ${progress}`;
+    item.iconPath = statusIcon[run.status];
+    item.contextValue = `run.${run.status}`;
+    const md = new vscode.MarkdownString(undefined, true);
+    md.appendMarkdown(`**${escapeMd(run.name)}**\n\n`);
+    md.appendMarkdown(`- status: ${run.status}\n- epochs: ${progress}\n- started: ${run.startedAt}\n`);
+    if (run.backend) md.appendMarkdown(`- backend: ${run.backend}\n`);
+    if (run.final) {
+      const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(1)}%`);
+      md.appendMarkdown(
+        `- clean-train ${pct(run.final.cleanTrain)}, corrupted-train ${pct(run.final.corruptedTrain)}, test ${pct(run.final.test)}\n`,
+      );
+    }
+    if (run.error) md.appendMarkdown(`- error: ${escapeMd(run.error)}\n`);
+    item.tooltip = md;
+    item.command = { command: 'reglens.openRun', title: 'Open Run', arguments: [run.id] };
+    return item;
+  }
+
+  dispose(): void {
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    this.changed.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+function escapeMd(s: string): string {
+  return s.replace(/[\\`*_{}[\]()#+\-.!|]/g, '\\$&');
+}

@@ -1,0 +1,82 @@
+// Finds where a value sits in JSON text, so validation errors can name the line
+// ("grok.reglens.json:23:17: training.epochs: ..."), not just the field path.
+// A minimal scanner for valid JSON: the text has already passed JSON.parse.
+
+export interface JsonPosition {
+  /** 1-based. */
+  line: number;
+  /** 1-based. */
+  column: number;
+}
+
+type Key = string | number;
+
+/**
+ * Position of the value at `path` (of a key when `key` is given, e.g. for
+ * unknown properties). Missing paths resolve to their deepest existing ancestor.
+ */
+export function locateJsonPath(text: string, path: readonly Key[], key?: string): JsonPosition | undefined {
+  let i = 0;
+  let best: number | undefined;
+  const target = key === undefined ? path : [...path, key];
+
+  const ws = () => {
+    while (i < text.length && /\s/.test(text[i])) i++;
+  };
+  const str = (): string => {
+    const start = i;
+    i++; // opening quote
+    while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+    i++;
+    return JSON.parse(text.slice(start, i)) as string;
+  };
+  const matches = (at: Key[]) => at.length <= target.length && at.every((k, n) => String(k) === String(target[n]));
+
+  // Walks one value; `at` is its path. Records the start of the deepest match.
+  const value = (at: Key[]): void => {
+    ws();
+    const onPath = matches(at);
+    if (onPath) best = i;
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') return void i++;
+      for (;;) {
+        ws();
+        const keyStart = i;
+        const k = str();
+        // For key lookups (unknown property) point at the key itself.
+        if (onPath && key !== undefined && at.length === path.length && k === key) best = keyStart;
+        ws();
+        i++; // colon
+        value([...at, k]);
+        if (onPath && key !== undefined && at.length === path.length && k === key) best = keyStart;
+        ws();
+        if (text[i++] === '}') return;
+      }
+    } else if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') return void i++;
+      for (let n = 0; ; n++) {
+        value([...at, n]);
+        ws();
+        if (text[i++] === ']') return;
+      }
+    } else if (c === '"') {
+      str();
+    } else {
+      while (i < text.length && /[^\s,\]}]/.test(text[i])) i++;
+    }
+  };
+
+  try {
+    value([]);
+  } catch {
+    return undefined;
+  }
+  if (best === undefined) return undefined;
+  const before = text.slice(0, best).split('\n');
+  return { line: before.length, column: before[before.length - 1].length + 1 };
+}

@@ -1,0 +1,57 @@
+// Host <-> dashboard webview messages. The webview sends `ready` when its script has
+// loaded; the host answers with a full snapshot and then streams increments, so a
+// hidden, re-shown or restored panel never loses state (retainContextWhenHidden is off).
+// Both sides validate what they receive: the webview boundary is a trust boundary.
+import { z } from 'zod';
+import { EngineEventSchema } from './engineMessages';
+
+export const RunStatusSchema = z.enum(['running', 'finished', 'failed', 'cancelled', 'died']);
+export type RunStatusName = z.infer<typeof RunStatusSchema>;
+
+export const RunViewSchema = z
+  .object({
+    id: z.string().min(1),
+    name: z.string(),
+    status: RunStatusSchema,
+    totalEpochs: z.number().int().nonnegative(),
+    startedAt: z.string(),
+    error: z.string().optional(),
+    /** Shown when the run folder had a truncated or unreadable line (a crash mid-write). */
+    notice: z.string().optional(),
+    events: z.array(EngineEventSchema),
+  })
+  .strict();
+export type RunView = z.infer<typeof RunViewSchema>;
+
+/** Host -> webview. */
+export const HostToWebviewSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('snapshot'), run: RunViewSchema }).strict(),
+  z.object({ type: z.literal('events'), runId: z.string(), events: z.array(EngineEventSchema) }).strict(),
+  z
+    .object({ type: z.literal('status'), runId: z.string(), status: RunStatusSchema, error: z.string().optional() })
+    .strict(),
+  z.object({ type: z.literal('missing'), runId: z.string(), message: z.string() }).strict(),
+]);
+export type HostToWebview = z.infer<typeof HostToWebviewSchema>;
+
+/** Webview -> host. */
+export const WebviewToHostSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready') }).strict(),
+  z.object({ type: z.literal('stop'), runId: z.string() }).strict(),
+  z.object({ type: z.literal('revealFolder'), runId: z.string() }).strict(),
+]);
+export type WebviewToHost = z.infer<typeof WebviewToHostSchema>;
+
+/** State the webview persists with vscode.setState so the serializer can restore it. */
+export const DashboardStateSchema = z.object({ runId: z.string().min(1) }).strict();
+export type DashboardState = z.infer<typeof DashboardStateSchema>;
+
+export function parseHostToWebview(value: unknown): HostToWebview | undefined {
+  const r = HostToWebviewSchema.safeParse(value);
+  return r.success ? r.data : undefined;
+}
+
+export function parseWebviewToHost(value: unknown): WebviewToHost | undefined {
+  const r = WebviewToHostSchema.safeParse(value);
+  return r.success ? r.data : undefined;
+}

@@ -1,0 +1,373 @@
+// A run's folder on disk: .reglens/runs/<id>/{spec.json, events.jsonl, summary.json}.
+// events.jsonl is the record (appended and fdatasync'ed per event, so a crash loses
+// nothing already reported); summary.json is a cache for listing runs quickly and
+// is rebuilt from the events when it is missing or unreadable.
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { AccuracySchema, parseEngineEvent } from '../protocol/engineMessages';
+import type { Accuracy, EngineEvent } from '../protocol/engineMessages';
+import { parseExperiment } from '../protocol/experiment';
+import type { Experiment } from '../protocol/experiment';
+
+export type RunStatus = 'running' | 'finished' | 'failed' | 'cancelled' | 'died';
+
+export interface RunSummary {
+  id: string;
+  name: string;
+  status: RunStatus;
+  startedAt: string;
+  endedAt?: string;
+  epochs: number;
+  totalEpochs: number;
+  backend?: string;
+  final?: Accuracy | null;
+  error?: string;
+  experimentFile?: string;
+  /** Process that writes the run (host or CLI); a 'running' run whose writer is gone has died. */
+  pid?: number;
+}
+
+const RunSummarySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  status: z.enum(['running', 'finished', 'failed', 'cancelled', 'died']),
+  startedAt: z.string(),
+  endedAt: z.string().optional(),
+  epochs: z.number().int().nonnegative(),
+  totalEpochs: z.number().int().nonnegative(),
+  backend: z.string().optional(),
+  final: AccuracySchema.nullable().optional(),
+  error: z.string().optional(),
+  experimentFile: z.string().optional(),
+  pid: z.number().int().positive().optional(),
+});
+
+export const SPEC_FILE = 'spec.json';
+export const EVENTS_FILE = 'events.jsonl';
+export const SUMMARY_FILE = 'summary.json';
+
+const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+
+/** 20261128-124501-ab12: UTC time (sorts by start), plus randomness for uniqueness. */
+export function newRunId(now = new Date()): string {
+  const date = `${now.getUTCFullYear()}${pad(now.getUTCMonth() + 1)}${pad(now.getUTCDate())}`;
+  const time = `${pad(now.getUTCHours())}${pad(now.getUTCMinutes())}${pad(now.getUTCSeconds())}`;
+  return `${date}-${time}-${randomBytes(2).toString('hex')}`;
+}
+
+/** Replace-by-rename, so readers never see a half-written JSON file. */
+async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  await fs.writeFile(tmp, JSON.stringify(value, null, 2) + '\n');
+  await fs.rename(tmp, file);
+}
+
+export class RunFolder {
+  private state: RunSummary;
+  private events: fs.FileHandle | undefined;
+  /** Appends and summary writes run one at a time, in call order. */
+  private queue: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    readonly id: string,
+    readonly dir: string,
+    summary: RunSummary,
+  ) {
+    this.state = summary;
+  }
+
+  /** Creates the folder, spec.json and a 'running' summary.json. Rejects on any disk error. */
+  static async create(
+    runsDir: string,
+    experiment: Experiment,
+    opts: { experimentFile?: string; now?: Date } = {},
+  ): Promise<RunFolder> {
+    const now = opts.now ?? new Date();
+    await fs.mkdir(runsDir, { recursive: true });
+    let id = newRunId(now);
+    let dir = path.join(runsDir, id);
+    // Non-recursive mkdir fails on an existing folder: a same-second id collision retries.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await fs.mkdir(dir);
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 20) throw err;
+        id = newRunId(now);
+        dir = path.join(runsDir, id);
+      }
+    }
+    const summary: RunSummary = {
+      id,
+      name: experiment.name,
+      status: 'running',
+      startedAt: now.toISOString(),
+      epochs: 0,
+      totalEpochs: experiment.training.epochs,
+      ...(opts.experimentFile ? { experimentFile: opts.experimentFile } : {}),
+      pid: process.pid,
+    };
+    // summary.json first: a lister that sees the folder then sees it as running, not broken.
+    await writeJsonAtomic(path.join(dir, SUMMARY_FILE), summary);
+    await writeJsonAtomic(path.join(dir, SPEC_FILE), experiment);
+    await fs.writeFile(path.join(dir, EVENTS_FILE), '');
+    return new RunFolder(id, dir, summary);
+  }
+
+  summary(): RunSummary {
+    return { ...this.state };
+  }
+
+  /** Resolves once the event line is on disk (write + fdatasync). Rejects on disk errors. */
+  append(event: EngineEvent): Promise<void> {
+    return this.enqueue(async () => {
+      if (this.closed) throw new Error(`run ${this.id} is finished; event not recorded`);
+      this.events ??= await fs.open(path.join(this.dir, EVENTS_FILE), 'a');
+      await this.events.write(JSON.stringify(event) + '\n');
+      await this.events.datasync();
+      if (applyEvent(this.state, event)) await this.writeSummary();
+    });
+  }
+
+  /** Records the outcome in summary.json and closes events.jsonl. Waits for pending appends. */
+  finish(status: RunStatus, error?: string): Promise<RunSummary> {
+    return this.enqueue(async () => {
+      this.state.status = status;
+      this.state.endedAt = new Date().toISOString();
+      if (error !== undefined) this.state.error = error;
+      else if (status === 'finished') delete this.state.error;
+      this.closed = true;
+      const fh = this.events;
+      this.events = undefined;
+      try {
+        await this.writeSummary();
+      } finally {
+        await fh?.close();
+      }
+      return this.summary();
+    });
+  }
+
+  private writeSummary(): Promise<void> {
+    return writeJsonAtomic(path.join(this.dir, SUMMARY_FILE), this.state);
+  }
+
+  private enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(task);
+    // One failed write must not block the ones after it; the caller still sees the rejection.
+    this.queue = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+}
+
+/** Folds one event into a summary; true when summary.json should be rewritten. */
+function applyEvent(s: RunSummary, event: EngineEvent): boolean {
+  switch (event.type) {
+    case 'started':
+      s.backend = event.backend;
+      s.totalEpochs = event.totalEpochs;
+      return true;
+    case 'epoch':
+      s.epochs = event.epoch;
+      s.final = event.accuracy;
+      return false;
+    case 'finished':
+      s.epochs = event.epochs;
+      s.final = event.final;
+      return true;
+    case 'failed':
+      s.error = event.message;
+      return true;
+    case 'log':
+      return false;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+async function readText(file: string): Promise<string | undefined> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+export interface EventsFile {
+  events: EngineEvent[];
+  /** The file ends in a partial line (the writer died mid-write); that line is dropped. */
+  truncated: boolean;
+  /** Complete lines that are not valid events (not counting the truncated tail). */
+  invalidLines: number;
+}
+
+export function parseEventsText(text: string): EventsFile {
+  const lines = text.split('\n');
+  const tail = lines.pop() ?? '';
+  const events: EngineEvent[] = [];
+  let invalidLines = 0;
+  const parseLine = (line: string): EngineEvent | undefined => {
+    try {
+      const r = parseEngineEvent(JSON.parse(line));
+      return r.ok ? r.value : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  for (const line of lines) {
+    if (!line.trim()) continue;
+    const e = parseLine(line);
+    if (e) events.push(e);
+    else invalidLines++;
+  }
+  let truncated = false;
+  if (tail.trim()) {
+    truncated = true;
+    // Cut right before its newline, the line may still be whole.
+    const e = parseLine(tail);
+    if (e) events.push(e);
+  }
+  return { events, truncated, invalidLines };
+}
+
+/** Best summary from what is on disk; for folders whose summary.json is missing or bad. */
+function reconstruct(
+  id: string,
+  experiment: Experiment | undefined,
+  events: EngineEvent[],
+  problem: string,
+): RunSummary {
+  const s: RunSummary = {
+    id,
+    name: experiment?.name ?? id,
+    status: 'died',
+    startedAt: idToIso(id),
+    epochs: 0,
+    totalEpochs: experiment?.training.epochs ?? 0,
+  };
+  for (const e of events) applyEvent(s, e);
+  const started = events.find((e) => e.type === 'started');
+  if (started?.type === 'started') s.startedAt = started.time;
+  const end = events.find((e) => e.type === 'finished' || e.type === 'failed');
+  if (end?.type === 'finished') {
+    s.status = 'finished';
+    s.endedAt = end.time;
+  } else if (end?.type === 'failed') {
+    s.status = 'failed';
+    s.endedAt = end.time;
+  } else if (!experiment && events.length === 0) {
+    s.status = 'failed';
+    s.error = `${problem}; no spec.json or events to recover from`;
+  } else {
+    s.error = `${problem}; the run did not record an end`;
+  }
+  return s;
+}
+
+function idToIso(id: string): string {
+  const m = /^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})/.exec(id);
+  return m ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.000Z` : new Date(0).toISOString();
+}
+
+async function readSpec(dir: string): Promise<Experiment | undefined> {
+  try {
+    const text = await readText(path.join(dir, SPEC_FILE));
+    return text === undefined ? undefined : parseExperiment(JSON.parse(text));
+  } catch {
+    return undefined;
+  }
+}
+
+async function readSummaryFile(dir: string): Promise<{ summary?: RunSummary; problem: string }> {
+  let text: string | undefined;
+  try {
+    text = await readText(path.join(dir, SUMMARY_FILE));
+  } catch (err) {
+    return { problem: `summary.json unreadable (${(err as Error).message})` };
+  }
+  if (text === undefined) return { problem: 'summary.json missing' };
+  try {
+    const r = RunSummarySchema.safeParse(JSON.parse(text));
+    if (r.success) return { summary: r.data, problem: '' };
+    return { problem: `summary.json invalid (${r.error.issues[0].path.join('.')}: ${r.error.issues[0].message})` };
+  } catch (err) {
+    return { problem: `summary.json is not valid JSON (${(err as Error).message})` };
+  }
+}
+
+function withLiveness(s: RunSummary): RunSummary {
+  if (s.status === 'running' && s.pid !== undefined && !isAlive(s.pid)) {
+    return { ...s, status: 'died', error: s.error ?? 'the process recording this run exited before it ended' };
+  }
+  return s;
+}
+
+async function readEventsFile(dir: string): Promise<EventsFile> {
+  const text = await readText(path.join(dir, EVENTS_FILE)).catch(() => undefined);
+  return text === undefined ? { events: [], truncated: false, invalidLines: 0 } : parseEventsText(text);
+}
+
+/** Never throws: problems become a 'failed' summary with an error. */
+async function summarize(dir: string): Promise<RunSummary> {
+  const id = path.basename(dir);
+  const { summary, problem } = await readSummaryFile(dir);
+  if (summary) return withLiveness({ ...summary, id });
+  const [experiment, events] = await Promise.all([readSpec(dir), readEventsFile(dir)]);
+  return reconstruct(id, experiment, events.events, problem);
+}
+
+async function isRunFolder(dir: string): Promise<boolean> {
+  for (const f of [SUMMARY_FILE, SPEC_FILE, EVENTS_FILE]) {
+    try {
+      await fs.access(path.join(dir, f));
+      return true;
+    } catch {
+      // try the next one
+    }
+  }
+  return false;
+}
+
+/** Runs in runsDir, newest first. A missing runsDir has no runs. Never throws. */
+export async function listRuns(runsDir: string): Promise<RunSummary[]> {
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await fs.readdir(runsDir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const dirs = entries.filter((e) => e.isDirectory()).map((e) => path.join(runsDir, e.name));
+  const runs = await Promise.all(
+    dirs.map(async (dir) => ((await isRunFolder(dir)) ? summarize(dir).catch(() => undefined) : undefined)),
+  );
+  return runs
+    .filter((r): r is RunSummary => r !== undefined)
+    .sort((a, b) => (a.startedAt === b.startedAt ? (a.id < b.id ? 1 : -1) : a.startedAt < b.startedAt ? 1 : -1));
+}
+
+/** Everything recorded for one run. Tolerates a partial last line and bad lines. */
+export async function readRun(dir: string): Promise<{
+  summary: RunSummary;
+  experiment: Experiment | undefined;
+  events: EngineEvent[];
+  truncated: boolean;
+  invalidLines: number;
+}> {
+  const [experiment, file, summary] = await Promise.all([readSpec(dir), readEventsFile(dir), summarize(dir)]);
+  return { summary, experiment, ...file };
+}

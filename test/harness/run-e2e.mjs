@@ -1,0 +1,243 @@
+// npm run test:e2e — end-to-end UI test with Playwright over a REAL VS Code (code-server +
+// headless Chromium, RECIPES.md section 1). The extension is loaded in development mode from the
+// repo root (payload extensionDevelopmentPath, no extensionTestsPath), so the normal UI runs.
+//
+//   node test/harness/run-e2e.mjs [--no-build] [--keep]
+//
+// Steps (each one a named test; after a failure the remaining steps are skipped):
+//   workbench   .monaco-workbench and window.driver.whenWorkbenchRestored()
+//   activation  `_doActivateExtension reglens.reglens` in the extension host log
+//   open        Ctrl+P tiny.reglens.json, editor shows it
+//   command     F1 `>RegLens: Run Experiment`, pick the row, Enter
+//   dashboard   webview: [data-testid="accuracy-chart"] canvas, [data-testid="status"] ~ "finished"
+//   epochs      [data-testid="epoch-count"] reads "4 / 4"
+//   chart       the chart canvas is not blank (pixels differing from its background)
+//   screenshot  test-results/dashboard.png
+// Failure: test-results/failure-<step>.png, page console errors, extension host log tail, and
+// test-results/e2e-vscode-logs/. Always: test-results/e2e-console.log (page console).
+// Env: REGLENS_E2E_COMMAND (palette entry, default "RegLens: Run Experiment"),
+//      REGLENS_E2E_RUN_TIMEOUT_MS (training run to finish, default 300000), REGLENS_CACHE.
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureDeps } from './ensure-deps.mjs';
+import { readExtHostLog, remoteUri, startCodeServer, tail, tailText, waitFor, waitForActivation, workbenchUrl } from './codeServer.mjs';
+import { launchBrowser } from './browser.mjs';
+import { buildUnlessSkipped, copyFixtureWorkspace, ensureDir, repoRoot, requireFile, resultsDir, secs, startMemorySampler } from './common.mjs';
+
+const argv = process.argv.slice(2);
+const keep = argv.includes('--keep');
+const COMMAND = process.env.REGLENS_E2E_COMMAND || 'RegLens: Run Experiment';
+const RUN_TIMEOUT_MS = Number(process.env.REGLENS_E2E_RUN_TIMEOUT_MS || 300_000);
+const EXPERIMENT = 'tiny.reglens.json';
+const EPOCHS = 4;
+
+/** The webview's content frame (VS Code nests the page in #active-frame). */
+const webview = (page) => page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+
+/** Palette: F1 -> fill `>title` -> wait for the row -> Enter. */
+async function runPaletteCommand(page, title) {
+  await page.keyboard.press('F1');
+  const widget = page.locator('.quick-input-widget');
+  await widget.waitFor({ state: 'visible', timeout: 15_000 });
+  const input = widget.locator('input.input');
+  await input.fill(`>${title}`);
+  const row = widget.locator('.monaco-list-row', { hasText: title }).first();
+  try {
+    await row.waitFor({ state: 'visible', timeout: 15_000 });
+  } catch {
+    const shown = await widget.innerText().catch(() => '');
+    throw new Error(`palette has no row '${title}' (is the command contributed and enabled? palette shows: ${JSON.stringify(shown.slice(0, 300))})`);
+  }
+  // Enter runs the focused (first) row: make sure that is ours.
+  const focused = widget.locator('.monaco-list-row.focused');
+  const focusedText = await focused.innerText().catch(() => '');
+  if (!focusedText.includes(title)) await row.click();
+  else await page.keyboard.press('Enter');
+  await widget.waitFor({ state: 'hidden', timeout: 10_000 });
+}
+
+async function main() {
+  const t0 = Date.now();
+  const mem = startMemorySampler();
+  const deps = await ensureDeps();
+  buildUnlessSkipped(argv);
+  requireFile(join(repoRoot, 'dist', 'extension.js'), 'Build it with: node esbuild.mjs');
+  ensureDir(resultsDir);
+  // No stale artifacts from an earlier run.
+  for (const f of readdirSync(resultsDir)) {
+    if (/^failure-.*\.png$|^dashboard\.png$|^e2e-vscode-logs$|^e2e-console\.log$/.test(f)) rmSync(join(resultsDir, f), { recursive: true, force: true });
+  }
+
+  const ws = copyFixtureWorkspace();
+  let cs;
+  let b;
+  try {
+    cs = await startCodeServer({ node24: deps.node24, codeServer: deps.codeServer });
+    console.log(`[e2e] code-server on ${cs.url} (ready in ${secs(cs.startMs)}), run folder ${cs.runDir}`);
+    b = await launchBrowser({ executablePath: deps.chromium });
+  } catch (e) {
+    await cs?.stop();
+    ws.remove();
+    throw e;
+  }
+  const { page } = b;
+  page.setDefaultTimeout(30_000);
+
+  const steps = [
+    ['workbench', async () => {
+      const payload = [['extensionDevelopmentPath', remoteUri(cs, repoRoot)]];
+      await page.goto(workbenchUrl(cs, { folder: ws.dir, payload }), { waitUntil: 'domcontentloaded' });
+      await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+      await page.waitForFunction(() => !!window.driver, null, { timeout: 60_000 });
+      await page.evaluate(() => window.driver.whenWorkbenchRestored());
+    }],
+    ['activation', async () => {
+      const ms = await waitForActivation(cs, 'reglens.reglens', { timeoutMs: 120_000 });
+      return `after ${secs(ms)}`;
+    }],
+    ['open', async () => {
+      await page.keyboard.press('Control+P');
+      const widget = page.locator('.quick-input-widget');
+      await widget.waitFor({ state: 'visible', timeout: 15_000 });
+      await widget.locator('input.input').fill(EXPERIMENT);
+      await widget.locator('.monaco-list-row', { hasText: EXPERIMENT }).first().waitFor({ state: 'visible', timeout: 15_000 });
+      await page.keyboard.press('Enter');
+      await page.locator(`.tabs-container .tab.active[aria-label*="${EXPERIMENT}"]`).waitFor({ state: 'visible', timeout: 15_000 });
+      await page.locator('.editor-instance .monaco-editor .view-lines', { hasText: '"epochs"' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+    }],
+    ['command', async () => {
+      await runPaletteCommand(page, COMMAND);
+    }],
+    ['dashboard', async () => {
+      // If the command asks which experiment to run, pick ours.
+      const wv = webview(page);
+      const chart = wv.locator('[data-testid="accuracy-chart"] canvas').first();
+      await waitFor(
+        async () => {
+          if (await chart.isVisible().catch(() => false)) return true;
+          const pick = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'tiny' }).first();
+          if (await pick.isVisible().catch(() => false)) await pick.click();
+          return false;
+        },
+        { timeoutMs: 60_000, intervalMs: 250, describe: () => 'the dashboard webview with [data-testid="accuracy-chart"] canvas' },
+      );
+      const status = wv.locator('[data-testid="status"]').first();
+      let last = '';
+      await waitFor(
+        async () => {
+          last = (await status.textContent({ timeout: 1000 }).catch(() => null)) ?? '(no [data-testid="status"])';
+          if (/failed|error|cancel/i.test(last) && !/finished/i.test(last)) throw new Error(`run status became '${last}'`);
+          return /finished/i.test(last);
+        },
+        { timeoutMs: RUN_TIMEOUT_MS, intervalMs: 500, describe: () => `[data-testid="status"] to contain 'finished' (last: '${last}')` },
+      );
+      return `status '${last.trim()}'`;
+    }],
+    ['epochs', async () => {
+      const text = (await webview(page).locator('[data-testid="epoch-count"]').first().textContent({ timeout: 10_000 })) ?? '';
+      if (!new RegExp(`\\b${EPOCHS}\\s*/\\s*${EPOCHS}\\b`).test(text)) throw new Error(`epoch-count is '${text}', expected '${EPOCHS} / ${EPOCHS}'`);
+      return `'${text.trim()}'`;
+    }],
+    ['chart', async () => {
+      const canvas = webview(page).locator('[data-testid="accuracy-chart"] canvas').first();
+      // Let uPlot finish drawing the final epoch: poll until the drawn-pixel count is non-zero and stable.
+      let prev = -1;
+      let info;
+      await waitFor(
+        async () => {
+          info = await canvas.evaluate((c) => {
+            const ctx = c.getContext('2d');
+            if (!ctx || c.width === 0 || c.height === 0) return { w: c.width, h: c.height, drawn: 0 };
+            const { data } = ctx.getImageData(0, 0, c.width, c.height);
+            // Background = the most common colour (uPlot's canvas is mostly empty plot area).
+            const counts = new Map();
+            for (let i = 0; i < data.length; i += 4 * 7) {
+              const k = (data[i] << 24) | (data[i + 1] << 16) | (data[i + 2] << 8) | data[i + 3];
+              counts.set(k, (counts.get(k) || 0) + 1);
+            }
+            let bg = 0;
+            let best = -1;
+            for (const [k, n] of counts) if (n > best) [bg, best] = [k, n];
+            const br = (bg >>> 24) & 255, bgG = (bg >>> 16) & 255, bb = (bg >>> 8) & 255, ba = bg & 255;
+            let drawn = 0;
+            for (let i = 0; i < data.length; i += 4) {
+              if (data[i + 3] === 0) continue; // transparent
+              const d = Math.abs(data[i] - br) + Math.abs(data[i + 1] - bgG) + Math.abs(data[i + 2] - bb) + Math.abs(data[i + 3] - ba);
+              if (d > 30) drawn++;
+            }
+            return { w: c.width, h: c.height, drawn };
+          });
+          const stable = info.drawn > 0 && info.drawn === prev;
+          prev = info.drawn;
+          return stable;
+        },
+        { timeoutMs: 15_000, intervalMs: 300, describe: () => `a non-blank chart canvas (last: ${JSON.stringify(info)})` },
+      );
+      if (info.drawn < 100) throw new Error(`the chart canvas is (nearly) blank: ${JSON.stringify(info)}`);
+      return `${info.drawn} drawn pixels on ${info.w}x${info.h}`;
+    }],
+    ['screenshot', async () => {
+      const file = join(resultsDir, 'dashboard.png');
+      await page.screenshot({ path: file, fullPage: true });
+      return file;
+    }],
+  ];
+
+  const results = [];
+  let failedStep = null;
+  try {
+    for (const [name, fn] of steps) {
+      if (failedStep) {
+        results.push({ name, state: 'skipped' });
+        continue;
+      }
+      const ts = Date.now();
+      try {
+        const note = await fn();
+        results.push({ name, state: 'passed', ms: Date.now() - ts, note });
+        console.log(`  PASS ${name} (${secs(Date.now() - ts)})${note ? `: ${note}` : ''}`);
+      } catch (e) {
+        failedStep = name;
+        results.push({ name, state: 'failed', ms: Date.now() - ts, error: e.message });
+        console.log(`  FAIL ${name} (${secs(Date.now() - ts)}): ${e.message.split('\n').join('\n       ')}`);
+        const shot = join(resultsDir, `failure-${name}.png`);
+        await page.screenshot({ path: shot, fullPage: true }).then(
+          () => console.log(`       screenshot: ${shot}`),
+          (se) => console.log(`       (no screenshot: ${se.message})`),
+        );
+      }
+    }
+    for (const r of results.filter((r) => r.state === 'skipped')) console.log(`  SKIP ${r.name}`);
+    b.saveConsole(join(resultsDir, 'e2e-console.log'));
+    if (failedStep) {
+      console.log('\n--- extension host log (tail) ---');
+      console.log(tailText(readExtHostLog(cs), 40) || '(no extension host log)');
+      console.log('--- code-server log (tail) ---');
+      console.log(tail(cs.serverLog, 15));
+      console.log('--- page console errors ---');
+      console.log(b.errors.slice(-30).join('\n') || '(none)');
+      console.log(`--- full page console: ${join(resultsDir, 'e2e-console.log')}`);
+      console.log(`--- VS Code logs: ${cs.saveLogs(join(resultsDir, 'e2e-vscode-logs'))}`);
+    }
+  } finally {
+    await b.close();
+    await cs.stop({ keep });
+    if (keep) {
+      ws.keep();
+      console.log(`[e2e] kept run folder ${cs.runDir} and workspace ${ws.dir}`);
+    } else ws.remove();
+  }
+  const n = (s) => results.filter((r) => r.state === s).length;
+  console.log(`\n[e2e] total ${secs(Date.now() - t0)}, peak RSS of code-server + Chromium ~${mem.stop()} MiB`);
+  console.log(`${n('passed')} passed, ${n('failed')} failed${n('skipped') ? `, ${n('skipped')} skipped` : ''}`);
+  return !failedStep;
+}
+
+main().then(
+  (ok) => process.exit(ok ? 0 : 1),
+  (e) => {
+    console.error(`[e2e] FAILED: ${e.stack || e.message}`);
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  },
+);

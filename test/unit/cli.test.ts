@@ -1,0 +1,93 @@
+import * as assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { exitCodeFor, parseCliArgs } from '../../src/cli';
+import { listRuns } from '../../src/runs/runFolder';
+import { buildBundles, cliPath } from './helpers/bundle';
+import { slowExperiment, tinyExperiment } from './helpers/experiments';
+
+describe('reglens CLI', function () {
+  this.timeout(60000);
+  let dir: string;
+  before(() => buildBundles());
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reglens-cli-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const cli = (args: string[]) => spawnSync(process.execPath, [cliPath, ...args], { cwd: dir, encoding: 'utf8' });
+  const write = (name: string, value: unknown) => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, typeof value === 'string' ? value : JSON.stringify(value, null, 2));
+    return file;
+  };
+
+  it('parses arguments', () => {
+    assert.deepEqual(parseCliArgs(['--help']), { kind: 'help' });
+    assert.deepEqual(parseCliArgs(['-v']), { kind: 'version' });
+    const r = parseCliArgs(['run', 'a.json', '--epochs', '5', '--backend', 'cpu', '--quiet']);
+    assert.equal(r.kind === 'run' && r.epochs, 5);
+    assert.equal(r.kind === 'run' && r.backend, 'cpu');
+    assert.equal(r.kind === 'run' && r.runsDir, path.resolve('.reglens', 'runs'));
+    for (const bad of [[], ['go'], ['run'], ['run', 'a', 'b'], ['run', 'a', '--epochs', '0'], ['run', 'a', '--epochs', '2.5'], ['run', 'a', '--backend', 'gpu'], ['run', 'a', '--nope']]) {
+      assert.throws(() => parseCliArgs(bad), Error, bad.join(' '));
+    }
+    assert.equal(exitCodeFor('finished', false), 0);
+    assert.equal(exitCodeFor('finished', true), 1);
+    assert.equal(exitCodeFor('failed', false), 1);
+    assert.equal(exitCodeFor('died', false), 1);
+    assert.equal(exitCodeFor('cancelled', false), 130);
+  });
+
+  it('--help and --version', () => {
+    assert.match(cli(['--help']).stdout, /Usage: reglens run/);
+    const v = cli(['--version']);
+    assert.equal(v.status, 0);
+    assert.match(v.stdout, /^reglens \d+\.\d+\.\d+/);
+    assert.equal(cli(['frobnicate']).status, 2);
+  });
+
+  it('runs an experiment, records it and prints the final table', () => {
+    const file = write('tiny.reglens.json', tinyExperiment());
+    const r = cli(['run', file, '--epochs', '3', '--backend', 'cpu']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /clean-train accuracy\s+\d+\.\d%/);
+    assert.match(r.stdout, /corrupted-train fitted\s+\d+\.\d%/);
+    assert.match(r.stdout, /test accuracy\s+\d+\.\d%/);
+    assert.match(r.stdout, /epochs\s+3\/3/);
+    assert.match(r.stdout, /backend\s+cpu/);
+    assert.match(r.stdout, /run folder\s+\.reglens[/\\]runs[/\\]\d{8}-\d{6}-[0-9a-f]{4}/);
+  });
+
+  it('rejects a bad experiment with exit 2, naming the field and line', () => {
+    const text = JSON.stringify(tinyExperiment(), null, 2).replace('"batchSize": 32', '"batchSize": "big"');
+    const file = write('bad.reglens.json', text);
+    const r = cli(['run', file, '--runs-dir', path.join(dir, 'runs')]);
+    assert.equal(r.status, 2);
+    const line = text.slice(0, text.indexOf('"batchSize"')).split('\n').length;
+    assert.match(r.stderr, new RegExp(`bad\\.reglens\\.json:${line}:\\d+: training\\.batchSize`));
+    assert.equal(fs.existsSync(path.join(dir, 'runs')), false, 'no run folder for an invalid experiment');
+    assert.equal(cli(['run', path.join(dir, 'missing.json')]).status, 2);
+  });
+
+  it('Ctrl+C cancels: exit 130, run recorded as cancelled', async () => {
+    const file = write('slow.reglens.json', slowExperiment(300));
+    const runsDir = path.join(dir, 'runs');
+    const child = spawn(process.execPath, [cliPath, 'run', file, '--runs-dir', runsDir], { cwd: dir });
+    let out = '';
+    await new Promise<void>((resolve) =>
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (/epoch 1\//.test(out)) resolve();
+      }),
+    );
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    assert.equal(code, 130);
+    const [run] = await listRuns(runsDir);
+    assert.equal(run.status, 'cancelled');
+    assert.ok(run.epochs >= 1 && run.epochs < 300);
+  });
+});

@@ -1,0 +1,155 @@
+import * as assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { selectBackend } from '../../../src/engine/backend';
+import { train } from '../../../src/engine/train';
+import { parseEngineEvent } from '../../../src/protocol/engineMessages';
+import type { EngineEvent } from '../../../src/protocol/engineMessages';
+import type { Experiment } from '../../../src/protocol/experiment';
+import { tinyExperiment } from '../helpers/experiments';
+
+async function collect(
+  experiment: Experiment,
+  backend: 'wasm' | 'cpu',
+  signal?: AbortSignal,
+  onEpoch?: (e: EngineEvent) => void,
+): Promise<{ events: EngineEvent[]; tensors: number[] }> {
+  const events: EngineEvent[] = [];
+  const tensors: number[] = [];
+  await train(experiment, {
+    backend,
+    signal,
+    onEvent: (e) => {
+      // Every event must pass the same validation the host applies.
+      const r = parseEngineEvent(JSON.parse(JSON.stringify(e)));
+      assert.ok(r.ok, `invalid event ${JSON.stringify(e)}: ${r.ok ? '' : r.error}`);
+      events.push(e);
+      if (e.type === 'epoch') {
+        tensors.push(tf.memory().numTensors);
+        onEpoch?.(e);
+      }
+    },
+  });
+  return { events, tensors };
+}
+
+const epochsOf = (events: EngineEvent[]) => events.flatMap((e) => (e.type === 'epoch' ? [e] : []));
+
+for (const backend of ['wasm', 'cpu'] as const) {
+  describe(`train() on ${backend}`, () => {
+    // tf.memory() needs an initialised backend before the first measurement.
+    before(() => selectBackend(backend));
+    it('learns, emits started / epoch x N / finished, and leaks no tensors', async () => {
+      const before = tf.memory().numTensors;
+      const { events, tensors } = await collect(tinyExperiment({ epochs: 30 }), backend);
+      assert.equal(tf.memory().numTensors, before, 'tensors left after train()');
+      assert.equal(tf.getBackend(), backend);
+
+      const started = events[0];
+      assert.equal(started.type, 'started');
+      if (started.type !== 'started') return;
+      assert.equal(started.backend, backend);
+      assert.equal(started.totalEpochs, 30);
+      assert.deepEqual(started.dataset, { train: 97, corrupted: 19, test: 24, inputSize: 22, classes: 11 });
+      assert.equal(started.parameters, 22 * 64 + 64 + 64 * 11 + 11);
+
+      const epochs = epochsOf(events);
+      assert.deepEqual(
+        epochs.map((e) => e.epoch),
+        Array.from({ length: 30 }, (_, i) => i + 1),
+      );
+      const last = events[events.length - 1];
+      assert.equal(last.type, 'finished');
+      if (last.type !== 'finished') return;
+      assert.equal(last.epochs, 30);
+      assert.deepEqual(last.final, epochs[29].accuracy);
+
+      // Learning: loss falls, training accuracy (clean and memorized corrupted) rises.
+      const first = epochs[0];
+      const end = epochs[29];
+      assert.ok(end.loss < first.loss * 0.7, `loss ${first.loss} -> ${end.loss}`);
+      assert.ok(end.accuracy.cleanTrain > first.accuracy.cleanTrain + 0.3, JSON.stringify(end.accuracy));
+      assert.ok(end.accuracy.cleanTrain > 0.6, JSON.stringify(end.accuracy));
+      assert.notEqual(end.accuracy.corruptedTrain, null);
+
+      // Flat tensor count across epochs (optimizer slots exist from the first step on).
+      assert.ok(tensors.every((n) => n === tensors[0]), `tensor counts ${tensors.join(',')}`);
+    });
+
+    it('honours cancellation between batches', async () => {
+      const controller = new AbortController();
+      const before = tf.memory().numTensors;
+      const { events } = await collect(tinyExperiment({ epochs: 50 }), backend, controller.signal, (e) => {
+        if (e.type === 'epoch' && e.epoch === 2) controller.abort();
+      });
+      assert.equal(tf.memory().numTensors, before);
+      assert.equal(epochsOf(events).length, 2);
+      assert.ok(!events.some((e) => e.type === 'finished' || e.type === 'failed'));
+      const last = events[events.length - 1];
+      assert.ok(last.type === 'log' && /cancel/i.test(last.message));
+    });
+  });
+}
+
+describe('train() results', () => {
+    before(() => selectBackend('wasm'));
+  it('is reproducible from the seed, and wasm and cpu agree', async () => {
+    const exp = tinyExperiment({ epochs: 3 });
+    const a = epochsOf((await collect(exp, 'wasm')).events);
+    const b = epochsOf((await collect(exp, 'wasm')).events);
+    const c = epochsOf((await collect(exp, 'cpu')).events);
+    assert.deepEqual(a.map((e) => e.loss), b.map((e) => e.loss));
+    for (let i = 0; i < 3; i++) assert.ok(Math.abs(a[i].loss - c[i].loss) < 1e-3, `${a[i].loss} vs ${c[i].loss}`);
+  });
+
+  it('trains with dropout, square, gelu, tanh, sigmoid and no-bias layers', async () => {
+    const { events } = await collect(
+      tinyExperiment({
+        epochs: 2,
+        layers: [
+          { type: 'dropout', rate: 0.1 },
+          { type: 'dense', units: 16, useBias: false, init: 'normal', initStd: 0.1 },
+          { type: 'activation', fn: 'square' },
+          { type: 'dense', units: 16, init: 'glorot' },
+          { type: 'activation', fn: 'gelu' },
+          { type: 'dropout', rate: 0.5 },
+          { type: 'dense', units: 16, init: 'normal' },
+          { type: 'activation', fn: 'tanh' },
+          { type: 'dense', units: 16 },
+          { type: 'activation', fn: 'sigmoid' },
+          { type: 'dense', units: 11 },
+        ],
+      }),
+      'wasm',
+    );
+    assert.equal(events[events.length - 1].type, 'finished');
+  });
+
+  it('reports no corrupted-train accuracy without label noise', async () => {
+    const { events } = await collect(tinyExperiment({ epochs: 1, noise: 0 }), 'wasm');
+    const e = epochsOf(events)[0];
+    assert.equal(e.accuracy.corruptedTrain, null);
+  });
+
+  it('fails with a clear message when the model does not output one value per class', async () => {
+    const before = tf.memory().numTensors;
+    const { events } = await collect(tinyExperiment({ layers: [{ type: 'dense', units: 7 }] }), 'wasm');
+    assert.equal(tf.memory().numTensors, before);
+    const last = events[events.length - 1];
+    assert.equal(last.type, 'failed');
+    assert.match(last.type === 'failed' ? last.message : '', /model\.layers.*7.*11 classes/);
+  });
+
+  it('fails instead of emitting a NaN loss', async () => {
+    const { events } = await collect(
+      tinyExperiment({
+        epochs: 5,
+        lr: 1e30,
+        layers: [{ type: 'dense', units: 64 }, { type: 'activation', fn: 'square' }, { type: 'dense', units: 11 }],
+      }),
+      'wasm',
+    );
+    const last = events[events.length - 1];
+    assert.equal(last.type, 'failed');
+    assert.match(last.type === 'failed' ? last.message : '', /loss became/);
+  });
+});

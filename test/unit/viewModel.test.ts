@@ -1,0 +1,40 @@
+import * as assert from 'node:assert/strict';
+import type { EpochEvent } from '../../src/protocol/engineMessages';
+import { parseHostToWebview, parseWebviewToHost } from '../../src/protocol/webviewMessages';
+import { accuracySeries, verdict } from '../../webview/dashboard/viewModel';
+
+const epoch = (n: number, corrupted: number | null, test: number): EpochEvent => ({
+  type: 'epoch',
+  epoch: n,
+  loss: 1 / n,
+  accuracy: { cleanTrain: 0.9, corruptedTrain: corrupted, test },
+  seconds: 0.3,
+});
+
+describe('dashboard view model', () => {
+  it('turns epoch events into aligned series', () => {
+    const s = accuracySeries([epoch(1, 0.1, 0.2), epoch(2, null, 0.5)]);
+    assert.deepEqual(s.epoch, [1, 2]);
+    assert.deepEqual(s.corruptedTrain, [0.1, null]);
+    assert.deepEqual(s.test, [0.2, 0.5]);
+    assert.deepEqual(s.loss, [1, 0.5]);
+  });
+
+  it('says memorizing when most corrupted labels are fitted, generalizing when they are not', () => {
+    assert.match(verdict(epoch(1, 0.99, 0.05).accuracy, 'finished'), /^Memorizing/);
+    assert.match(verdict(epoch(1, 0.01, 0.995).accuracy, 'finished'), /^Generalizing/);
+    assert.match(verdict(epoch(1, 0.3, 0.5).accuracy, 'running'), /^Undecided/);
+    assert.match(verdict(undefined, 'running'), /Waiting/);
+  });
+});
+
+describe('webview message validation', () => {
+  it('accepts well-formed messages and rejects malformed ones', () => {
+    assert.deepEqual(parseWebviewToHost({ type: 'ready' }), { type: 'ready' });
+    assert.equal(parseWebviewToHost({ type: 'stop' }), undefined, 'stop needs a run id');
+    assert.equal(parseWebviewToHost({ type: 'eval', code: 'x' }), undefined, 'unknown type');
+    assert.equal(parseWebviewToHost('ready'), undefined);
+    assert.equal(parseHostToWebview({ type: 'events', runId: 'r', events: [{ type: 'epoch', epoch: 1 }] }), undefined);
+    assert.ok(parseHostToWebview({ type: 'events', runId: 'r', events: [epoch(1, 0, 0)] }));
+  });
+});

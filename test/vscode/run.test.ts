@@ -1,0 +1,64 @@
+// The real "Run Experiment" command in a real extension host: trains the fixture
+// experiment in the engine child process and checks what it wrote to disk.
+import * as assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { RegLensApi } from '../../src/extension';
+import { extensionApi, waitFor, workspaceUri } from './waitFor';
+
+describe('Run Experiment', () => {
+  it('is contributed under the RegLens category', async () => {
+    const commands = await vscode.commands.getCommands(true);
+    for (const id of ['reglens.runExperiment', 'reglens.cancelRun', 'reglens.openDashboard']) {
+      assert.ok(commands.includes(id), `${id} is registered`);
+    }
+  });
+
+  it('trains the fixture experiment, streams it to a dashboard and writes the run folder', async () => {
+    const api = await extensionApi<RegLensApi>();
+    const file = workspaceUri('tiny.reglens.json');
+    const spec = JSON.parse(readFileSync(file.fsPath, 'utf8'));
+    const runId = await vscode.commands.executeCommand<string>('reglens.runExperiment', file);
+    assert.equal(typeof runId, 'string', 'the command returns the run id');
+    const ended = api.whenRunEnds(runId);
+    assert.ok(ended, 'the run is live in this window');
+    const summary = await ended;
+    assert.equal(summary.status, 'finished', `run ended ${summary.status}: ${summary.error ?? ''}`);
+    assert.equal(summary.epochs, spec.training.epochs);
+
+    const dir = path.join(workspaceUri('.reglens/runs').fsPath, runId);
+    for (const f of ['spec.json', 'events.jsonl', 'summary.json']) assert.ok(existsSync(path.join(dir, f)), `${f} written`);
+    const events = readFileSync(path.join(dir, 'events.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.equal(events[0].type, 'started');
+    assert.ok(['wasm', 'cpu'].includes(events[0].backend), `backend ${events[0].backend}`);
+    const epochs = events.filter((e) => e.type === 'epoch');
+    assert.equal(epochs.length, spec.training.epochs, 'one epoch event per epoch on disk');
+    assert.deepEqual(
+      epochs.map((e) => e.epoch),
+      Array.from({ length: spec.training.epochs }, (_, i) => i + 1),
+    );
+    assert.equal(events[events.length - 1].type, 'finished');
+    const onDisk = JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8'));
+    assert.equal(onDisk.status, 'finished');
+
+    await waitFor('the dashboard panel of the run', () => api.openDashboards().includes(runId));
+    const tab = await waitFor('a dashboard tab', () =>
+      vscode.window.tabGroups.all
+        .flatMap((g) => g.tabs)
+        .find((t) => t.input instanceof vscode.TabInputWebview && t.label.startsWith('RegLens:')),
+    );
+    assert.match(tab.label, /RegLens: /);
+  });
+
+  it('rejects an invalid experiment file without starting a run', async () => {
+    const bad = workspaceUri('broken.reglens.json');
+    await vscode.workspace.fs.writeFile(bad, Buffer.from('{"name": "x", "training": {"epochs": -1}}'));
+    const runId = await vscode.commands.executeCommand<string | undefined>('reglens.runExperiment', bad);
+    assert.equal(runId, undefined);
+    await vscode.workspace.fs.delete(bad);
+  });
+});
