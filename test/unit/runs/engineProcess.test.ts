@@ -66,12 +66,11 @@ describe('engine process', function () {
     const w = atEpoch(events, 2);
     const h = startEngine({ enginePath, experiment: slowExperiment(200), backend: 'wasm', onEvent: w.onEvent });
     await w.reached;
-    const t0 = Date.now();
     h.cancel();
     const done = await h.done;
     assert.equal(done.outcome, 'cancelled');
-    assert.equal(done.code, 0, 'the engine should stop by itself, before the SIGKILL grace period');
-    assert.ok(Date.now() - t0 < 2500);
+    // Exit code 0 (not SIGKILL): it stopped by itself within the grace period.
+    assert.deepEqual([done.code, done.signal], [0, null]);
     assert.ok(epochs(events) >= 2 && epochs(events) < 10);
     assert.ok(!events.some((e) => e.type === 'finished'));
   });
