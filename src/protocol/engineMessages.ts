@@ -43,6 +43,10 @@ export const EpochEventSchema = z
     loss: finite,
     accuracy: AccuracySchema,
     seconds: z.number().nonnegative(),
+    /** Held-out (test) loss, for the multi-epoch degradation signal. */
+    testLoss: finite.optional(),
+    /** Co-teaching: fraction of the samples selected for training whose label is clean. */
+    labelPrecision: fraction.optional(),
   })
   .strict();
 
@@ -73,10 +77,149 @@ export const FailedEventSchema = z
   })
   .strict();
 
+
+// ---- Probes: measurements beyond accuracy, drawn by the dashboard sections. ----
+// Arrays are per neuron / per example / per k, aligned by index. Every probe names the
+// epoch it was taken at; snapshots of the same kind and layer replace or extend earlier ones.
+
+const accuracyCurve = z
+  .object({
+    cleanTrain: z.array(fraction),
+    corruptedTrain: z.array(fraction.nullable()),
+    test: z.array(fraction),
+  })
+  .strict();
+
+export const NeuronScoresProbeSchema = z
+  .object({
+    kind: z.literal('neuronScores'),
+    /** e.g. "dense_0" (the hidden layer whose units are scored). */
+    layer: z.string(),
+    /** ipr: Fourier inverse participation ratio (modular arithmetic; high = periodic, generalizing);
+     *  ablation: corrupted-train accuracy drop minus clean/held-out drop when the unit is zeroed (high = memorizing). */
+    method: z.enum(['ipr', 'ablation']),
+    /** Memorization score per unit, higher = MORE memorizing whatever the method
+     *  (for IPR: 1 - IPR normalised to [0,1] over the layer; for ablation: the ablation score). */
+    scores: z.array(finite),
+    /** Raw method value per unit (IPR or ablation score) for hover/detail. */
+    raw: z.array(finite),
+    /** Optional per-unit detail for the click-through: Fourier power spectrum (modular) or clean/corrupted drops (ablation). */
+    detail: z
+      .object({
+        spectrum: z.array(z.array(finite)).optional(),
+        cleanDrop: z.array(finite).optional(),
+        corruptedDrop: z.array(finite).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const PruningProbeSchema = z
+  .object({
+    kind: z.literal('pruning'),
+    layer: z.string(),
+    method: z.enum(['ipr', 'ablation']),
+    /** Number of units zeroed at each point of the curves. */
+    pruned: z.array(z.number().int().nonnegative()),
+    units: z.number().int().positive(),
+    memorizingFirst: accuracyCurve,
+    generalizingFirst: accuracyCurve,
+    /** Path (relative to the run folder) of the saved pruned model, when one was saved. */
+    savedModel: z.string().optional(),
+  })
+  .strict();
+
+const histogramSchema = z
+  .object({ edges: z.array(finite), clean: z.array(z.number().int()), corrupted: z.array(z.number().int()), test: z.array(z.number().int()) })
+  .strict();
+
+export const McDropoutProbeSchema = z
+  .object({
+    kind: z.literal('mcDropout'),
+    passes: z.number().int().positive(),
+    examples: z.number().int().nonnegative(),
+    /** Set when no result could be computed (e.g. the model has no dropout): a message, not zeros. */
+    unavailable: z.string().optional(),
+    summary: z
+      .object({
+        meanEntropy: z.object({ clean: finite, corrupted: finite.nullable(), test: finite }).strict(),
+        meanMutualInformation: z.object({ clean: finite, corrupted: finite.nullable(), test: finite }).strict(),
+        ece: finite,
+      })
+      .strict()
+      .optional(),
+    entropyHistogram: histogramSchema.optional(),
+    mutualInformationHistogram: histogramSchema.optional(),
+    reliability: z
+      .array(z.object({ lower: finite, upper: finite, confidence: finite, accuracy: finite, count: z.number().int() }).strict())
+      .optional(),
+    mostUncertain: z
+      .array(
+        z
+          .object({
+            index: z.number().int(),
+            split: z.enum(['clean', 'corrupted', 'test']),
+            label: z.number().int(),
+            predicted: z.number().int(),
+            entropy: finite,
+            mutualInformation: finite,
+            /** Row-major grayscale pixels in [0,1] when the input is an image (e.g. 28x28 MNIST). */
+            image: z.object({ width: z.number().int(), height: z.number().int(), pixels: z.array(finite) }).strict().optional(),
+          })
+          .strict(),
+      )
+      .optional(),
+    /** STAR dynamic uncertainty ranking of the examples to label next, best first. */
+    activeLearning: z.array(z.object({ index: z.number().int(), score: finite }).strict()).optional(),
+  })
+  .strict();
+
+export const NestedOrderingProbeSchema = z
+  .object({
+    kind: z.literal('nestedOrdering'),
+    layer: z.string(),
+    /** k = 1..D and test accuracy using only the first k units. */
+    k: z.array(z.number().int().positive()),
+    accuracy: z.array(fraction),
+    kStar: z.number().int().positive(),
+    importance: z.array(finite),
+    /** Spearman correlation between unit index and importance (negative = earlier units matter more). */
+    rankCorrelation: finite,
+  })
+  .strict();
+
+export const DynamicsProbeSchema = z
+  .object({
+    kind: z.literal('dynamics'),
+    /** First epoch after which corrupted-train accuracy falls steadily (corrupted labels being unlearned). */
+    unlearningEpoch: z.number().int().positive().nullable(),
+    /** First epoch where validation loss rises while training loss falls (multi-epoch degradation). */
+    degradationEpoch: z.number().int().positive().nullable(),
+  })
+  .strict();
+
+export const ProbeSchema = z.discriminatedUnion('kind', [
+  NeuronScoresProbeSchema,
+  PruningProbeSchema,
+  McDropoutProbeSchema,
+  NestedOrderingProbeSchema,
+  DynamicsProbeSchema,
+]);
+
+export const ProbeEventSchema = z
+  .object({
+    type: z.literal('probe'),
+    epoch: z.number().int().nonnegative(),
+    probe: ProbeSchema,
+  })
+  .strict();
+
 /** Engine -> host. Each of these is one line of events.jsonl. */
 export const EngineEventSchema = z.discriminatedUnion('type', [
   StartedEventSchema,
   EpochEventSchema,
+  ProbeEventSchema,
   LogEventSchema,
   FinishedEventSchema,
   FailedEventSchema,
@@ -98,6 +241,8 @@ export type Accuracy = z.infer<typeof AccuracySchema>;
 export type EngineEvent = z.infer<typeof EngineEventSchema>;
 export type EpochEvent = z.infer<typeof EpochEventSchema>;
 export type StartedEvent = z.infer<typeof StartedEventSchema>;
+export type ProbeEvent = z.infer<typeof ProbeEventSchema>;
+export type Probe = z.infer<typeof ProbeSchema>;
 export type EngineCommand = z.input<typeof EngineCommandSchema>;
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };

@@ -185,6 +185,7 @@ function applyEvent(s: RunSummary, event: EngineEvent): boolean {
       s.error = event.message;
       return true;
     case 'log':
+    case 'probe':
       return false;
   }
 }
