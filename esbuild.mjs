@@ -3,7 +3,7 @@
 //   node esbuild.mjs --production  minified, for `npm run package`
 //   node esbuild.mjs --watch       rebuild on change
 import * as esbuild from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 
@@ -84,6 +84,8 @@ function copyAssets() {
   copyFileSync(require.resolve('web-tree-sitter/tree-sitter.wasm'), join(dist, 'tree-sitter.wasm'));
 }
 
+// A production build starts clean so no stale source maps end up in the .vsix.
+if (production) rmSync(dist, { recursive: true, force: true });
 copyAssets();
 if (watch) {
   const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));

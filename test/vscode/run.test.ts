@@ -54,6 +54,28 @@ describe('Run Experiment', () => {
     assert.match(tab.label, /RegLens: /);
   });
 
+  it('Stop Run kills the engine, marks the run cancelled and keeps the epochs it reported', async () => {
+    const api = await extensionApi<RegLensApi>();
+    const spec = JSON.parse(readFileSync(workspaceUri('tiny.reglens.json').fsPath, 'utf8'));
+    spec.name = 'long run to cancel';
+    spec.training.epochs = 5000;
+    const file = workspaceUri('long.reglens.json');
+    await vscode.workspace.fs.writeFile(file, Buffer.from(JSON.stringify(spec)));
+    const runId = await vscode.commands.executeCommand<string>('reglens.runExperiment', file);
+    const events = path.join(workspaceUri('.reglens/runs').fsPath, runId, 'events.jsonl');
+    await waitFor('two epochs on disk', () =>
+      existsSync(events) && readFileSync(events, 'utf8').split('\n').filter((l) => l.includes('"epoch"')).length >= 2,
+    );
+    await vscode.commands.executeCommand('reglens.cancelRun', runId);
+    const summary = await api.whenRunEnds(runId)!;
+    assert.equal(summary.status, 'cancelled');
+    const lines = readFileSync(events, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const epochs = lines.filter((e) => e.type === 'epoch');
+    assert.ok(epochs.length >= 2 && epochs.length < 5000, `${epochs.length} epochs kept on disk`);
+    assert.ok(!lines.some((e) => e.type === 'finished'), 'a cancelled run has no finished event');
+    await vscode.workspace.fs.delete(file);
+  });
+
   it('rejects an invalid experiment file without starting a run', async () => {
     const bad = workspaceUri('broken.reglens.json');
     await vscode.workspace.fs.writeFile(bad, Buffer.from('{"name": "x", "training": {"epochs": -1}}'));
