@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { train } from '../src/engine/train';
+import { benchProbes } from './probeBench';
 import { parseExperiment } from '../src/protocol/experiment';
 import type { Experiment, ExperimentInput } from '../src/protocol/experiment';
 
@@ -92,13 +93,15 @@ async function main(): Promise<void> {
       'wasm-epochs': { type: 'string', default: '6' },
       'cpu-epochs': { type: 'string', default: '2' },
       'skip-cpu': { type: 'boolean', default: false },
+      'skip-probes': { type: 'boolean', default: false },
+      'only-probes': { type: 'boolean', default: false },
       out: { type: 'string', default: path.join('bench-results', 'bench.json') },
     },
   });
   const wasmEpochs = Number(values['wasm-epochs']);
   const cpuEpochs = Number(values['cpu-epochs']);
   const results: Measurement[] = [];
-  for (const m of models) {
+  for (const m of values['only-probes'] ? [] : models) {
     results.push(await measure(m.id, m.layers, 'wasm', wasmEpochs));
     if (!values['skip-cpu']) results.push(await measure(m.id, m.layers, 'cpu', cpuEpochs));
   }
@@ -124,6 +127,8 @@ async function main(): Promise<void> {
     note: 'seconds per epoch through train(): training steps plus accuracy on the full train and test sets',
     rows,
     measurements: results,
+    // Probe speed (bench/probeBench.ts): ablation rank-1 vs per-unit loop, MC dropout, RSS.
+    probes: values['skip-probes'] ? null : await benchProbes(),
   };
   fs.mkdirSync(path.dirname(path.resolve(values.out!)), { recursive: true });
   fs.writeFileSync(values.out!, JSON.stringify(report, null, 2) + '\n');
@@ -133,6 +138,11 @@ async function main(): Promise<void> {
   console.log(`\n${'model'.padEnd(w)}  wasm s/epoch  cpu s/epoch  cpu/wasm`);
   for (const r of rows) {
     console.log(`${r.label.padEnd(w)}  ${fmt(r.wasm).padStart(12)}  ${fmt(r.cpu).padStart(11)}  ${r.cpuOverWasm === null ? '-' : `${r.cpuOverWasm.toFixed(1)}x`}`);
+  }
+  if (report.probes) {
+    const p = report.probes;
+    console.log(`\nablation, 512 units: rank-1 ${p.ablation.rank1Seconds.toFixed(2)} s, per-unit loop ${p.ablation.loopSeconds.toFixed(2)} s (${p.ablation.loopOverRank1.toFixed(1)}x), batched ${p.ablation.batchedSeconds.toFixed(2)} s`);
+    console.log(`MC dropout T=30 x 5000: ${p.mcDropout.seconds.toFixed(2)} s; peak RSS ${p.rssMiB.maxRss.toFixed(0)} MiB`);
   }
   console.log(`\nwritten to ${values.out}`);
 }

@@ -8,7 +8,7 @@ import { SingleBar } from 'cli-progress';
 import { version } from '../package.json';
 import type { EngineEvent } from './protocol/engineMessages';
 import { BackendNameSchema, ExperimentError, parseExperimentText } from './protocol/experiment';
-import type { Experiment } from './protocol/experiment';
+import type { BackendName, Experiment } from './protocol/experiment';
 import { startEngine } from './runs/engineProcess';
 import type { EngineOutcome } from './runs/engineProcess';
 import { RunFolder } from './runs/runFolder';
@@ -21,7 +21,7 @@ summary.json) that the RegLens VS Code extension lists and charts.
 
 Options:
   --epochs N                 override training.epochs
-  --backend auto|wasm|cpu    TensorFlow.js backend (default: the experiment's, else auto)
+  --backend auto|tensorflow-gpu|tensorflow|wasm|cpu TensorFlow.js backend (default: the experiment's, else auto)
   --runs-dir DIR             where run folders go (default: ./.reglens/runs)
   --quiet                    print only the final table
   -h, --help                 show this help
@@ -36,7 +36,7 @@ class UsageError extends Error {}
 interface RunArgs {
   file: string;
   epochs?: number;
-  backend?: 'auto' | 'wasm' | 'cpu';
+  backend?: BackendName;
   runsDir: string;
   quiet: boolean;
 }
@@ -79,7 +79,7 @@ export function parseCliArgs(argv: string[]): Parsed {
   let backend: RunArgs['backend'];
   if (values.backend !== undefined) {
     const r = BackendNameSchema.safeParse(values.backend);
-    if (!r.success) throw new UsageError(`--backend must be auto, wasm or cpu, got "${values.backend}"`);
+    if (!r.success) throw new UsageError(`--backend must be auto, tensorflow-gpu, tensorflow, wasm or cpu, got "${values.backend}"`);
     backend = r.data;
   }
   return {

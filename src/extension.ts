@@ -15,6 +15,12 @@ export interface RegLensApi {
   whenRunEnds(runId: string): Promise<RunSummary> | undefined;
   /** Run ids that have an open dashboard panel. */
   openDashboards(): string[];
+  /** Run ids of each open compare panel. */
+  openCompares(): string[][];
+  /** The RegLens status bar text ('' when hidden). */
+  statusBarText(): string;
+  /** What the "Active Run" sidebar view rendered last. */
+  summaryView(): { runId: string | undefined; text: string };
 }
 
 let ctx: Ctx | undefined;
@@ -24,13 +30,16 @@ export function activate(context: vscode.ExtensionContext): RegLensApi {
   const runs = ctx.track(new RunManager(ctx));
   const dashboards = ctx.track(new DashboardPanels(ctx, runs));
   registerRunCommands(ctx, runs, dashboards);
-  registerRunViews(ctx, runs, dashboards);
+  const views = registerRunViews(ctx, runs, dashboards);
   const analysis = new DocumentAnalysis();
   registerDiagnostics(ctx, analysis);
   registerCodeLenses(ctx, analysis);
   return {
     whenRunEnds: (id) => runs.liveRun(id)?.ended,
     openDashboards: () => dashboards.openRunIds(),
+    openCompares: () => dashboards.openCompares(),
+    statusBarText: () => views.statusBar.text(),
+    summaryView: () => views.summary.lastRendered,
   };
 }
 

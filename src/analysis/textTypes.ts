@@ -42,9 +42,23 @@ export interface ModelLens {
   edits: TextEdit[];
 }
 
+/** A detected model, for the "Add regularizer..." code lens. */
+export interface ModelTarget {
+  /** First line of the model (class header or constructor call). */
+  range: Range;
+  /** Offset of the model's start: identifies it when a snippet is planned. */
+  start: number;
+  framework: 'pytorch' | 'keras' | 'tfjs';
+  style: 'sequential' | 'add' | 'module' | 'functional';
+  name?: string;
+  /** Snippet ids that fit this model and place. */
+  snippetIds: string[];
+}
+
 export interface AnalysisResult {
   findings: Finding[];
   lenses: ModelLens[];
+  models: ModelTarget[];
   /** ERROR and MISSING nodes in the parse tree; at least 1 when analysis itself failed. */
   parseErrors: number;
 }

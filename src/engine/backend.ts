@@ -1,7 +1,16 @@
-// Backend selection for the engine process. wasm (XNNPACK, SIMD) is ~40x faster
-// than the pure-JS cpu backend here (RECIPES §2), so 'auto' tries it first and
-// falls back to cpu with a note the user gets to see, instead of failing the run.
+// Backend selection for the engine process. Order for 'auto': the native TensorFlow
+// bindings (@tensorflow/tfjs-node-gpu, then @tensorflow/tfjs-node) when the user has
+// installed them, then wasm (XNNPACK, SIMD; ~40x the pure-JS cpu backend here, RECIPES
+// §2), then cpu. The first that loads AND passes a tiny self-check wins; every fallback
+// comes with a note the user gets to see, instead of a failed run.
+//
+// The native packages are NOT dependencies: their install script downloads libtensorflow,
+// which is impossible on machines without internet (ours included). They are resolved at
+// run time from folders the host passes in. The GPU path cannot be exercised on these
+// machines; only the resolution order is tested (with fake packages).
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 // A named, used import: the package's "sideEffects" list omits its node entry, so
@@ -9,7 +18,120 @@ import * as tf from '@tensorflow/tfjs-core';
 import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 
-export type BackendChoice = 'auto' | 'wasm' | 'cpu';
+export type BackendChoice = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+
+export const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+export type NativePackage = (typeof NATIVE_PACKAGES)[number];
+
+export interface NativeCandidate {
+  pkg: NativePackage;
+  /** The package folder (…/node_modules/@tensorflow/tfjs-node). */
+  dir: string;
+  version: string;
+}
+
+/**
+ * Native-backend packages found in searchDirs, best first: every tfjs-node-gpu before any
+ * tfjs-node (the backend order wins over the folder order), and within one package the
+ * folders in the order given. Callers pass (a) a configured folder (REGLENS_NATIVE_MODULES
+ * or the start option), (b) the workspace folder, (c) the extension's global storage.
+ * A search dir may be an npm prefix (holding node_modules/) or a node_modules folder.
+ * Pure file-system lookup: nothing is loaded.
+ */
+export function resolveNativeBackend(searchDirs: readonly string[], only?: NativePackage): NativeCandidate[] {
+  const found: NativeCandidate[] = [];
+  for (const pkg of NATIVE_PACKAGES) {
+    if (only && pkg !== only) continue;
+    for (const dir of searchDirs) {
+      const roots = path.basename(dir) === 'node_modules' ? [dir] : [path.join(dir, 'node_modules')];
+      for (const root of roots) {
+        const pkgDir = path.join(root, pkg);
+        try {
+          const meta = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+          if (meta.name !== pkg) continue;
+          found.push({ pkg, dir: pkgDir, version: meta.version ?? '?' });
+        } catch {
+          // Absent or unreadable: not a candidate.
+        }
+      }
+    }
+  }
+  return found;
+}
+
+/** Default search folders: REGLENS_NATIVE_MODULES (path-list), then the given ones. */
+export function nativeSearchDirs(extra: readonly string[] = []): string[] {
+  const env = process.env.REGLENS_NATIVE_MODULES;
+  return [...(env ? env.split(path.delimiter).filter(Boolean) : []), ...extra];
+}
+
+/**
+ * Loads a candidate through createRequire rooted in its own folder, so its own
+ * dependencies resolve from there. Its copy of tfjs-core registers the 'tensorflow'
+ * backend in the engine singleton tfjs keeps on globalThis (_tfengine), which our copy
+ * shares, so tf.setBackend('tensorflow') then finds it.
+ */
+export function loadNativeCandidate(c: NativeCandidate): void {
+  createRequire(path.join(c.dir, 'package.json'))(c.dir);
+}
+
+/**
+ * `npm install --prefix dir pkg`, streaming npm's output lines to onProgress. Rejects with
+ * a message that says "offline" when the registry (or the libtensorflow download of the
+ * install script) cannot be reached. npmCommand is for tests.
+ */
+export function installNativeBackend(
+  dir: string,
+  pkg: NativePackage,
+  onProgress: (line: string) => void,
+  npmCommand: readonly string[] = [process.platform === 'win32' ? 'npm.cmd' : 'npm'],
+): Promise<void> {
+  fs.mkdirSync(dir, { recursive: true });
+  return new Promise((resolve, reject) => {
+    const [cmd, ...pre] = npmCommand;
+    const child = spawn(cmd, [...pre, 'install', '--prefix', dir, '--no-audit', '--no-fund', pkg], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      shell: process.platform === 'win32',
+    });
+    const tail: string[] = [];
+    const onData = (buf: Buffer) => {
+      for (const line of buf.toString().split(/\r?\n/)) {
+        if (!line.trim()) continue;
+        tail.push(line);
+        if (tail.length > 40) tail.shift();
+        onProgress(line);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', (err) => reject(new Error(`could not run npm to install ${pkg}: ${err.message}`)));
+    child.on('close', (code) => {
+      if (code === 0) return resolve();
+      const text = tail.join('\n');
+      if (/ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|ECONNRESET|ENETUNREACH|network|getaddrinfo|unable to get|fetch failed/i.test(text)) {
+        reject(new Error(`offline: installing ${pkg} needs the npm registry and a libtensorflow download, and neither could be reached. Connect to the internet, or install it elsewhere and point REGLENS_NATIVE_MODULES at that folder. Last npm output:\n${text}`));
+      } else {
+        reject(new Error(`npm install ${pkg} failed (exit ${code}):\n${text}`));
+      }
+    });
+  });
+}
+
+/** A matmul and a gradient with known answers: a backend that loads but computes garbage loses. */
+export function selfCheck(): boolean {
+  try {
+    return tf.tidy(() => {
+      const x = tf.tensor2d([1, 2, 3, 4], [2, 2]);
+      const y = tf.matMul(x, tf.tensor2d([1, 0, 0, 1], [2, 2]));
+      const g = tf.grad((v: tf.Tensor) => tf.sum(tf.square(v)))(x);
+      const a = y.dataSync();
+      const b = g.dataSync();
+      return [1, 2, 3, 4].every((v, i) => Math.abs(a[i] - v) < 1e-5 && Math.abs(b[i] - 2 * v) < 1e-4);
+    });
+  } catch {
+    return false;
+  }
+}
 
 export interface BackendInfo {
   name: string;
@@ -49,15 +171,56 @@ async function tryWasm(): Promise<string | undefined> {
   }
 }
 
-/** Selects and initialises a backend; never throws for wasm problems when cpu works. */
-export async function selectBackend(choice: BackendChoice): Promise<BackendInfo> {
+export interface SelectOptions {
+  /** Folders searched for the native packages (see resolveNativeBackend). */
+  nativeDirs?: readonly string[];
+}
+
+async function tryNative(pkg: NativePackage, dirs: readonly string[]): Promise<string | undefined> {
+  const candidates = resolveNativeBackend(dirs, pkg);
+  if (!candidates.length) return `${pkg} is not installed in ${dirs.length ? dirs.join(', ') : '(no folder configured)'}`;
+  const errors: string[] = [];
+  for (const c of candidates) {
+    try {
+      loadNativeCandidate(c);
+      if (!tf.findBackend('tensorflow')) {
+        errors.push(`${c.dir} loaded but registered no 'tensorflow' backend`);
+        continue;
+      }
+      if (!(await tf.setBackend('tensorflow'))) {
+        errors.push(`${c.dir}: the tensorflow backend failed to initialise`);
+        continue;
+      }
+      if (selfCheck()) return undefined;
+      errors.push(`${c.dir}: self-check failed`);
+    } catch (err) {
+      errors.push(`${c.dir}: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+  return errors.join('; ');
+}
+
+/**
+ * Selects and initialises a backend; never throws while cpu works. A forced choice that
+ * cannot load falls back down the order with a note rather than failing the run.
+ */
+export async function selectBackend(choice: BackendChoice, opts: SelectOptions = {}): Promise<BackendInfo> {
   tf.enableProdMode(); // also silences the cpu backend's "install tfjs-node" banner
-  let note: string | undefined;
+  const notes: string[] = [];
+  const dirs = opts.nativeDirs ?? [];
+  const natives: NativePackage[] =
+    choice === 'auto' ? [...NATIVE_PACKAGES] : choice === 'tensorflow-gpu' ? ['@tensorflow/tfjs-node-gpu'] : choice === 'tensorflow' ? ['@tensorflow/tfjs-node'] : [];
+  for (const pkg of natives) {
+    const failure = await tryNative(pkg, dirs);
+    if (!failure) return { name: pkg === '@tensorflow/tfjs-node-gpu' ? 'tensorflow-gpu' : 'tensorflow', ...(notes.length ? { note: notes.join(' ') } : {}) };
+    // In auto mode a missing native package is the normal case: only say so when asked for.
+    if (choice !== 'auto') notes.push(`${pkg} unavailable (${failure}).`);
+  }
   if (choice !== 'cpu') {
     const failure = await tryWasm();
-    if (!failure) return { name: 'wasm' };
-    note = `Using the cpu backend (much slower): ${failure}.`;
+    if (!failure && selfCheck()) return { name: 'wasm', ...(notes.length ? { note: notes.join(' ') } : {}) };
+    notes.push(`Using the cpu backend (much slower): ${failure ?? 'the wasm backend failed its self-check'}.`);
   }
   if (!(await tf.setBackend('cpu'))) throw new Error(`the cpu backend (${version_cpu}) failed to initialise`);
-  return { name: 'cpu', note };
+  return { name: 'cpu', ...(notes.length ? { note: notes.join(' ') } : {}) };
 }

@@ -1,7 +1,6 @@
 // Accuracy metrics, computed in JS on argmax predictions read back once per split.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Accuracy } from '../protocol/engineMessages';
-import type { ModularDataset } from './data/modular';
 import type { Model } from './model';
 
 /** Bounds eval memory on large splits; one chunk covers p = 97 entirely. */
@@ -24,7 +23,12 @@ export function predict(model: Model, x: tf.Tensor2D): Int32Array {
  * corrupted examples predicted as their *corrupted* label (memorization), null
  * without noise; test: held-out pairs predicted correctly.
  */
-export function accuracyOf(data: ModularDataset, trainPred: Int32Array, testPred: Int32Array): Accuracy {
+export interface LabelledSplits {
+  train: { labels: Int32Array; corrupted: Uint8Array };
+  test: { labels: Int32Array };
+}
+
+export function accuracyOf(data: LabelledSplits, trainPred: Int32Array, testPred: Int32Array): Accuracy {
   const { labels, corrupted } = data.train;
   let clean = 0;
   let cleanHits = 0;

@@ -3,16 +3,25 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core ships gradients separately (the @tensorflow/tfjs bundle imports them for you).
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import type { EngineEvent, Accuracy } from '../protocol/engineMessages';
+import type { EngineEvent, Accuracy, EpochEvent } from '../protocol/engineMessages';
 import type { Experiment } from '../protocol/experiment';
-import { BackendChoice, selectBackend } from './backend';
-import { makeModularDataset, oneHotPairs } from './data/modular';
+import { BackendChoice, nativeSearchDirs, selectBackend } from './backend';
+import { Dataset, makeDataset } from './data/dataset';
 import { accuracyOf, predict } from './evaluate';
 import { buildModel, Model } from './model';
+import { cutmixBatch } from './regularizers/cutmix';
+import { l2Penalty, meanCE, multiSampleDropoutLoss, perSampleCE, smooth } from './regularizers/loss';
+import { candidateMask, featureGroupMask, forgetRate, smallLossIndices } from './regularizers/sampling';
+import { createProbes } from './probes/probes';
 import { deriveRng, shuffle } from './prng';
 
 export interface TrainOptions {
   backend: BackendChoice;
+  /** Folders searched for @tensorflow/tfjs-node(-gpu) after REGLENS_NATIVE_MODULES: the
+   *  configured path, the workspace folder (its node_modules), the extension's global storage. */
+  nativeModuleDirs?: string[];
+  /** Relative dataset paths (CSV) resolve against this folder (the experiment file's). */
+  baseDir?: string;
   signal?: AbortSignal;
   onEvent: (e: EngineEvent) => void;
 }
@@ -34,30 +43,74 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
   const { onEvent, signal } = opts;
   const disposables: { dispose(): void }[] = [];
   try {
-    const backend = await selectBackend(experiment.backend ?? opts.backend);
+    const nativeDirs = nativeSearchDirs(opts.nativeModuleDirs ?? []);
+    let backend = await selectBackend(experiment.backend ?? opts.backend, { nativeDirs });
+    if (backend.name === 'wasm' && experiment.model.layers.some((l) => l.type === 'conv2d')) {
+      // Checked before any tensor exists, so the whole run is on one backend.
+      const cpu = await selectBackend('cpu');
+      backend = {
+        name: cpu.name,
+        note: 'This run uses the cpu backend (slow): the model has conv2d layers and the wasm backend has no Conv2DBackpropFilter kernel to train them. Install @tensorflow/tfjs-node for fast convolutions.',
+      };
+    }
     if (backend.note) onEvent({ type: 'log', level: 'warning', message: backend.note });
 
     const { dataset: ds, training, seed } = experiment;
-    const data = makeModularDataset(ds, seed);
-    const model: Model = buildModel(experiment.model.layers, data.inputSize, seed);
+    const regs = training.regularizers ?? {};
+    const data: Dataset = makeDataset(ds, seed, opts.baseDir);
+    const model: Model = buildModel(experiment.model.layers, data.inputSize, seed, data.image);
     disposables.push(model);
     if (model.outputSize !== data.classes) {
       throw new ExperimentShapeError(
         `model.layers: the model outputs ${model.outputSize} values but the dataset has ${data.classes} classes; make the last dense layer ${data.classes} units wide`,
       );
     }
+    if (regs.cutmix && !data.image) {
+      throw new ExperimentShapeError(`training.regularizers.cutmix: CutMix pastes image patches and needs an image dataset (mnist), not ${data.kind}`);
+    }
+    const groups = regs.featureGroupDropout ? resolveGroups(regs.featureGroupDropout.groups, data) : [];
+    // Co-teaching's peer: same architecture, its own initial weights.
+    const peer = regs.coTeaching ? buildModel(experiment.model.layers, data.inputSize, seed, data.image, 'init-peer') : undefined;
+    if (peer) disposables.push(peer);
+    const tau = regs.coTeaching ? (regs.coTeaching.forgetRate ?? data.noiseRate) : 0;
 
-    const nTrain = data.train.pairs.length;
-    // Dense one-hot inputs on purpose: an XNNPACK matmul beats a row gather here (measured).
-    const xTrain = tf.tensor2d(oneHotPairs(data.train.pairs, data.p), [nTrain, data.inputSize]);
-    const xTest = tf.tensor2d(oneHotPairs(data.test.pairs, data.p), [data.test.pairs.length, data.inputSize]);
-    const yTrain = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(data.train.labels, 'int32'), data.classes), 'float32'));
-    disposables.push(xTrain, xTest, yTrain);
+    const nTrain = data.train.n;
+    // Dense one-hot inputs on purpose for modular data: an XNNPACK matmul beats a row gather here (measured).
+    const xTrain = tf.tensor2d(data.train.x, [nTrain, data.inputSize]);
+    const xTest = tf.tensor2d(data.test.x, [data.test.n, data.inputSize]);
+    // Training targets, label smoothing folded in once (CutMix mixes them further per batch).
+    const yTrain = tf.tidy(() =>
+      smooth(tf.cast(tf.oneHot(tf.tensor1d(data.train.labels, 'int32'), data.classes), 'float32') as tf.Tensor2D, regs.labelSmoothing ?? 0),
+    );
+    const yTest = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(data.test.labels, 'int32'), data.classes), 'float32') as tf.Tensor2D);
+    disposables.push(xTrain, xTest, yTrain, yTest);
+    const yTrainHost = regs.cutmix ? (yTrain.dataSync() as Float32Array) : undefined;
+    // Probes (experiment.probes) read the model after epochs and at the end (src/engine/probes).
+    const probes = createProbes({
+      model,
+      layers: experiment.model.layers,
+      spec: experiment.probes,
+      data: {
+        xTrain,
+        xTest,
+        trainLabels: data.train.labels,
+        corrupted: data.train.corrupted,
+        testLabels: data.test.labels,
+        modularP: data.modular?.p,
+        ...(data.image ? { image: { width: data.image.width, height: data.image.height } } : {}),
+      },
+      seed,
+      totalEpochs: training.epochs,
+      onEvent,
+    });
+    disposables.push(probes);
 
     const opt = training.optimizer;
-    const optimizer =
-      opt.kind === 'adam' ? tf.train.adam(opt.lr, opt.beta1, opt.beta2) : tf.train.sgd(opt.lr);
+    const makeOptimizer = () => (opt.kind === 'adam' ? tf.train.adam(opt.lr, opt.beta1, opt.beta2) : tf.train.sgd(opt.lr));
+    const optimizer = makeOptimizer();
     disposables.push(optimizer);
+    const peerOptimizer = peer ? makeOptimizer() : undefined;
+    if (peerOptimizer) disposables.push(peerOptimizer);
     // Decoupled (AdamW) decay on every trainable variable, biases included, as
     // torch.optim.AdamW does by default. TF.js has no AdamW (METHODS §10).
     const decay = 1 - opt.lr * opt.weightDecay;
@@ -71,7 +124,7 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
       dataset: {
         train: nTrain,
         corrupted: data.train.corruptedCount,
-        test: data.test.pairs.length,
+        test: data.test.n,
         inputSize: data.inputSize,
         classes: data.classes,
       },
@@ -81,6 +134,40 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
     const batchRng = deriveRng(seed, 'batches');
     const dropoutRng = deriveRng(seed, 'dropout');
     const nextSeed = () => Math.floor(dropoutRng() * 2 ** 31);
+    // Separate streams so switching one regularizer on does not reshuffle the others.
+    const nestedRng = deriveRng(seed, 'nested-dropout');
+    const cutmixRng = deriveRng(seed, 'cutmix');
+    const groupRng = deriveRng(seed, 'feature-groups');
+    const candidateRng = deriveRng(seed, 'candidates');
+    const msd = regs.multiSampleDropout;
+    const l2 = regs.l2 ?? 0;
+    const d = data.inputSize;
+    const K = data.classes;
+
+    /** The training loss of one network on a batch (what the optimizer minimises). */
+    const lossOf = (m: Model, x: tf.Tensor2D, y: tf.Tensor2D, cand: tf.Tensor1D | undefined) => (): tf.Scalar => {
+      let loss: tf.Scalar;
+      if (msd) {
+        const features = m.forward(x, { mode: 'train', nextSeed, rng: nestedRng, featuresOnly: true }).logits;
+        loss = multiSampleDropoutLoss(features, m, y, msd.samples, msd.rate, nextSeed, cand);
+      } else {
+        loss = meanCE(m.forward(x, { mode: 'train', nextSeed, rng: nestedRng }).logits, y, cand);
+      }
+      return l2 ? tf.add(loss, l2Penalty(m, l2)) : loss;
+    };
+    const step = (m: Model, o: tf.Optimizer, x: tf.Tensor2D, y: tf.Tensor2D, cand: tf.Tensor1D | undefined): tf.Scalar => {
+      const loss = o.minimize(lossOf(m, x, y, cand), true, m.variables)!;
+      if (decay !== 1) {
+        tf.tidy(() => {
+          for (const v of m.variables) v.assign(tf.mul(v, decay));
+        });
+      }
+      return loss;
+    };
+    const patience = regs.earlyStopping;
+    let bestTestLoss = Infinity;
+    let bestEpoch = 0;
+    let stoppedEarly = false;
     const order = new Int32Array(nTrain);
     for (let i = 0; i < nTrain; i++) order[i] = i;
     const batchSize = Math.min(training.batchSize, nTrain);
@@ -94,32 +181,71 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
       const t0 = performance.now();
       shuffle(batchRng, order);
       let lossSum = tf.scalar(0);
+      let selected = 0;
+      let selectedClean = 0;
       for (let start = 0; start < nTrain; start += batchSize) {
         if (signal?.aborted) {
           lossSum.dispose();
           onEvent({ type: 'log', level: 'info', message: `Cancelled after ${epochsDone} epochs.` });
           return;
         }
-        const idx = tf.tensor1d(order.subarray(start, Math.min(start + batchSize, nTrain)), 'int32');
-        const size = idx.shape[0];
-        const loss: tf.Scalar = optimizer.minimize(
-          () =>
-            tf.losses.softmaxCrossEntropy(
-              tf.gather(yTrain, idx),
-              model.apply(tf.gather(xTrain, idx), true, nextSeed),
-            ),
-          true,
-          model.variables,
-        )!;
-        if (decay !== 1) {
-          tf.tidy(() => {
-            for (const v of model.variables) v.assign(tf.mul(v, decay));
+        const rows = order.subarray(start, Math.min(start + batchSize, nTrain));
+        const size = rows.length;
+        const batch: tf.Tensor[] = [];
+        const keep = <T extends tf.Tensor>(t: T): T => {
+          batch.push(t);
+          return t;
+        };
+        let xb: tf.Tensor2D;
+        let yb: tf.Tensor2D;
+        if (regs.cutmix && yTrainHost && data.image && cutmixRng() < regs.cutmix.prob) {
+          const xs = new Float32Array(size * d);
+          const ys = new Float32Array(size * K);
+          rows.forEach((r, i) => {
+            xs.set(data.train.x.subarray(r * d, r * d + d), i * d);
+            ys.set(yTrainHost.subarray(r * K, r * K + K), i * K);
           });
+          const mixed = cutmixBatch(xs, ys, size, K, data.image, regs.cutmix.beta, cutmixRng);
+          xb = keep(tf.tensor2d(mixed.x, [size, d]));
+          yb = keep(tf.tensor2d(mixed.y, [size, K]));
+        } else {
+          const idx = keep(tf.tensor1d(rows, 'int32'));
+          xb = keep(tf.gather(xTrain, idx));
+          yb = keep(tf.gather(yTrain, idx));
+        }
+        if (groups.length) {
+          xb = keep(tf.mul(xb, keep(tf.tensor2d(featureGroupMask(groupRng, size, d, groups, regs.featureGroupDropout!.rate), [size, d]))));
+        }
+        const cand = regs.candidateDropout
+          ? keep(tf.tensor1d(candidateMask(candidateRng, K, regs.candidateDropout.keep, Array.from(rows, (r) => data.train.labels[r]))))
+          : undefined;
+        let loss: tf.Scalar;
+        if (peer && peerOptimizer) {
+          // Co-teaching: each network ranks the batch by its own CE (inference-mode pass)
+          // and hands its small-loss samples to the PEER, which trains on them.
+          const rate = forgetRate(epoch - 1, tau, regs.coTeaching!.gradualEpochs);
+          const ranked = [model, peer].map((m) => {
+            const l = tf.tidy(() => perSampleCE(m.forward(xb, { mode: 'eval' }).logits, yb, cand));
+            const v = l.dataSync();
+            l.dispose();
+            return smallLossIndices(v, rate);
+          });
+          for (const sel of ranked) {
+            for (const i of sel) {
+              selected++;
+              if (!data.train.corrupted[rows[i]]) selectedClean++;
+            }
+          }
+          const [byModel, byPeer] = ranked.map((sel) => keep(tf.tensor1d(sel, 'int32')));
+          loss = step(model, optimizer, keep(tf.gather(xb, byPeer)), keep(tf.gather(yb, byPeer)), cand);
+          tf.dispose(step(peer, peerOptimizer, keep(tf.gather(xb, byModel)), keep(tf.gather(yb, byModel)), cand));
+        } else {
+          loss = step(model, optimizer, xb, yb, cand);
         }
         const next = tf.tidy(() => tf.add(lossSum, tf.mul(loss, size)) as tf.Scalar);
         lossSum.dispose();
         loss.dispose();
-        idx.dispose();
+        tf.dispose(batch);
         lossSum = next;
         if (performance.now() - lastYield > YIELD_EVERY_MS) {
           await yieldToEventLoop();
@@ -133,11 +259,36 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
           `the training loss became ${meanLoss} in epoch ${epoch}; try a lower learning rate (training.optimizer.lr)`,
         );
       }
-      last = accuracyOf(data, predict(model, xTrain), predict(model, xTest));
+      const test = evaluateTest(model, xTest, yTest);
+      last = accuracyOf(data, predict(model, xTrain), test.pred);
       const seconds = (performance.now() - t0) / 1000;
       totalSeconds += seconds;
       epochsDone = epoch;
-      onEvent({ type: 'epoch', epoch, loss: meanLoss, accuracy: last, seconds });
+      const epochEvent: EpochEvent = {
+        type: 'epoch',
+        epoch,
+        loss: meanLoss,
+        accuracy: last,
+        seconds,
+        ...(Number.isFinite(test.loss) ? { testLoss: test.loss } : {}),
+        ...(peer && selected ? { labelPrecision: selectedClean / selected } : {}),
+      };
+      onEvent(epochEvent);
+      await probes.afterEpoch(epochEvent);
+      if (patience && Number.isFinite(test.loss)) {
+        if (test.loss < bestTestLoss - patience.minDelta) {
+          bestTestLoss = test.loss;
+          bestEpoch = epoch;
+        } else if (epoch - bestEpoch >= patience.patience) {
+          onEvent({
+            type: 'log',
+            level: 'info',
+            message: `Early stopping after epoch ${epoch}: the test loss has not improved for ${patience.patience} epochs (best ${bestTestLoss.toFixed(4)} at epoch ${bestEpoch}).`,
+          });
+          stoppedEarly = true;
+          break;
+        }
+      }
       // Always yield between epochs so a cancel message is seen promptly.
       await yieldToEventLoop();
       lastYield = performance.now();
@@ -146,6 +297,7 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
       onEvent({ type: 'log', level: 'info', message: `Cancelled after ${epochsDone} epochs.` });
       return;
     }
+    await probes.afterTraining(epochsDone);
     onEvent({
       type: 'finished',
       time: now(),
@@ -164,4 +316,38 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
   } finally {
     for (const d of disposables) d.dispose();
   }
+}
+
+/** Test predictions and mean cross-entropy against the true test labels, in eval mode. */
+function evaluateTest(model: Model, xTest: tf.Tensor2D, yTest: tf.Tensor2D): { pred: Int32Array; loss: number } {
+  const n = xTest.shape[0];
+  const pred = new Int32Array(n);
+  let lossSum = 0;
+  const CHUNK = 8192;
+  for (let start = 0; start < n; start += CHUNK) {
+    const size = Math.min(CHUNK, n - start);
+    const [p, l] = tf.tidy(() => {
+      const logits = model.forward(tf.slice(xTest, [start, 0], [size, -1]), { mode: 'eval' }).logits;
+      return [tf.argMax(logits, 1), tf.sum(perSampleCE(logits, tf.slice(yTest, [start, 0], [size, -1])))];
+    });
+    pred.set(p.dataSync() as Int32Array, start);
+    lossSum += l.dataSync()[0];
+    tf.dispose([p, l]);
+  }
+  return { pred, loss: n ? lossSum / n : NaN };
+}
+
+/** Feature-group columns as indices; names need a CSV header. */
+function resolveGroups(groups: { name: string; columns: (string | number)[] }[], data: Dataset): Int32Array[] {
+  return groups.map((g, gi) =>
+    Int32Array.from(g.columns, (c) => {
+      const j = typeof c === 'number' ? c : (data.featureNames?.indexOf(c) ?? -1);
+      if (j < 0 || j >= data.inputSize) {
+        throw new ExperimentShapeError(
+          `training.regularizers.featureGroupDropout.groups.${gi}.columns: "${c}" is not a feature ${typeof c === 'number' ? `index (0..${data.inputSize - 1})` : `column (${data.featureNames?.join(', ') ?? 'this dataset has no column names'})`}`,
+        );
+      }
+      return j;
+    }),
+  );
 }

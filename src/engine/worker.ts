@@ -52,6 +52,8 @@ function main(): void {
     let failed = false;
     void train(command.experiment, {
       backend: command.backend,
+      nativeModuleDirs: command.nativeModuleDirs,
+      baseDir: command.baseDir,
       signal: controller.signal,
       onEvent: (e) => {
         if (e.type === 'failed') failed = true;

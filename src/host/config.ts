@@ -1,6 +1,7 @@
 // Typed access to RegLens settings. Each getter reads the live configuration, so a
 // changed setting applies at once; nothing is cached in module state.
 import * as vscode from 'vscode';
+import { RULE_SETTING_KEYS } from '../analysis/rules/ruleCatalog';
 import type { BackendName } from '../protocol/experiment';
 
 export type SeveritySetting = 'error' | 'warning' | 'information' | 'hint' | 'off';
@@ -30,6 +31,11 @@ export class Config {
     return this.cfg.get<boolean>('codeLens.enabled', true);
   }
 
+  /** Output width from which a dense layer without regularization is reported. */
+  get largeDenseHeadThreshold(): number {
+    return this.cfg.get<number>('diagnostics.largeDenseHeadThreshold', 1024);
+  }
+
   /** Severity for a rule id such as 'dropout-before-batchnorm'; rules without a setting keep their default. */
   ruleSeverity(ruleId: string, fallback: SeveritySetting): SeveritySetting {
     const key = ruleSeverityKeys[ruleId];
@@ -43,6 +49,4 @@ export class Config {
 }
 
 /** Rule id -> its severity setting under `reglens.` (declared in package.json). */
-const ruleSeverityKeys: Record<string, string> = {
-  'dropout-before-batchnorm': 'diagnostics.dropoutBeforeBatchNorm.severity',
-};
+const ruleSeverityKeys: Record<string, string> = { ...RULE_SETTING_KEYS };

@@ -2,7 +2,7 @@
 // engine child process). One discriminated union per direction; every message is
 // validated on arrival because it crosses a process boundary.
 import { z } from 'zod';
-import { ExperimentSchema } from './experiment';
+import { BackendNameSchema, ExperimentSchema } from './experiment';
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 const fraction = z.number().min(0).max(1);
@@ -109,6 +109,10 @@ export const NeuronScoresProbeSchema = z
         spectrum: z.array(z.array(finite)).optional(),
         cleanDrop: z.array(finite).optional(),
         corruptedDrop: z.array(finite).optional(),
+        /** Ablation: held-out (test) accuracy drop per unit. */
+        testDrop: z.array(finite).optional(),
+        /** IPR: IPR of the unit's output column W[:,k] alone (raw uses the input rows; see docs/results.md). */
+        outputIpr: z.array(finite).optional(),
       })
       .strict()
       .optional(),
@@ -127,6 +131,12 @@ export const PruningProbeSchema = z
     generalizingFirst: accuracyCurve,
     /** Path (relative to the run folder) of the saved pruned model, when one was saved. */
     savedModel: z.string().optional(),
+    /** Why no model was saved when saving was asked for. */
+    saveNote: z.string().optional(),
+    /** Raw score (IPR or ablation) of the last unit pruned at each point of memorizingFirst (null at 0). */
+    rawAtPruned: z.array(finite.nullable()).optional(),
+    /** Split between the two modes of the raw-score histogram (Otsu's threshold): units on the memorizing side. Included in `pruned`. */
+    modeSplit: z.object({ pruned: z.number().int().nonnegative(), threshold: finite }).strict().optional(),
   })
   .strict();
 
@@ -146,6 +156,12 @@ export const McDropoutProbeSchema = z
         meanEntropy: z.object({ clean: finite, corrupted: finite.nullable(), test: finite }).strict(),
         meanMutualInformation: z.object({ clean: finite, corrupted: finite.nullable(), test: finite }).strict(),
         ece: finite,
+        /** Mean over classes of Var_t(p_t,c), averaged over examples. */
+        meanVariance: z.object({ clean: finite, corrupted: finite.nullable(), test: finite }).strict().optional(),
+        /** 1 - f_mode / T, averaged over examples. */
+        meanVariationRatio: z.object({ clean: finite, corrupted: finite.nullable(), test: finite }).strict().optional(),
+        /** Which examples the ECE and reliability data cover (test: true labels of held-out examples). */
+        eceOn: z.enum(['test', 'all']).optional(),
       })
       .strict()
       .optional(),
@@ -164,6 +180,8 @@ export const McDropoutProbeSchema = z
             predicted: z.number().int(),
             entropy: finite,
             mutualInformation: finite,
+            variance: finite.optional(),
+            variationRatio: finite.optional(),
             /** Row-major grayscale pixels in [0,1] when the input is an image (e.g. 28x28 MNIST). */
             image: z.object({ width: z.number().int(), height: z.number().int(), pixels: z.array(finite) }).strict().optional(),
           })
@@ -196,6 +214,16 @@ export const DynamicsProbeSchema = z
     unlearningEpoch: z.number().int().positive().nullable(),
     /** First epoch where validation loss rises while training loss falls (multi-epoch degradation). */
     degradationEpoch: z.number().int().positive().nullable(),
+    /** Per-epoch series the two epochs were derived from (testLoss computed by the probe when the epoch event lacks it). */
+    series: z
+      .object({
+        epoch: z.array(z.number().int().positive()),
+        trainLoss: z.array(finite),
+        testLoss: z.array(finite),
+        corruptedTrain: z.array(fraction.nullable()),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -231,7 +259,12 @@ export const EngineCommandSchema = z.discriminatedUnion('type', [
     .object({
       type: z.literal('start'),
       experiment: ExperimentSchema,
-      backend: z.enum(['auto', 'wasm', 'cpu']).default('auto'),
+      backend: BackendNameSchema.default('auto'),
+      /** Extra folders searched first for @tensorflow/tfjs-node(-gpu) (a configured path, the
+       *  extension's global storage); the workspace's node_modules is searched too. */
+      nativeModuleDirs: z.array(z.string()).optional(),
+      /** Folder relative dataset paths (CSV) resolve against: the experiment file's folder. */
+      baseDir: z.string().optional(),
     })
     .strict(),
   z.object({ type: z.literal('cancel') }).strict(),

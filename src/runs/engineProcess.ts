@@ -5,7 +5,7 @@
 import { fork } from 'node:child_process';
 import type { EngineEvent } from '../protocol/engineMessages';
 import { parseEngineEvent } from '../protocol/engineMessages';
-import type { Experiment } from '../protocol/experiment';
+import type { BackendName, Experiment } from '../protocol/experiment';
 
 export type EngineOutcome = 'finished' | 'failed' | 'cancelled' | 'died';
 
@@ -18,7 +18,7 @@ export interface EngineHandle {
 export interface StartEngineOptions {
   enginePath: string;
   experiment: Experiment;
-  backend: 'auto' | 'wasm' | 'cpu';
+  backend: BackendName;
   onEvent(e: EngineEvent): void;
   /** The engine's stdout and stderr (diagnostics for humans, never protocol). */
   onStderr?(text: string): void;

@@ -12,12 +12,19 @@
 //   dashboard   webview: [data-testid="accuracy-chart"] canvas, [data-testid="status"] ~ "finished"
 //   epochs      [data-testid="epoch-count"] reads "4 / 4"
 //   chart       the chart canvas is not blank (pixels differing from its background)
-//   screenshot  test-results/dashboard.png
+//   screenshot  test-results/dashboard.png (whole window)
+//   sections    every dashboard section shows real data or its empty state naming the field;
+//               the neuron map has as many rows as the model width (64) once the engine scores neurons
+//   themes      Preferences: Color Theme -> Light Modern, Dark High Contrast, Dark Modern: the webview
+//               follows, charts redraw non-blank; test-results/dashboard-{light,hc,dark}.png
+//   reload      Developer: Reload Window: the same run's dashboard is restored (serializer + snapshot)
+//   compare     a second run, then RegLens: Compare Runs (select all): two rows, non-blank overlay
+// On success the dark dashboard screenshot is also copied to docs/images/dashboard.png (README).
 // Failure: test-results/failure-<step>.png, page console errors, extension host log tail, and
 // test-results/e2e-vscode-logs/. Always: test-results/e2e-console.log (page console).
 // Env: REGLENS_E2E_COMMAND (palette entry, default "RegLens: Run Experiment"),
 //      REGLENS_E2E_RUN_TIMEOUT_MS (training run to finish, default 300000), REGLENS_CACHE.
-import { readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDeps } from './ensure-deps.mjs';
 import { readExtHostLog, remoteUri, startCodeServer, tail, tailText, waitFor, waitForActivation, workbenchUrl } from './codeServer.mjs';
@@ -35,7 +42,7 @@ const EPOCHS = 4;
 const webview = (page) => page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
 
 /** Palette: F1 -> fill `>title` -> wait for the row -> Enter. */
-async function runPaletteCommand(page, title) {
+async function runPaletteCommand(page, title, { opensPicker = false } = {}) {
   await page.keyboard.press('F1');
   const widget = page.locator('.quick-input-widget');
   await widget.waitFor({ state: 'visible', timeout: 15_000 });
@@ -53,7 +60,89 @@ async function runPaletteCommand(page, title) {
   const focusedText = await focused.innerText().catch(() => '');
   if (!focusedText.includes(title)) await row.click();
   else await page.keyboard.press('Enter');
+  if (!opensPicker) await widget.waitFor({ state: 'hidden', timeout: 10_000 });
+}
+
+/** Drawn (non-background) pixels of a canvas, background = its most common colour. */
+async function drawnPixels(canvas) {
+  return canvas.evaluate((c) => {
+    const ctx = c.getContext('2d');
+    if (!ctx || c.width === 0 || c.height === 0) return { w: c.width, h: c.height, drawn: 0 };
+    const { data } = ctx.getImageData(0, 0, c.width, c.height);
+    const counts = new Map();
+    for (let i = 0; i < data.length; i += 4 * 7) {
+      const k = (data[i] << 24) | (data[i + 1] << 16) | (data[i + 2] << 8) | data[i + 3];
+      counts.set(k, (counts.get(k) || 0) + 1);
+    }
+    let bg = 0;
+    let best = -1;
+    for (const [k, n] of counts) if (n > best) [bg, best] = [k, n];
+    const br = (bg >>> 24) & 255, bgG = (bg >>> 16) & 255, bb = (bg >>> 8) & 255, ba = bg & 255;
+    let drawn = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (data[i + 3] === 0) continue;
+      const d = Math.abs(data[i] - br) + Math.abs(data[i + 1] - bgG) + Math.abs(data[i + 2] - bb) + Math.abs(data[i + 3] - ba);
+      if (d > 30) drawn++;
+    }
+    return { w: c.width, h: c.height, drawn };
+  });
+}
+
+/** Waits until the canvas has at least `min` drawn pixels. */
+async function waitNonBlank(canvas, what, min = 100) {
+  let info;
+  await waitFor(
+    async () => {
+      info = await drawnPixels(canvas).catch(() => undefined);
+      return info && info.drawn >= min;
+    },
+    { timeoutMs: 20_000, intervalMs: 300, describe: () => `a non-blank ${what} (last: ${JSON.stringify(info)})` },
+  );
+  return info;
+}
+
+/** The webview frame whose page contains `selector` (several webviews can be open). */
+async function webviewWith(page, selector, timeoutMs = 60_000) {
+  let found;
+  await waitFor(
+    async () => {
+      const n = await page.locator('iframe.webview.ready').count();
+      for (let i = 0; i < n; i++) {
+        const f = page.frameLocator('iframe.webview.ready').nth(i).frameLocator('#active-frame');
+        if (await f.locator(selector).first().isVisible().catch(() => false)) {
+          found = f;
+          return true;
+        }
+      }
+      return false;
+    },
+    { timeoutMs, intervalMs: 300, describe: () => `a webview showing ${selector}` },
+  );
+  return found;
+}
+
+/** Preferences: Color Theme -> pick `theme`; then the webview body carries `bodyClass`. */
+async function switchTheme(page, theme, bodyClass) {
+  await runPaletteCommand(page, 'Preferences: Color Theme', { opensPicker: true });
+  const widget = page.locator('.quick-input-widget');
+  await widget.waitFor({ state: 'visible', timeout: 15_000 });
+  await widget.locator('input.input').fill(theme);
+  await widget.locator('.monaco-list-row', { hasText: theme }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  await page.keyboard.press('Enter');
   await widget.waitFor({ state: 'hidden', timeout: 10_000 });
+  const wv = await webviewWith(page, '[data-testid="accuracy-chart"] canvas');
+  await waitFor(async () => (await wv.locator('body').getAttribute('class').catch(() => '') ?? '').includes(bodyClass), {
+    timeoutMs: 15_000,
+    describe: () => `the webview body to get class ${bodyClass}`,
+  });
+  return wv;
+}
+
+/** Screenshot of the dashboard webview (its visible part), scrolled to the top. */
+async function shootWebview(page, wv, file) {
+  await wv.locator('h1').first().scrollIntoViewIfNeeded();
+  await page.locator('iframe.webview.ready').first().screenshot({ path: file });
+  return file;
 }
 
 async function main() {
@@ -65,7 +154,7 @@ async function main() {
   ensureDir(resultsDir);
   // No stale artifacts from an earlier run.
   for (const f of readdirSync(resultsDir)) {
-    if (/^failure-.*\.png$|^dashboard\.png$|^e2e-vscode-logs$|^e2e-console\.log$/.test(f)) rmSync(join(resultsDir, f), { recursive: true, force: true });
+    if (/^failure-.*\.png$|^dashboard(-[a-z]+)?\.png$|^e2e-vscode-logs$|^e2e-console\.log$/.test(f)) rmSync(join(resultsDir, f), { recursive: true, force: true });
   }
 
   const ws = copyFixtureWorkspace();
@@ -74,7 +163,7 @@ async function main() {
   try {
     cs = await startCodeServer({ node24: deps.node24, codeServer: deps.codeServer });
     console.log(`[e2e] code-server on ${cs.url} (ready in ${secs(cs.startMs)}), run folder ${cs.runDir}`);
-    b = await launchBrowser({ executablePath: deps.chromium });
+    b = await launchBrowser({ executablePath: deps.chromium, viewport: { width: 1600, height: 1200 } });
   } catch (e) {
     await cs?.stop();
     ws.remove();
@@ -83,6 +172,7 @@ async function main() {
   const { page } = b;
   page.setDefaultTimeout(30_000);
 
+  let firstRunId = null;
   const steps = [
     ['workbench', async () => {
       const payload = [['extensionDevelopmentPath', remoteUri(cs, repoRoot)]];
@@ -131,7 +221,8 @@ async function main() {
         },
         { timeoutMs: RUN_TIMEOUT_MS, intervalMs: 500, describe: () => `[data-testid="status"] to contain 'finished' (last: '${last}')` },
       );
-      return `status '${last.trim()}'`;
+      firstRunId = await webview(page).locator('header[data-run-id]').first().getAttribute('data-run-id').catch(() => null);
+      return `status '${last.trim()}', run ${firstRunId}`;
     }],
     ['epochs', async () => {
       const text = (await webview(page).locator('[data-testid="epoch-count"]').first().textContent({ timeout: 10_000 })) ?? '';
@@ -181,6 +272,115 @@ async function main() {
       await page.screenshot({ path: file, fullPage: true });
       return file;
     }],
+    ['sections', async () => {
+      const wv = await webviewWith(page, '[data-testid="accuracy-chart"] canvas');
+      const notes = [];
+      // Accuracy: legend names the three series; the unlearning line is explained.
+      const legend = (await wv.locator('[data-testid="accuracy-chart"] .u-legend').first().innerText()) ?? '';
+      for (const label of ['clean train', 'corrupted train', 'test']) if (!legend.includes(label)) throw new Error(`accuracy legend lacks '${label}': ${legend}`);
+      const verdictText = (await wv.locator('[data-testid="verdict"]').innerText()).trim();
+      if (!/Memorizing|Generalizing|Undecided/.test(verdictText)) throw new Error(`no verdict: '${verdictText}'`);
+      notes.push(`verdict '${verdictText.slice(0, 40)}…'`);
+      const loss = await waitNonBlank(wv.locator('[data-testid="loss-chart"] canvas').first(), 'loss chart');
+      notes.push(`loss ${loss.drawn}px`);
+      for (const key of ['neurons', 'pruning', 'uncertainty', 'nested', 'coteaching']) {
+        const sec = wv.locator(`[data-testid="section-${key}"]`);
+        await sec.waitFor({ state: 'attached', timeout: 10_000 });
+        const hasData = ((await sec.getAttribute('class')) ?? '').includes('has-data');
+        const explain = (await sec.locator('.explain').innerText()).trim();
+        if (explain.length < 40) throw new Error(`section ${key} does not explain itself: '${explain}'`);
+        if (hasData) {
+          notes.push(`${key}: data`);
+          if (key === 'neurons') {
+            const count = (await wv.locator('[data-testid="neuron-count"]').innerText()).trim();
+            if (!/^64 units/.test(count)) throw new Error(`neuron map should have 64 units (model width of ${EXPERIMENT}), shows '${count}'`);
+            const heat = await waitNonBlank(wv.locator('[data-testid="neuron-heatmap"]'), 'neuron heatmap', 10);
+            notes.push(`heatmap ${heat.drawn}px, '${count.slice(0, 8)}'`);
+          }
+        } else {
+          const empty = (await sec.locator(`[data-testid="empty-${key}"]`).innerText()).trim();
+          if (!/experiment file|model\.layers|dropout|co-teaching/i.test(empty)) throw new Error(`empty section ${key} does not say which field produces it: '${empty}'`);
+          notes.push(`${key}: empty state`);
+        }
+      }
+      return notes.join('; ');
+    }],
+    ['themes', async () => {
+      const notes = [];
+      // Ends on dark: the remaining steps and the README screenshot use it.
+      for (const [theme, cls, file] of [
+        ['Light Modern', 'vscode-light', 'dashboard-light.png'],
+        ['Dark High Contrast', 'vscode-high-contrast', 'dashboard-hc.png'],
+        ['Dark Modern', 'vscode-dark', 'dashboard-dark.png'],
+      ]) {
+        const wv = await switchTheme(page, theme, cls);
+        const info = await waitNonBlank(wv.locator('[data-testid="accuracy-chart"] canvas').first(), `accuracy chart in ${theme}`);
+        await shootWebview(page, wv, join(resultsDir, file));
+        notes.push(`${theme}: ${info.drawn}px -> ${file}`);
+      }
+      return notes.join('; ');
+    }],
+    ['reload', async () => {
+      const before = await (await webviewWith(page, '[data-testid="accuracy-chart"] canvas')).locator('header[data-run-id]').getAttribute('data-run-id');
+      await runPaletteCommand(page, 'Developer: Reload Window');
+      await page.waitForFunction(() => !!window.driver, null, { timeout: 60_000 });
+      await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+      await page.evaluate(() => window.driver.whenWorkbenchRestored());
+      const wv = await webviewWith(page, '[data-testid="accuracy-chart"] canvas', 90_000);
+      const after = await wv.locator('header[data-run-id]').getAttribute('data-run-id');
+      if (after !== before) throw new Error(`restored run ${after}, expected ${before}`);
+      const epochs = (await wv.locator('[data-testid="epoch-count"]').innerText()).trim();
+      if (!new RegExp(`\\b${EPOCHS}\\s*/\\s*${EPOCHS}\\b`).test(epochs)) throw new Error(`restored dashboard shows '${epochs}'`);
+      await waitNonBlank(wv.locator('[data-testid="accuracy-chart"] canvas').first(), 'restored accuracy chart');
+      return `run ${after} restored at '${epochs}'`;
+    }],
+    ['compare', async () => {
+      await waitForActivation(cs, 'reglens.reglens', { timeoutMs: 120_000 });
+      // A second run of the example, then compare both.
+      await runPaletteCommand(page, COMMAND);
+      await waitFor(
+        async () => {
+          const pick = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'tiny' }).first();
+          if (await pick.isVisible().catch(() => false)) await pick.click();
+          const n = await page.locator('iframe.webview.ready').count();
+          for (let i = 0; i < n; i++) {
+            const f = page.frameLocator('iframe.webview.ready').nth(i).frameLocator('#active-frame');
+            const st = (await f.locator('[data-testid="status"]').first().textContent({ timeout: 500 }).catch(() => '')) ?? '';
+            const ep = (await f.locator('[data-testid="epoch-count"]').first().textContent({ timeout: 500 }).catch(() => '')) ?? '';
+            const id = await f.locator('header[data-run-id]').first().getAttribute('data-run-id', { timeout: 500 }).catch(() => null);
+            if (/finished/.test(st) && ep.includes(`${EPOCHS} / ${EPOCHS}`) && id && id !== firstRunId) return true;
+          }
+          return false;
+        },
+        { timeoutMs: RUN_TIMEOUT_MS, intervalMs: 500, describe: () => 'the second run to finish in its dashboard' },
+      );
+      await runPaletteCommand(page, 'RegLens: Compare Runs', { opensPicker: true });
+      const widget = page.locator('.quick-input-widget');
+      await widget.locator('.monaco-list-row').first().waitFor({ state: 'visible', timeout: 15_000 });
+      // Multi-select quick pick: tick the "select all" checkbox next to the input; fall back to
+      // each row's checkbox (their markup differs between VS Code versions).
+      const selected = async () => Number(/(\d+) Selected/.exec((await widget.innerText().catch(() => '')) ?? '')?.[1] ?? 0);
+      const selectAll = widget.locator('.quick-input-check-all, .quick-input-header .monaco-custom-toggle, .quick-input-header input[type=checkbox]').first();
+      await selectAll.click({ timeout: 5_000 }).catch(() => {});
+      if ((await selected()) < 2) {
+        const boxes = widget.locator('.monaco-list-row .monaco-custom-toggle, .monaco-list-row input[type=checkbox], .monaco-list-row .quick-input-list-checkbox');
+        const nBoxes = await boxes.count();
+        for (let i = 0; i < nBoxes && (await selected()) < nBoxes; i++) await boxes.nth(i).click({ timeout: 5_000 }).catch(() => {});
+      }
+      if ((await selected()) < 2) {
+        const html = await widget.innerHTML().catch(() => '');
+        throw new Error(`could not select 2 runs in the compare quick pick; widget markup: ${html.slice(0, 1500)}`);
+      }
+      await page.keyboard.press('Enter');
+      await widget.waitFor({ state: 'hidden', timeout: 10_000 });
+      const wv = await webviewWith(page, '[data-testid="compare-table"] tbody tr', 60_000);
+      const rows = await wv.locator('[data-testid="compare-table"] tbody tr').count();
+      if (rows < 2) throw new Error(`compare table has ${rows} rows`);
+      const info = await waitNonBlank(wv.locator('[data-testid="compare-test"] canvas').first(), 'compare chart');
+      await wv.locator('h1').first().scrollIntoViewIfNeeded();
+      await page.locator('iframe.webview.ready').last().screenshot({ path: join(resultsDir, 'dashboard-compare.png') }).catch(() => {});
+      return `${rows} runs overlaid, ${info.drawn}px; dashboard-compare.png`;
+    }],
   ];
 
   const results = [];
@@ -226,6 +426,12 @@ async function main() {
       ws.keep();
       console.log(`[e2e] kept run folder ${cs.runDir} and workspace ${ws.dir}`);
     } else ws.remove();
+  }
+  if (!failedStep) {
+    // The README shows the dashboard: refresh it only from a fully successful run.
+    mkdirSync(join(repoRoot, 'docs', 'images'), { recursive: true });
+    copyFileSync(join(resultsDir, 'dashboard-dark.png'), join(repoRoot, 'docs', 'images', 'dashboard.png'));
+    console.log(`[e2e] docs/images/dashboard.png updated`);
   }
   const n = (s) => results.filter((r) => r.state === s).length;
   console.log(`\n[e2e] total ${secs(Date.now() - t0)}, peak RSS of code-server + Chromium ~${mem.stop()} MiB`);

@@ -24,6 +24,8 @@ function loadTests(): void {
   require('./smoke.test');
   require('./run.test');
   require('./lint.test');
+  require('./dashboard.test');
+  require('./lintFrameworks.test');
 }
 
 interface TestRecord {

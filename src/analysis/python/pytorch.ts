@@ -239,35 +239,17 @@ function readSequential(call: Node, nt: NodeText, imports: TorchImports): Sequen
 }
 
 /**
- * One cursor walk (cheaper than Node.children, which allocates per node) collects import
- * statements and calls; imports are applied first so calls above a late import still resolve.
+ * descendantsOfType collects the import statements and calls inside wasm in one call (a JS-side
+ * cursor walk crosses the wasm boundary per node and costs several times more); imports are
+ * applied first so calls above a late import still resolve.
  */
 export function readPytorchModel(root: Node, nt: NodeText): PytorchModel {
-  const importNodes: Node[] = [];
-  const callNodes: Node[] = [];
-  const cursor = root.walk();
-  try {
-    for (;;) {
-      const type = cursor.nodeType;
-      if (type === 'call') callNodes.push(cursor.currentNode);
-      else if (type === 'import_statement' || type === 'import_from_statement') importNodes.push(cursor.currentNode);
-      if (cursor.gotoFirstChild()) continue;
-      while (!cursor.gotoNextSibling()) {
-        if (!cursor.gotoParent()) return finish();
-      }
-    }
-  } finally {
-    cursor.delete();
+  const imports = emptyImports();
+  for (const node of root.descendantsOfType(['import_statement', 'import_from_statement'])) if (node) addImport(node, nt, imports);
+  const sequentials: SequentialModel[] = [];
+  for (const call of root.descendantsOfType('call')) {
+    const model = call ? readSequential(call, nt, imports) : undefined;
+    if (model) sequentials.push(model);
   }
-
-  function finish(): PytorchModel {
-    const imports = emptyImports();
-    for (const node of importNodes) addImport(node, nt, imports);
-    const sequentials: SequentialModel[] = [];
-    for (const call of callNodes) {
-      const model = readSequential(call, nt, imports);
-      if (model) sequentials.push(model);
-    }
-    return { imports, sequentials };
-  }
+  return { imports, sequentials };
 }

@@ -1,10 +1,55 @@
 import type { TextIndex } from '../textIndex';
 import type { Finding, TextEdit } from '../textTypes';
-import type { Layer, SequentialModel } from '../python/pytorch';
+import type { ModelGraph } from '../modelGraph';
+import type { SequentialModel } from '../python/pytorch';
+import type { RuleInfo } from './ruleKit';
+
+/** What swapLayers needs of a layer: its expression and where it is. */
+interface Swappable {
+  start: number;
+  end: number;
+  text: string;
+}
 
 export const DROPOUT_BEFORE_BATCHNORM = 'dropout-before-batchnorm';
 
 export const DROPOUT_BEFORE_BATCHNORM_DOCS = 'https://arxiv.org/abs/1801.05134';
+
+export const DROPOUT_BEFORE_BATCHNORM_RULE: RuleInfo = {
+  id: DROPOUT_BEFORE_BATCHNORM,
+  title: 'Dropout directly before batch normalization',
+  docsUrl: DROPOUT_BEFORE_BATCHNORM_DOCS,
+  defaultSeverity: 'warning',
+  settingKey: 'diagnostics.dropoutBeforeBatchNorm.severity',
+};
+
+/**
+ * The same check for Keras and TF.js layer lists (Sequential([...]), tf.sequential({layers}),
+ * model.add chains); nn.Sequential is covered by checkDropoutBeforeBatchNorm.
+ */
+export function checkDropoutBeforeBatchNormGraph(graph: ModelGraph): Finding[] {
+  const findings: Finding[] = [];
+  for (const model of graph.models) {
+    if (model.framework === 'pytorch' || (model.style !== 'sequential' && model.style !== 'add')) continue;
+    for (let i = 0; i + 1 < model.layers.length; i++) {
+      const dropout = model.layers[i];
+      const norm = model.layers[i + 1];
+      if (dropout.kind !== 'dropout' || norm.kind !== 'batchnorm') continue;
+      findings.push({
+        ruleId: DROPOUT_BEFORE_BATCHNORM,
+        severity: 'warning',
+        range: dropout.range,
+        message:
+          `${dropout.name} directly before ${norm.name} causes variance shift: batch normalization learns its moving variance from dropped-out ` +
+          `activations in training but sees un-dropped ones at inference, which degrades accuracy. Move ${dropout.name} after ${norm.name} ` +
+          '(Li et al., "Understanding the Disharmony between Dropout and Batch Normalization by Variance Shift", CVPR 2019).',
+        docsUrl: DROPOUT_BEFORE_BATCHNORM_DOCS,
+        fixes: [{ title: `Move ${dropout.name} after ${norm.name}`, edits: swapLayers(dropout, norm, graph.index) }],
+      });
+    }
+  }
+  return findings;
+}
 
 /**
  * Dropout directly before BatchNorm: BatchNorm's running variance is estimated on dropped-out
@@ -49,7 +94,7 @@ interface LineTail {
  * When a layer sits on its own line(s) - only indentation before it, only a comma and a comment
  * after it - returns what follows it on its last line; otherwise undefined.
  */
-function ownLineTail(layer: Layer, index: TextIndex): LineTail | undefined {
+function ownLineTail(layer: Swappable, index: TextIndex): LineTail | undefined {
   const startLine = index.positionAt(layer.start).line;
   const before = index.text.slice(index.lineStart(startLine), layer.start);
   if (before.trim() !== '') return undefined;
@@ -65,7 +110,7 @@ function ownLineTail(layer: Layer, index: TextIndex): LineTail | undefined {
  * while commas stay in place (the second one may be the last argument, without a comma) and
  * indentation is untouched; otherwise only the two expressions are exchanged.
  */
-function swapLayers(first: Layer, second: Layer, index: TextIndex): TextEdit[] {
+export function swapLayers(first: Swappable, second: Swappable, index: TextIndex): TextEdit[] {
   const a = ownLineTail(first, index);
   const b = ownLineTail(second, index);
   const firstLine = index.positionAt(first.end).line;
@@ -77,7 +122,7 @@ function swapLayers(first: Layer, second: Layer, index: TextIndex): TextEdit[] {
     ];
   }
   return [
-    { range: first.range, newText: second.text },
-    { range: second.range, newText: first.text },
+    { range: index.rangeAt(first.start, first.end), newText: second.text },
+    { range: index.rangeAt(second.start, second.end), newText: first.text },
   ];
 }

@@ -1,17 +1,45 @@
-// One dashboard panel per run. The host owns run state: a panel gets a snapshot when its
-// webview says `ready` and increments after that. Panels survive a window reload through
-// the WebviewPanelSerializer, which reads the run id the webview saved with setState.
+// Dashboard panels: one per run, plus compare panels that overlay several runs. The host
+// owns run state: a panel gets a snapshot when its webview says `ready` and increments
+// after that. Panels survive a window reload through WebviewPanelSerializers, which read
+// the run id(s) the webview saved with setState.
+import { randomUUID } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DashboardStateSchema, parseWebviewToHost, type HostToWebview } from '../../protocol/webviewMessages';
+import {
+  CompareStateSchema,
+  DashboardStateSchema,
+  parseWebviewToHost,
+  type HostToWebview,
+  type RunView,
+  type WebviewToHost,
+} from '../../protocol/webviewMessages';
 import type { Ctx } from '../ctx';
 import type { RunManager } from '../runs/runManager';
 import { dashboardHtml } from './dashboardHtml';
 
 export const dashboardViewType = 'reglens.dashboard';
+export const compareViewType = 'reglens.compare';
+
+interface OpenPanel {
+  panel: vscode.WebviewPanel;
+  runIds: string[];
+  kind: 'run' | 'compare';
+  /** Resolves once the page has loaded and been sent its snapshot (requests before that would be lost). */
+  ready: Promise<void>;
+  markReady(): void;
+}
+
+/** Where "Export Report" and "Save PNG" write; tests pass a target and skip the dialog. */
+export type SaveTarget = vscode.Uri | undefined;
 
 export class DashboardPanels implements vscode.Disposable {
   private readonly panels = new Map<string, vscode.WebviewPanel>();
+  private readonly open = new Set<OpenPanel>();
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly pngRequests = new Map<string, { resolve: (dataUrl: string) => void; timer: NodeJS.Timeout }>();
+  /** Set by "Export Report" from the webview: how to export a run (registered by the export feature). */
+  exportReport: ((runId: string) => Promise<unknown>) | undefined;
 
   constructor(
     private readonly ctx: Ctx,
@@ -19,13 +47,11 @@ export class DashboardPanels implements vscode.Disposable {
   ) {
     this.disposables.push(
       runs.onDidChange((change) => {
-        const panel = this.panels.get(change.runId);
-        if (!panel) return;
         const msg: HostToWebview =
           change.kind === 'events'
             ? { type: 'events', runId: change.runId, events: change.events }
             : { type: 'status', runId: change.runId, status: change.status, error: change.error };
-        void panel.webview.postMessage(msg);
+        for (const p of this.open) if (p.runIds.includes(change.runId)) void p.panel.webview.postMessage(msg);
       }),
       vscode.window.registerWebviewPanelSerializer(dashboardViewType, {
         deserializeWebviewPanel: async (panel, state: unknown) => {
@@ -34,8 +60,19 @@ export class DashboardPanels implements vscode.Disposable {
             panel.dispose();
             return;
           }
-          await this.findRun(parsed.data.runId);
-          this.attach(panel, parsed.data.runId);
+          await this.findRuns([parsed.data.runId]);
+          this.attach(panel, [parsed.data.runId], 'run');
+        },
+      }),
+      vscode.window.registerWebviewPanelSerializer(compareViewType, {
+        deserializeWebviewPanel: async (panel, state: unknown) => {
+          const parsed = CompareStateSchema.safeParse(state);
+          if (!parsed.success) {
+            panel.dispose();
+            return;
+          }
+          await this.findRuns(parsed.data.runIds);
+          this.attach(panel, parsed.data.runIds, 'compare');
         },
       }),
     );
@@ -46,12 +83,24 @@ export class DashboardPanels implements vscode.Disposable {
     return [...this.panels.keys()];
   }
 
+  /** Test hook: the run ids of each open compare panel. */
+  openCompares(): string[][] {
+    return [...this.open].filter((p) => p.kind === 'compare').map((p) => [...p.runIds]);
+  }
+
+  /** The run of the focused dashboard, if a dashboard is focused. */
+  activeRunId(): string | undefined {
+    for (const p of this.open) if (p.kind === 'run' && p.panel.active) return p.runIds[0];
+    return undefined;
+  }
+
   async show(runId: string): Promise<void> {
     const existing = this.panels.get(runId);
     if (existing) {
       existing.reveal();
       return;
     }
+    await this.findRuns([runId]);
     const view = await this.runs.view(runId);
     const panel = vscode.window.createWebviewPanel(
       dashboardViewType,
@@ -59,7 +108,63 @@ export class DashboardPanels implements vscode.Disposable {
       { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
       this.webviewOptions(),
     );
-    this.attach(panel, runId);
+    this.attach(panel, [runId], 'run');
+  }
+
+  async showCompare(runIds: string[]): Promise<void> {
+    const key = [...runIds].sort().join(',');
+    for (const p of this.open) {
+      if (p.kind === 'compare' && [...p.runIds].sort().join(',') === key) {
+        p.panel.reveal();
+        return;
+      }
+    }
+    await this.findRuns(runIds);
+    const panel = vscode.window.createWebviewPanel(
+      compareViewType,
+      `RegLens: Compare ${runIds.length} runs`,
+      { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
+      this.webviewOptions(),
+    );
+    this.attach(panel, runIds, 'compare');
+  }
+
+  /**
+   * Asks the run's dashboard for a chart as PNG and writes it to `target` (or asks where).
+   * Resolves with the file written, or undefined when cancelled.
+   */
+  async exportChartPng(runId: string, chart: string, target: SaveTarget): Promise<vscode.Uri | undefined> {
+    const panel = this.panels.get(runId);
+    const entry = [...this.open].find((p) => p.panel === panel);
+    if (!panel || !entry) throw new Error(`run ${runId} has no open dashboard`);
+    await Promise.race([entry.ready, new Promise((r) => setTimeout(r, 15_000))]);
+    const requestId = randomUUID();
+    const dataUrl = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pngRequests.delete(requestId);
+        reject(new Error(`the dashboard did not answer with chart '${chart}' (is that section showing data?)`));
+      }, 15_000);
+      this.pngRequests.set(requestId, { resolve, timer });
+      const msg: HostToWebview = { type: 'requestPng', requestId, chart };
+      void panel.webview.postMessage(msg);
+    });
+    return this.writePng(runId, chart, dataUrl, target);
+  }
+
+  private async writePng(runId: string | undefined, chart: string, dataUrl: string, target: SaveTarget): Promise<vscode.Uri | undefined> {
+    const dir = runId ? this.runs.folderOf(runId) : undefined;
+    const uri =
+      target ??
+      (await vscode.window.showSaveDialog({
+        title: `Save chart ${chart} as PNG`,
+        defaultUri: vscode.Uri.file(path.join(dir ?? (vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '.'), `${chart}.png`)),
+        filters: { 'PNG image': ['png'] },
+      }));
+    if (!uri) return undefined;
+    const bytes = Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64');
+    await vscode.workspace.fs.writeFile(uri, bytes);
+    if (!target) void vscode.window.showInformationMessage(`Saved ${path.basename(uri.fsPath)} (${Math.round(bytes.length / 1024)} KB).`);
+    return uri;
   }
 
   private webviewOptions(): vscode.WebviewOptions & vscode.WebviewPanelOptions {
@@ -70,8 +175,12 @@ export class DashboardPanels implements vscode.Disposable {
     };
   }
 
-  private attach(panel: vscode.WebviewPanel, runId: string): void {
-    this.panels.set(runId, panel);
+  private attach(panel: vscode.WebviewPanel, runIds: string[], kind: OpenPanel['kind']): void {
+    let markReady = () => {};
+    const ready = new Promise<void>((resolve) => (markReady = resolve));
+    const entry: OpenPanel = { panel, runIds, kind, ready, markReady: () => markReady() };
+    this.open.add(entry);
+    if (kind === 'run') this.panels.set(runIds[0], panel);
     panel.webview.options = this.webviewOptions();
     panel.iconPath = vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'media', 'reglens.svg');
     panel.webview.html = dashboardHtml(panel.webview, this.ctx.extension.extensionUri, panel.title);
@@ -83,42 +192,115 @@ export class DashboardPanels implements vscode.Disposable {
           this.ctx.output.warn(`ignored a malformed message from the dashboard: ${JSON.stringify(raw)?.slice(0, 200)}`);
           return;
         }
-        switch (msg.type) {
-          case 'ready': {
-            const view = await this.runs.view(runId);
-            const reply: HostToWebview = view
-              ? { type: 'snapshot', run: view }
-              : { type: 'missing', runId, message: `Run ${runId} is no longer on disk.` };
-            if (view) panel.title = `RegLens: ${view.name}`;
-            void panel.webview.postMessage(reply);
-            break;
-          }
-          case 'stop':
-            if (msg.runId === runId) this.runs.cancel(runId);
-            break;
-          case 'revealFolder': {
-            const dir = this.runs.folderOf(msg.runId);
-            if (dir) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(dir));
-            break;
-          }
+        try {
+          await this.onMessage(entry, msg);
+        } catch (err) {
+          void vscode.window.showErrorMessage(`RegLens: ${(err as Error).message}`);
         }
       }),
       panel.onDidDispose(() => {
-        if (this.panels.get(runId) === panel) this.panels.delete(runId);
+        this.open.delete(entry);
+        if (kind === 'run' && this.panels.get(runIds[0]) === panel) this.panels.delete(runIds[0]);
         for (const s of subs) s.dispose();
       }),
     );
   }
 
-  /** After a reload the manager has not listed runs yet: look the id up in every runs folder. */
-  private async findRun(runId: string): Promise<void> {
-    if (this.runs.folderOf(runId)) return;
+  private async onMessage(entry: OpenPanel, msg: WebviewToHost): Promise<void> {
+    const { runIds } = entry;
+    // A page may only act on the runs it shows.
+    const owns = (id: string) => runIds.includes(id);
+    switch (msg.type) {
+      case 'ready':
+        await this.sendSnapshot(entry);
+        entry.markReady();
+        break;
+      case 'stop':
+        if (owns(msg.runId)) this.runs.cancel(msg.runId);
+        break;
+      case 'revealFolder': {
+        const dir = owns(msg.runId) ? this.runs.folderOf(msg.runId) : undefined;
+        if (dir) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(dir));
+        break;
+      }
+      case 'openRun':
+        if (owns(msg.runId)) await this.show(msg.runId);
+        break;
+      case 'savePng': {
+        const pending = msg.requestId ? this.pngRequests.get(msg.requestId) : undefined;
+        if (pending && msg.requestId) {
+          clearTimeout(pending.timer);
+          this.pngRequests.delete(msg.requestId);
+          pending.resolve(msg.dataUrl);
+        } else await this.writePng(runIds.length === 1 ? runIds[0] : undefined, msg.chart, msg.dataUrl, undefined);
+        break;
+      }
+      case 'savePrunedModel':
+        if (owns(msg.runId)) await this.revealPrunedModel(msg.runId);
+        break;
+      case 'exportReport':
+        if (owns(msg.runId)) await (this.exportReport ?? (() => vscode.commands.executeCommand('reglens.exportReport', msg.runId)))(msg.runId);
+        break;
+    }
+  }
+
+  private async sendSnapshot(entry: OpenPanel): Promise<void> {
+    const { panel, runIds, kind } = entry;
+    const views = (await Promise.all(runIds.map((id) => this.runs.view(id)))).filter((v): v is RunView => v !== undefined);
+    let reply: HostToWebview;
+    if (kind === 'run') {
+      const view = views[0];
+      reply = view ? { type: 'snapshot', run: view } : { type: 'missing', runId: runIds[0], message: `Run ${runIds[0]} is no longer on disk.` };
+      if (view) panel.title = `RegLens: ${view.name}`;
+    } else {
+      reply = views.length
+        ? { type: 'compare', runs: views }
+        : { type: 'missing', runId: runIds[0], message: 'None of the compared runs is on disk any more.' };
+      if (views.length) panel.title = `RegLens: Compare ${views.map((v) => v.name).join(' vs ')}`.slice(0, 80);
+    }
+    void panel.webview.postMessage(reply);
+  }
+
+  /** The pruning probe reports `savedModel` (relative to the run folder) when it saved one. */
+  private async revealPrunedModel(runId: string): Promise<void> {
+    const view = await this.runs.view(runId);
+    const dir = this.runs.folderOf(runId);
+    const probe = [...(view?.events ?? [])].reverse().find((e) => e.type === 'probe' && e.probe.kind === 'pruning');
+    const saved = probe?.type === 'probe' && probe.probe.kind === 'pruning' ? probe.probe.savedModel : undefined;
+    if (!saved || !dir) {
+      void vscode.window.showInformationMessage(
+        'This run has no saved pruned model: the pruning probe saves one (and reports it as "savedModel") when the experiment sets "probes.pruning.save": true.',
+      );
+      return;
+    }
+    const file = path.resolve(dir, saved);
+    // The path comes from the run folder: never reveal anything outside it.
+    if (!file.startsWith(path.resolve(dir) + path.sep)) throw new Error(`savedModel '${saved}' points outside the run folder`);
+    try {
+      await fs.access(file);
+    } catch {
+      void vscode.window.showWarningMessage(`The pruned model ${saved} is missing from the run folder.`);
+      return;
+    }
+    void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(file));
+    void vscode.window.showInformationMessage(`Pruned model: ${file}`);
+  }
+
+  /** After a reload (or before the tree was shown) the manager has not listed runs yet: look the ids up in every runs folder. */
+  async findRuns(runIds: string[]): Promise<void> {
+    if (runIds.every((id) => this.runs.folderOf(id))) return;
     const dirs = (vscode.workspace.workspaceFolders ?? []).map((f) => this.ctx.config.runsDirectory(f.uri).fsPath);
     await this.runs.list(dirs);
   }
 
+  /** Closes the panels that show a run (after it was deleted). */
+  closeRun(runId: string): void {
+    for (const p of [...this.open]) if (p.runIds.includes(runId)) p.panel.dispose();
+  }
+
   dispose(): void {
-    for (const p of this.panels.values()) p.dispose();
+    for (const p of [...this.open]) p.panel.dispose();
+    for (const r of this.pngRequests.values()) clearTimeout(r.timer);
     for (const d of this.disposables) d.dispose();
   }
 }

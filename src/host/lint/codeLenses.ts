@@ -1,20 +1,24 @@
-// Code lenses above detected models that insert a regularizer in one undoable edit.
+// Code lenses above detected models that insert a regularizer in one undoable edit:
+// "Insert Dropout" (nn.Sequential) and "Add regularizer..." (PyTorch, Keras, TF.js models).
 import * as vscode from 'vscode';
 import type { TextEdit } from '../../analysis/textTypes';
+import { fittingSnippets, planSnippet } from '../../snippets/insertionPlanner';
 import { Config } from '../config';
 import type { Ctx } from '../ctx';
-import { DocumentAnalysis, pythonSelector, toVsRange, toWorkspaceEdit } from './documentAnalysis';
+import { DocumentAnalysis, modelCodeSelector, toVsRange, toWorkspaceEdit } from './documentAnalysis';
+
+export const ADD_REGULARIZER_TITLE = 'Add regularizer…';
 
 export function registerCodeLenses(ctx: Ctx, analysis: DocumentAnalysis): void {
   const changed = ctx.track(new vscode.EventEmitter<void>());
   ctx.track(vscode.workspace.onDidChangeConfiguration((e) => Config.affects(e, 'codeLens') && changed.fire()));
   ctx.track(
-    vscode.languages.registerCodeLensProvider(pythonSelector, {
+    vscode.languages.registerCodeLensProvider(modelCodeSelector, {
       onDidChangeCodeLenses: changed.event,
       provideCodeLenses: async (doc) => {
         if (!ctx.config.codeLensEnabled) return [];
         const result = await analysis.analyze(doc);
-        return (result?.lenses ?? []).map(
+        const insertDropout = (result?.lenses ?? []).map(
           (lens) =>
             new vscode.CodeLens(toVsRange(lens.range), {
               title: lens.title,
@@ -23,6 +27,18 @@ export function registerCodeLenses(ctx: Ctx, analysis: DocumentAnalysis): void {
               arguments: [doc.uri, doc.version, lens.edits],
             }),
         );
+        const addRegularizer = (result?.models ?? [])
+          .filter((m) => m.snippetIds.length > 0)
+          .map(
+            (m) =>
+              new vscode.CodeLens(toVsRange(m.range), {
+                title: ADD_REGULARIZER_TITLE,
+                tooltip: `Insert a regularizer that fits this ${m.framework} model`,
+                command: 'reglens.addRegularizer',
+                arguments: [doc.uri, m.start],
+              }),
+          );
+        return [...insertDropout, ...addRegularizer];
       },
     }),
   );
@@ -38,5 +54,37 @@ export function registerCodeLenses(ctx: Ctx, analysis: DocumentAnalysis): void {
       return false;
     }
     return vscode.workspace.applyEdit(toWorkspaceEdit(uri, edits as TextEdit[]));
+  });
+
+  // Arguments: the document, the model's start offset (from the lens) and, optionally, a snippet
+  // id (tests and keybindings pick one without the quick pick). Re-analyses the current text, so
+  // a lens computed before an edit still targets the right model or reports that it is gone.
+  ctx.registerCommand('reglens.addRegularizer', async (uri: unknown, modelStart: unknown, snippetId?: unknown) => {
+    if (!(uri instanceof vscode.Uri) || typeof modelStart !== 'number') {
+      void vscode.window.showErrorMessage('RegLens: Add regularizer is run from the code lens above a model.');
+      return false;
+    }
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const current = await analysis.analysis(doc);
+    const model = current?.graph?.models.find((m) => m.start === modelStart);
+    if (!current?.graph || !model) {
+      void vscode.window.showWarningMessage('The model moved since the code lens was computed; try again.');
+      return false;
+    }
+    let id = typeof snippetId === 'string' ? snippetId : undefined;
+    if (!id) {
+      const picked = await vscode.window.showQuickPick(
+        fittingSnippets(current.graph, model).map((s) => ({ label: s.title, description: s.detail, detail: s.source, id: s.id })),
+        { title: `Add a regularizer to this ${model.framework} model`, matchOnDescription: true },
+      );
+      if (!picked) return false;
+      id = picked.id;
+    }
+    const edits = planSnippet(current.graph, model, id);
+    if (!edits) {
+      void vscode.window.showWarningMessage(`RegLens: "${id}" does not fit this model.`);
+      return false;
+    }
+    return vscode.workspace.applyEdit(toWorkspaceEdit(uri, edits));
   });
 }

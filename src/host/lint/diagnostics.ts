@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import type { Finding } from '../../analysis/textTypes';
 import { Config, type SeveritySetting } from '../config';
 import type { Ctx } from '../ctx';
-import { DocumentAnalysis, pythonSelector, toVsRange, toWorkspaceEdit } from './documentAnalysis';
+import { DocumentAnalysis, modelCodeSelector, toVsRange, toWorkspaceEdit } from './documentAnalysis';
 
 const severityMap: Record<Exclude<SeveritySetting, 'off'>, vscode.DiagnosticSeverity> = {
   error: vscode.DiagnosticSeverity.Error,
@@ -60,7 +60,7 @@ export function registerDiagnostics(ctx: Ctx, analysis: DocumentAnalysis): void 
   lintAll();
 
   ctx.track(
-    vscode.languages.registerCodeActionsProvider(pythonSelector, new FindingFixes(analysis), {
+    vscode.languages.registerCodeActionsProvider(modelCodeSelector, new FindingFixes(analysis), {
       providedCodeActionKinds: [vscode.CodeActionKind.QuickFix],
     }),
   );

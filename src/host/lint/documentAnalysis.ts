@@ -1,34 +1,46 @@
-// Runs the pure analyzer on Python documents and caches the result per document
-// version, so diagnostics, quick fixes and code lenses share one parse.
+// Runs the pure analyzer on Python, TypeScript and JavaScript documents and caches the result
+// per document version, so diagnostics, quick fixes and code lenses share one parse. The
+// analyzer keeps each document's last tree, so re-analysis after an edit parses incrementally.
 import * as vscode from 'vscode';
-import { createPythonAnalyzer, type PythonAnalyzer } from '../../analysis/python/parser';
+import { type Analysis, type Analyzer, createAnalyzer, isSourceLanguage } from '../../analysis/analyzer';
 import type { AnalysisResult, Range, TextEdit } from '../../analysis/textTypes';
+import { Config } from '../config';
 
-export const pythonSelector: vscode.DocumentSelector = [{ language: 'python' }];
+export const modelCodeSelector: vscode.DocumentSelector = [{ language: 'python' }, { language: 'typescript' }, { language: 'javascript' }];
 
 export class DocumentAnalysis {
-  private analyzer: Promise<PythonAnalyzer> | undefined;
-  private readonly cache = new Map<string, { version: number; result: AnalysisResult }>();
+  private analyzer: Promise<Analyzer> | undefined;
+  private readonly cache = new Map<string, { version: number; threshold: number; analysis: Analysis }>();
+  private readonly config = new Config();
 
   isSupported(doc: vscode.TextDocument): boolean {
-    return doc.languageId === 'python';
+    return isSourceLanguage(doc.languageId);
   }
 
   async analyze(doc: vscode.TextDocument): Promise<AnalysisResult | undefined> {
-    if (!this.isSupported(doc)) return undefined;
+    return (await this.analysis(doc))?.result;
+  }
+
+  /** The result and the model graph it came from. */
+  async analysis(doc: vscode.TextDocument): Promise<Analysis | undefined> {
+    const language = doc.languageId;
+    if (!isSourceLanguage(language)) return undefined;
     const key = doc.uri.toString();
+    const threshold = this.config.largeDenseHeadThreshold;
     const hit = this.cache.get(key);
-    if (hit && hit.version === doc.version) return hit.result;
+    if (hit && hit.version === doc.version && hit.threshold === threshold) return hit.analysis;
     // The grammar wasm loads once, on first use, not at activation.
-    this.analyzer ??= createPythonAnalyzer();
+    this.analyzer ??= createAnalyzer();
     const analyzer = await this.analyzer;
-    const result = analyzer.analyze(doc.getText());
-    this.cache.set(key, { version: doc.version, result });
-    return result;
+    const analysis = analyzer.analyze(doc.getText(), language, { largeDenseHeadThreshold: threshold }, key);
+    this.cache.set(key, { version: doc.version, threshold, analysis });
+    return analysis;
   }
 
   forget(doc: vscode.TextDocument): void {
-    this.cache.delete(doc.uri.toString());
+    const key = doc.uri.toString();
+    this.cache.delete(key);
+    void this.analyzer?.then((a) => a.forget(key));
   }
 }
 

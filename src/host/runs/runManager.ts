@@ -1,6 +1,7 @@
 // Owns run state in the extension host: starts engine child processes, appends every
 // event to the run folder as it arrives (so a crash loses nothing already reported),
 // relays events to dashboards, and answers "what runs exist" for the tree view.
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EngineEvent } from '../../protocol/engineMessages';
@@ -135,6 +136,25 @@ export class RunManager implements vscode.Disposable {
 
   remember(id: string, dir: string): void {
     this.known.set(id, dir);
+  }
+
+  /** Starts the run's recorded experiment (spec.json) again, in the same runs folder. */
+  async rerun(id: string): Promise<LiveRun> {
+    const dir = this.known.get(id);
+    if (!dir) throw new Error(`run ${id} is not known`);
+    const r = await readRun(dir);
+    if (!r.experiment) throw new Error(`run ${id} has no readable spec.json to rerun`);
+    return this.start(r.experiment, path.dirname(dir), r.summary.experimentFile);
+  }
+
+  /** Deletes a run folder from disk. A running run must be stopped first. */
+  async delete(id: string): Promise<void> {
+    if (this.live.get(id)?.status === 'running') throw new Error(`run ${id} is still running; stop it first`);
+    const dir = this.known.get(id);
+    if (!dir) throw new Error(`run ${id} is not known`);
+    await fs.rm(dir, { recursive: true, force: true });
+    this.known.delete(id);
+    this.live.delete(id);
   }
 
   /** The full state a dashboard needs: live runs from memory, finished ones from disk. */

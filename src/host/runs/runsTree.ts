@@ -13,7 +13,10 @@ const statusIcon: Record<RunSummary['status'], vscode.ThemeIcon> = {
   cancelled: new vscode.ThemeIcon('circle-slash'),
 };
 
-export class RunsTreeProvider implements vscode.TreeDataProvider<RunSummary>, vscode.Disposable {
+/** A run in the tree. `runId` lets the shared run commands (Stop Run) read the clicked item. */
+export type RunItem = RunSummary & { runId: string };
+
+export class RunsTreeProvider implements vscode.TreeDataProvider<RunItem>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly disposables: vscode.Disposable[] = [];
@@ -48,22 +51,29 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunSummary>, vs
     }, 500);
   }
 
-  async getChildren(element?: RunSummary): Promise<RunSummary[]> {
+  async getChildren(element?: RunItem): Promise<RunItem[]> {
     if (element) return [];
     const dirs = (vscode.workspace.workspaceFolders ?? []).map((f) => this.ctx.config.runsDirectory(f.uri).fsPath);
     try {
-      return await this.runs.list(dirs);
+      return (await this.runs.list(dirs)).map((s) => ({ ...s, runId: s.id }));
     } catch (err) {
       this.ctx.output.error(`could not list runs: ${(err as Error).message}`);
       return [];
     }
   }
 
-  getTreeItem(run: RunSummary): vscode.TreeItem {
+  getTreeItem(run: RunItem): vscode.TreeItem {
     const item = new vscode.TreeItem(run.name, vscode.TreeItemCollapsibleState.None);
     item.id = run.id;
     const progress = run.totalEpochs ? `${run.epochs}/${run.totalEpochs}` : `${run.epochs}`;
-    item.description = `${run.status} · epoch ${progress}`;
+    // Running: how far along; finished: the number that matters most (is the noise fitted?).
+    const percent = run.totalEpochs ? ` (${Math.floor((100 * run.epochs) / run.totalEpochs)}%)` : '';
+    const fitted =
+      run.status !== 'running' && run.final && run.final.corruptedTrain !== null
+        ? ` · test ${(run.final.test * 100).toFixed(0)}%, noise fitted ${(run.final.corruptedTrain * 100).toFixed(0)}%`
+        : '';
+    item.description = run.status === 'running' ? `running · epoch ${progress}${percent}` : `${run.status} · epoch ${progress}${fitted}`;
+    item.accessibilityInformation = { label: `${run.name}, ${item.description}` };
     item.iconPath = statusIcon[run.status];
     item.contextValue = `run.${run.status}`;
     const md = new vscode.MarkdownString(undefined, true);

@@ -34,7 +34,7 @@ describe('Python analyzer robustness', () => {
     const result = analyzer.analyze(fixture('syntax_errors.py'));
     assert.ok(result.parseErrors >= 1);
     assert.equal(analyzer.analyze(fixture('clean_models.py')).parseErrors, 0);
-    assert.deepEqual(analyzer.analyze(''), { findings: [], lenses: [], parseErrors: 0 });
+    assert.deepEqual(analyzer.analyze(''), { findings: [], lenses: [], models: [], parseErrors: 0 });
   });
 
   it('never throws and stays fast on random and mutated Python', () => {

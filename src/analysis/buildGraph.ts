@@ -1,0 +1,217 @@
+import {
+  type Arg,
+  classifyLayer,
+  type DetectedModel,
+  detectIndentUnit,
+  type Framework,
+  type GraphLayer,
+  type LoraConfig,
+  type ModelGraph,
+  type Optimizer,
+  type Span,
+  spanOf,
+  type TrainingFacts,
+  callsWithin,
+} from './modelGraph';
+import type { RawCall, RawFacts } from './rawFacts';
+import type { TextIndex } from './textIndex';
+import type { SourceLanguage } from './treeSitterRuntime';
+
+const TORCH_CONTAINERS = new Set(['Sequential', 'ModuleList', 'ModuleDict', 'Module', 'Parameter', 'ParameterList', 'ParameterDict', 'Identity', 'Flatten', 'Unflatten']);
+const KERAS_NON_LAYERS = new Set(['Input', 'InputLayer', 'Layer', 'Lambda', 'Flatten', 'Reshape', 'Concatenate', 'Add', 'Multiply', 'Average']);
+const TFJS_NON_LAYERS = new Set(['input', 'flatten', 'reshape', 'concatenate', 'add', 'multiply', 'average']);
+// Output activations do not make a hidden layer: nothing is inserted after them.
+const OUTPUT_ACTIVATIONS = /^['"](softmax|sigmoid|linear|log_softmax)['"]$/;
+
+/** The framework layer a call constructs, or undefined. */
+export function layerOf(call: { qualified: string }): { framework: Framework; name: string } | undefined {
+  const q = call.qualified;
+  let m = /^torch\.nn\.([A-Z]\w*)$/.exec(q);
+  if (m && !TORCH_CONTAINERS.has(m[1])) return { framework: 'pytorch', name: m[1] };
+  m = /^keras\.layers\.([A-Z]\w*)$/.exec(q);
+  if (m && !KERAS_NON_LAYERS.has(m[1])) return { framework: 'keras', name: m[1] };
+  m = /^tf\.layers\.(\w+)$/.exec(q);
+  if (m && !TFJS_NON_LAYERS.has(m[1])) return { framework: 'tfjs', name: m[1] };
+  return undefined;
+}
+
+function argNamed(call: RawCall, name: string, position?: number): Arg | undefined {
+  const named = call.args.find((a) => a.name === name);
+  if (named || position === undefined) return named;
+  return call.args.filter((a) => a.name === undefined)[position];
+}
+
+function toLayer(call: RawCall, framework: Framework, name: string, text: string): GraphLayer {
+  const kind = classifyLayer(name);
+  const layer: GraphLayer = { start: call.start, end: call.end, range: call.range, kind, name, call, text };
+  if (kind === 'dropout') {
+    const rateArg = framework === 'pytorch' ? argNamed(call, 'p', 0) : framework === 'keras' ? argNamed(call, 'rate', 0) : argNamed(call, 'rate');
+    layer.rateArg = rateArg;
+    // Defaults: nn.Dropout p=0.5; Keras and TF.js require a rate.
+    layer.rate = rateArg ? rateArg.number : framework === 'pytorch' ? 0.5 : undefined;
+  }
+  if (kind === 'linear') {
+    const f = framework === 'pytorch' ? argNamed(call, 'out_features', 1) : framework === 'keras' ? argNamed(call, 'units', 0) : argNamed(call, 'units');
+    layer.features = f?.number;
+  }
+  return layer;
+}
+
+function otherLayer(el: Span & { text: string }): GraphLayer {
+  return { ...el, kind: 'other', name: el.text };
+}
+
+/** True for a layer after which a hidden-layer regularizer (dropout) belongs. */
+function isHiddenActivation(l: GraphLayer): boolean {
+  if (l.kind === 'activation') return true;
+  if (l.kind !== 'linear' && l.kind !== 'conv') return false;
+  const act = l.call?.args.find((a) => a.name === 'activation');
+  return !!act && !OUTPUT_ACTIVATIONS.test(act.text) && act.text !== 'None' && act.text !== 'null';
+}
+
+function layerInsertPoint(layers: GraphLayer[]): DetectedModel['layerInsert'] {
+  let k = -1;
+  for (let i = 0; i + 1 < layers.length; i++) if (isHiddenActivation(layers[i])) k = i;
+  if (k < 0) return undefined;
+  // Already regularized: a dropout before the next weight layer.
+  for (let i = k + 1; i < layers.length && layers[i].kind !== 'linear' && layers[i].kind !== 'conv'; i++) if (layers[i].kind === 'dropout') return undefined;
+  return { after: layers[k], next: layers[k + 1] };
+}
+
+export function buildGraph(raw: RawFacts, language: SourceLanguage, text: string, index: TextIndex): ModelGraph {
+  raw.calls.sort((a, b) => a.start - b.start);
+  const callAt = new Map<number, RawCall>();
+  for (const c of raw.calls) if (!callAt.has(c.start)) callAt.set(c.start, c);
+  const layerFromElement = (el: Span & { text: string }): GraphLayer => {
+    const call = callAt.get(el.start);
+    const what = call && call.end === el.end ? layerOf(call) : undefined;
+    return call && what ? toLayer(call, what.framework, what.name, el.text) : otherLayer(el);
+  };
+
+  const models: DetectedModel[] = [];
+  const moduleClasses = raw.classes.filter((c) => /\bModule\b/.test(c.bases) || /\b(Model|Layer)\b/.test(c.bases));
+  const inClass = (offset: number) => moduleClasses.find((c) => c.start <= offset && offset < c.end);
+
+  // Class-based models: nn.Module subclasses and Keras Model/Layer subclasses.
+  for (const cls of moduleClasses) {
+    const calls = callsWithin(raw.calls, cls.start, cls.end).filter((c) => c.scope.functionName === '__init__');
+    const layers: GraphLayer[] = [];
+    let framework: Framework | undefined;
+    for (const c of calls) {
+      const what = layerOf(c);
+      if (!what) continue;
+      framework ??= what.framework;
+      layers.push(toLayer(c, what.framework, what.name, text.slice(c.start, c.end)));
+    }
+    if (!framework) framework = /\bModule\b/.test(cls.bases) ? 'pytorch' : undefined;
+    if (!framework) continue;
+    models.push({ ...spanOf(index, cls.start, cls.end), framework, style: 'module', name: cls.name, layers, topLevelStart: cls.topLevelStart });
+  }
+
+  const functionalSeen = new Map<string, number>();
+  for (const call of raw.calls) {
+    const q = call.qualified;
+    const seqKind =
+      q === 'torch.nn.Sequential' ? 'pytorch' : q === 'keras.Sequential' || q === 'keras.models.Sequential' ? 'keras' : q === 'tf.sequential' ? 'tfjs' : undefined;
+    if (seqKind) {
+      let layers: GraphLayer[];
+      let style: DetectedModel['style'] = 'sequential';
+      if (seqKind === 'pytorch') {
+        layers = call.args.filter((a) => a.name === undefined).map((a) => layerFromElement(a));
+      } else if (call.elements) {
+        layers = call.elements.map(layerFromElement);
+      } else {
+        style = 'add';
+        const name = call.assignedTo;
+        layers = name
+          ? raw.calls
+              .filter((c) => c.method === 'add' && c.receiver === name && c.start > call.end && c.args[0])
+              .map((c) => layerFromElement({ ...c.args[0], text: c.args[0].text }))
+          : [];
+      }
+      const cls = inClass(call.start);
+      models.push({
+        ...spanOf(index, call.start, call.end),
+        framework: seqKind,
+        style,
+        name: call.assignedTo,
+        layers,
+        insideModule: !!cls,
+        topLevelStart: call.topLevelStart,
+        layerInsert: style === 'sequential' ? layerInsertPoint(layers) : undefined,
+      });
+      continue;
+    }
+    const funKind = q === 'keras.Model' || q === 'keras.models.Model' ? 'keras' : q === 'tf.model' ? 'tfjs' : undefined;
+    if (funKind && call.args.length > 0 && !inClass(call.start)) {
+      // Layers built in the same function (or at top level) since the previous functional model there.
+      const scopeKey = String(call.scope.functionStart ?? -1);
+      const from = functionalSeen.get(scopeKey) ?? -1;
+      functionalSeen.set(scopeKey, call.end);
+      const layers = raw.calls
+        .filter((c) => c.start > from && c.end <= call.start && (c.scope.functionStart ?? -1) === (call.scope.functionStart ?? -1))
+        .flatMap((c) => {
+          const what = layerOf(c);
+          return what && what.framework === funKind ? [toLayer(c, what.framework, what.name, text.slice(c.start, c.end))] : [];
+        });
+      models.push({ ...spanOf(index, call.start, call.end), framework: funKind, style: 'functional', name: call.assignedTo, layers, topLevelStart: call.topLevelStart });
+    }
+  }
+  models.sort((a, b) => a.start - b.start);
+
+  const optimizers: Optimizer[] = [];
+  const loraConfigs: LoraConfig[] = [];
+  const training: TrainingFacts = { trainCalls: [], evalCalls: [], trainingTrueCalls: [], noGradBlocks: raw.noGradBlocks, stepCalls: [] };
+  for (const call of raw.calls) {
+    const q = call.qualified;
+    let m = /^torch\.optim\.([A-Z]\w*)$/.exec(q);
+    const framework: Framework | undefined = m ? 'pytorch' : undefined;
+    if (m && framework) {
+      const wd = argNamed(call, 'weight_decay');
+      optimizers.push({ framework, name: m[1], call, weightDecay: wd ? wd.number : 0, weightDecayArg: wd, paramsText: call.args[0]?.name === undefined ? call.args[0]?.text : undefined });
+    } else if ((m = /^keras\.optimizers\.(?:experimental\.)?([A-Z]\w*)$/.exec(q))) {
+      const wd = argNamed(call, 'weight_decay');
+      optimizers.push({ framework: 'keras', name: m[1], call, weightDecay: wd ? wd.number : 0, weightDecayArg: wd });
+    } else if ((m = /^tf\.train\.(\w+)$/.exec(q))) {
+      optimizers.push({ framework: 'tfjs', name: m[1], call, weightDecay: 0 });
+    }
+    if (/(^|\.)LoraConfig$/.test(q)) {
+      const arg = argNamed(call, 'lora_dropout');
+      loraConfigs.push({ call, dropout: arg ? arg.number : 0, dropoutArg: arg });
+    }
+    if (language === 'python' && call.receiver && !/trainer$/i.test(call.receiver)) {
+      const a0 = call.args[0]?.text;
+      if (call.method === 'train' && (a0 === undefined || a0 === 'True') && call.args.length <= 1) training.trainCalls.push(call);
+      if ((call.method === 'eval' && call.args.length === 0) || (call.method === 'train' && a0 === 'False')) training.evalCalls.push(call);
+    }
+    if (call.args.some((a) => a.name === 'training' && (a.text === 'True' || a.text === 'true'))) training.trainingTrueCalls.push(call);
+    if (/^(backward|step|fit|fit_generator|fitDataset|train_on_batch|trainOnBatch|minimize)$/.test(call.method) && call.receiver) training.stepCalls.push(call);
+    const epochs = call.args.find((a) => (a.name === 'epochs' || a.name === 'num_train_epochs' || a.name === 'max_epochs') && a.number !== undefined);
+    if (epochs && (training.epochs ?? 0) < epochs.number!) {
+      training.epochs = epochs.number;
+      training.epochsSpan = epochs;
+    }
+  }
+  for (const loop of raw.epochLoops) {
+    if ((training.epochs ?? 0) < loop.count) {
+      training.epochs = loop.count;
+      training.epochsSpan = loop.span;
+    }
+  }
+  const eolMatch = /\r?\n/.exec(text);
+  return {
+    language,
+    text,
+    index,
+    calls: raw.calls,
+    models,
+    optimizers,
+    loraConfigs,
+    training,
+    functions: raw.functions,
+    definedNames: new Set([...raw.functions.map((f) => f.name), ...raw.classes.map((c) => c.name)]),
+    importLines: raw.importLines,
+    indentUnit: detectIndentUnit(text),
+    eol: eolMatch ? eolMatch[0] : '\n',
+  };
+}

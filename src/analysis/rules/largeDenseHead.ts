@@ -1,0 +1,40 @@
+import type { ModelGraph } from '../modelGraph';
+import type { Finding } from '../textTypes';
+import { finding, type RuleInfo, type RuleOptions } from './ruleKit';
+
+export const LARGE_DENSE_HEAD: RuleInfo = {
+  id: 'large-dense-head-unregularized',
+  title: 'Large dense head with no regularization',
+  docsUrl: 'https://jmlr.org/papers/v15/srivastava14a.html',
+  defaultSeverity: 'information',
+  settingKey: 'diagnostics.largeDenseHead.severity',
+};
+
+/**
+ * A wide fully connected layer with no dropout, no normalization and no weight decay anywhere is
+ * where models memorize noisy labels first (Srivastava et al. 2014; Arpit et al. 2017).
+ */
+export function checkLargeDenseHead(graph: ModelGraph, options: RuleOptions): Finding[] {
+  const out: Finding[] = [];
+  const decay =
+    graph.optimizers.some((o) => o.weightDecay !== 0 && o.weightDecayArg) ||
+    /kernel_regularizer|kernelRegularizer|weight_decay\s*=|weightDecay/.test(graph.text);
+  const functionalDropout = graph.calls.some((c) => /^torch\.nn\.functional\.dropout/.test(c.qualified));
+  if (decay) return out;
+  for (const model of graph.models) {
+    if (model.insideModule) continue;
+    const wide = model.layers.find((l) => l.kind === 'linear' && (l.features ?? 0) >= options.largeDenseHeadThreshold);
+    if (!wide) continue;
+    const regularized = model.layers.some((l) => (l.kind === 'dropout' && l.rate !== 0) || l.kind === 'batchnorm' || l.kind === 'norm');
+    if (regularized || (model.framework === 'pytorch' && functionalDropout)) continue;
+    out.push(
+      finding(
+        LARGE_DENSE_HEAD,
+        wide.range,
+        `${wide.name} with ${wide.features} units and no dropout, normalization or weight decay in this model: a wide head like this fits noisy labels easily. ` +
+          'Add dropout after it or decoupled weight decay (the "Add regularizer" code lens above the model inserts either).',
+      ),
+    );
+  }
+  return out;
+}

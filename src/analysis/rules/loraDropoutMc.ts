@@ -1,0 +1,31 @@
+import type { ModelGraph } from '../modelGraph';
+import type { Finding } from '../textTypes';
+import { addKeywordArg, finding, hasMcSampling, replace, type RuleInfo } from './ruleKit';
+
+export const LORA_DROPOUT_MC: RuleInfo = {
+  id: 'lora-dropout-zero-mc',
+  title: 'lora_dropout 0 with MC-dropout sampling',
+  docsUrl: 'https://huggingface.co/docs/peft/package_reference/lora#peft.LoraConfig',
+  defaultSeverity: 'warning',
+  settingKey: 'diagnostics.loraDropoutMc.severity',
+};
+
+/** PEFT's lora_dropout defaults to 0.0; MC dropout through LoRA adapters then has nothing to sample (STAR uses 0.1). */
+export function checkLoraDropoutMc(graph: ModelGraph): Finding[] {
+  if (!graph.loraConfigs.length || !hasMcSampling(graph)) return [];
+  const out: Finding[] = [];
+  for (const cfg of graph.loraConfigs) {
+    if (cfg.dropout !== 0) continue;
+    const edit = cfg.dropoutArg ? replace(graph, cfg.dropoutArg, '0.1') : addKeywordArg(graph, cfg.call, 'lora_dropout=0.1');
+    out.push(
+      finding(
+        LORA_DROPOUT_MC,
+        cfg.dropoutArg?.range ?? cfg.call.range,
+        `${cfg.dropoutArg ? `lora_dropout=${cfg.dropoutArg.text}` : 'lora_dropout is not set (PEFT defaults to 0.0)'} but this file samples with MC dropout: ` +
+          'the adapters have no dropout, so stochastic passes through them do not vary. Set lora_dropout > 0 (STAR, Zhang et al. 2024, uses 0.1).',
+        edit ? [{ title: 'Set lora_dropout=0.1', edits: [edit] }] : [],
+      ),
+    );
+  }
+  return out;
+}

@@ -1,0 +1,46 @@
+import type { ModelGraph } from '../modelGraph';
+import type { Finding } from '../textTypes';
+import { callsIn, finding, MC_FUNCTION, type RuleInfo } from './ruleKit';
+
+export const MC_LOOP_NO_VARIANCE: RuleInfo = {
+  id: 'mc-loop-no-variance',
+  title: 'MC-dropout loop that cannot vary',
+  docsUrl: 'https://arxiv.org/abs/1506.02142',
+  defaultSeverity: 'warning',
+  settingKey: 'diagnostics.mcLoopNoVariance.severity',
+};
+
+/**
+ * T "stochastic" passes in eval mode (PyTorch model.eval(), Keras model.predict) or through a
+ * model without dropout are identical: every uncertainty score is 0. (The released STAR code
+ * has exactly this bug.)
+ */
+export function checkMcLoopNoVariance(graph: ModelGraph): Finding[] {
+  const out: Finding[] = [];
+  const anyDropout =
+    graph.models.some((m) => m.layers.some((l) => l.kind === 'dropout' && l.rate !== 0)) ||
+    graph.calls.some((c) => /dropout/i.test(c.qualified) && !/Config$/.test(c.qualified)) ||
+    graph.loraConfigs.some((l) => l.dropout !== 0);
+  for (const fn of graph.functions) {
+    if (!MC_FUNCTION.test(fn.name)) continue;
+    const calls = callsIn(graph, fn.start, fn.end);
+    const loopCalls = calls.filter((c) => c.scope.loopDepth > 0 && c.scope.functionStart === fn.start);
+    if (!loopCalls.length) continue;
+    // An always-on dropout layer (class MCDropout(Dropout) / tf.dropout op) makes predict() vary.
+    const alwaysOn = /class\s+\w*Dropout\w*|tf\.dropout\(/.test(graph.text);
+    const enables = alwaysOn || calls.some(
+      (c) => (c.method === 'train' && c.args[0]?.text !== 'False') || c.args.some((a) => a.name === 'training' && /^(True|true)$/.test(a.text)),
+    ) || /\.train\(\s*(True)?\s*\)|training\s*=\s*True|training:\s*true/.test(graph.text.slice(fn.start, fn.end));
+    const evalCall = calls.find((c) => c.method === 'eval' && c.args.length === 0 && c.receiver);
+    const predict = loopCalls.find((c) => c.method === 'predict' && c.receiver);
+    if (!enables && evalCall) {
+      out.push(finding(MC_LOOP_NO_VARIANCE, evalCall.range, `${fn.name} repeats forward passes after ${evalCall.callee}() with no dropout layer switched back to train mode: all passes are identical and every MC uncertainty is 0.`));
+    } else if (!enables && predict) {
+      out.push(finding(MC_LOOP_NO_VARIANCE, predict.range, `${predict.callee}() always runs in inference mode, so the passes in ${fn.name} are identical and the MC uncertainty is 0. Call the model with training=True on the dropout layers instead.`));
+    } else if (graph.models.length > 0 && !anyDropout) {
+      const line = graph.index.positionAt(fn.start).line;
+      out.push(finding(MC_LOOP_NO_VARIANCE, graph.index.rangeAt(fn.start, graph.index.lineContentEnd(line)), `${fn.name} samples MC-dropout passes, but no model in this file has dropout: the passes are identical and every uncertainty is 0.`));
+    }
+  }
+  return out;
+}

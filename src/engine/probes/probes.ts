@@ -1,0 +1,293 @@
+// The probes a training run carries (experiment.probes): train.ts calls afterEpoch after
+// every epoch event and afterTraining once at the end; each emits `probe` events.
+// Probes read the model in inference mode and never change its weights.
+import * as tf from '@tensorflow/tfjs-core';
+import type { EngineEvent, EpochEvent, Probe } from '../../protocol/engineMessages';
+import type { LayerSpec, ProbesSpec } from '../../protocol/experiment';
+import type { Model } from '../model';
+import { ablationScores, EvalData, maskedHits, prefixHits, toAccuracy } from './ablation';
+import { detectDynamics } from './dynamics';
+import { iprToMemorization, neuronIpr } from './fourier';
+import { mcDropoutProbe } from './mcDropout';
+import { HiddenLayer, ProbeNetwork, probeNetwork } from './network';
+import { otsuThreshold, spearman } from './stats';
+
+export interface ProbeData {
+  xTrain: tf.Tensor2D;
+  xTest: tf.Tensor2D;
+  /** Training labels as trained on (corrupted where corrupted[i] = 1). */
+  trainLabels: Int32Array;
+  corrupted: Uint8Array;
+  testLabels: Int32Array;
+  /** Modulus when the dataset is modular arithmetic (enables the Fourier IPR). */
+  modularP?: number;
+  /** Image shape when rows are grayscale images (mostUncertain then carries pixels). */
+  image?: { width: number; height: number };
+}
+
+export interface ProbeContext {
+  model: Model;
+  layers: LayerSpec[];
+  spec: ProbesSpec | undefined;
+  data: ProbeData;
+  seed: number;
+  totalEpochs: number;
+  onEvent: (e: EngineEvent) => void;
+}
+
+export interface Probes {
+  afterEpoch(e: EpochEvent): Promise<void>;
+  afterTraining(epochsDone: number): Promise<void>;
+  dispose(): void;
+}
+
+type Method = 'ipr' | 'ablation';
+interface Scores {
+  layer: HiddenLayer;
+  method: Method;
+  /** Higher = more memorizing. */
+  scores: number[];
+  raw: number[];
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export function buildEvalData(d: ProbeData): EvalData {
+  const nTrain = d.trainLabels.length;
+  const nTest = d.testLabels.length;
+  const labels = new Int32Array(nTrain + nTest);
+  labels.set(d.trainLabels);
+  labels.set(d.testLabels, nTrain);
+  const group = new Uint8Array(nTrain + nTest).fill(2);
+  const counts: [number, number, number] = [0, 0, nTest];
+  for (let i = 0; i < nTrain; i++) {
+    group[i] = d.corrupted[i] ? 1 : 0;
+    counts[group[i]]++;
+  }
+  return { x: tf.concat([d.xTrain, d.xTest], 0), labels, group, counts };
+}
+
+/** IPR applies to the first layer of a modular-arithmetic model (one-hot(m) ++ one-hot(n) inputs). */
+function iprApplies(ctx: ProbeContext, layer: HiddenLayer): boolean {
+  const p = ctx.data.modularP;
+  return p !== undefined && layer.denseIndex === 0 && ctx.model.dense[0].kernel.shape[0] === 2 * p;
+}
+
+export function memorizationScores(ctx: ProbeContext, net: ProbeNetwork, eval_: () => EvalData, want: 'auto' | Method, layerName?: string): { scores: Scores; probe: Probe } {
+  const defaultLayer = want === 'ablation' || ctx.data.modularP === undefined ? net.hidden[net.hidden.length - 1] : net.hidden[0];
+  const layer = layerName ? net.layer(layerName) : defaultLayer;
+  if (!layer) throw new Error(`probes: no hidden layer ${layerName ?? ''} to score (hidden layers: ${net.hidden.map((l) => l.name).join(', ') || 'none'})`);
+  let method: Method = want === 'auto' ? (iprApplies(ctx, layer) ? 'ipr' : 'ablation') : want;
+  if (method === 'ipr' && !iprApplies(ctx, layer)) {
+    ctx.onEvent({ type: 'log', level: 'warning', message: `probes.memorization: IPR needs the first layer of a modular-arithmetic model; using ablation on ${layer.name}` });
+    method = 'ablation';
+  }
+  if (method === 'ipr') {
+    const p = ctx.data.modularP!;
+    const kernel = ctx.model.dense[0].kernel.dataSync() as Float32Array;
+    const next = ctx.model.dense[1]?.kernel;
+    const out = next && next.shape[1] === p ? (next.dataSync() as Float32Array) : undefined;
+    const r = neuronIpr(kernel, layer.units, p, out);
+    const scores = iprToMemorization(r.ipr);
+    return {
+      scores: { layer, method, scores, raw: r.ipr },
+      probe: {
+        kind: 'neuronScores',
+        layer: layer.name,
+        method,
+        scores,
+        raw: r.ipr,
+        detail: { spectrum: r.spectrum, ...(r.outputIpr ? { outputIpr: r.outputIpr } : {}) },
+      },
+    };
+  }
+  if (net.unsupported) throw new Error(`ablation scores unavailable: ${net.unsupported}`);
+  const a = ablationScores(net, layer, eval_());
+  return {
+    scores: { layer, method, scores: a.score, raw: a.score },
+    probe: {
+      kind: 'neuronScores',
+      layer: layer.name,
+      method,
+      scores: a.score,
+      raw: a.score,
+      detail: { cleanDrop: a.cleanDrop, corruptedDrop: a.corruptedDrop, testDrop: a.testDrop },
+    },
+  };
+}
+
+/**
+ * Cumulative pruning (METHODS §1): zero units in order of memorization score (most
+ * memorizing first; the reverse order as the control) and record the three accuracies.
+ * The counts are `steps` even points plus the split between the two modes of the raw
+ * score histogram (Otsu), so the "prune the memorizing mode" result is always a point.
+ */
+export function pruningProbe(net: ProbeNetwork, s: Scores, data: EvalData, steps: number): Extract<Probe, { kind: 'pruning' }> {
+  const H = s.layer.units;
+  const memFirst = Array.from({ length: H }, (_, i) => i).sort((a, b) => s.scores[b] - s.scores[a] || a - b);
+  const genFirst = [...memFirst].reverse();
+  const threshold = otsuThreshold(s.raw);
+  // IPR: low raw = memorizing; ablation: high raw = memorizing.
+  const split = s.raw.filter((v) => (s.method === 'ipr' ? v <= threshold : v > threshold)).length;
+  const counts = [...new Set([...Array.from({ length: steps + 1 }, (_, i) => Math.round((i * H) / steps)), split])].sort((a, b) => a - b);
+  const masks = new Float32Array(2 * counts.length * H).fill(1);
+  counts.forEach((k, r) => {
+    for (let i = 0; i < k; i++) {
+      masks[r * H + memFirst[i]] = 0;
+      masks[(counts.length + r) * H + genFirst[i]] = 0;
+    }
+  });
+  const hits = maskedHits(net, s.layer, data, masks);
+  const curve = (offset: number) => {
+    const accs = counts.map((_, r) => toAccuracy(hits, data.counts, (offset + r) * 3));
+    return { cleanTrain: accs.map((a) => a.cleanTrain), corruptedTrain: accs.map((a) => a.corruptedTrain), test: accs.map((a) => a.test) };
+  };
+  return {
+    kind: 'pruning',
+    layer: s.layer.name,
+    method: s.method,
+    pruned: counts,
+    units: H,
+    memorizingFirst: curve(0),
+    generalizingFirst: curve(counts.length),
+    rawAtPruned: counts.map((k) => (k === 0 ? null : s.raw[memFirst[k - 1]])),
+    modeSplit: { pruned: split, threshold },
+  };
+}
+
+/** Truncation curve acc(k) on test, K* = argmax_k (acc_k - 1e-5 k), importance = test drop when the unit alone is zeroed (METHODS §2). */
+export function nestedOrderingProbe(net: ProbeNetwork, layer: HiddenLayer, data: EvalData): Extract<Probe, { kind: 'nestedOrdering' }> {
+  const H = layer.units;
+  const hits = prefixHits(net, layer, data);
+  const accuracy = Array.from({ length: H }, (_, k) => toAccuracy(hits, data.counts, k * 3).test);
+  let kStar = 1;
+  for (let k = 1; k <= H; k++) if (accuracy[k - 1] - 1e-5 * k > accuracy[kStar - 1] - 1e-5 * kStar) kStar = k;
+  const importance = ablationScores(net, layer, data).testDrop;
+  return {
+    kind: 'nestedOrdering',
+    layer: layer.name,
+    k: Array.from({ length: H }, (_, k) => k + 1),
+    accuracy,
+    kStar,
+    importance,
+    rankCorrelation: spearman(
+      Array.from({ length: H }, (_, i) => i),
+      importance,
+    ),
+  };
+}
+
+const NOOP: Probes = { afterEpoch: async () => undefined, afterTraining: async () => undefined, dispose: () => undefined };
+
+export function createProbes(ctx: ProbeContext): Probes {
+  const spec = ctx.spec;
+  if (!spec || Object.values(spec).every((v) => v === undefined)) return NOOP;
+  const net = probeNetwork(ctx.model, ctx.layers);
+  let evalData: EvalData | undefined;
+  const data = () => (evalData ??= buildEvalData(ctx.data));
+  const nTrain = ctx.data.trainLabels.length;
+  const history: { epoch: number; trainLoss: number; testLoss: number; corruptedTrain: number | null }[] = [];
+  let mcRound = 0;
+  let lastEpoch = 0;
+
+  const emit = (epoch: number, probe: Probe) => ctx.onEvent({ type: 'probe', epoch, probe });
+  // A failing probe must not kill the run: it becomes a warning (issue 3, "never crash mid-run").
+  const guarded = async (what: string, f: () => void) => {
+    try {
+      f();
+    } catch (err) {
+      ctx.onEvent({ type: 'log', level: 'warning', message: `probe ${what} failed: ${(err as Error).message}` });
+    }
+    await yieldToEventLoop();
+  };
+
+  const testLoss = (): number =>
+    tf.tidy(() => {
+      const logits = ctx.model.apply(ctx.data.xTest, false);
+      const y = tf.oneHot(tf.tensor1d(ctx.data.testLabels, 'int32'), logits.shape[1]);
+      return tf.losses.softmaxCrossEntropy(y, logits).dataSync()[0];
+    });
+
+  const memorization = (epoch: number) =>
+    guarded('memorization', () => {
+      const m = spec.memorization!;
+      emit(epoch, memorizationScores(ctx, net, data, m.method, m.layer).probe);
+    });
+  const dynamics = (epoch: number) =>
+    guarded('dynamics', () => {
+      const d = detectDynamics(history);
+      emit(epoch, {
+        kind: 'dynamics',
+        ...d,
+        series: {
+          epoch: history.map((h) => h.epoch),
+          trainLoss: history.map((h) => h.trainLoss),
+          testLoss: history.map((h) => h.testLoss),
+          corruptedTrain: history.map((h) => h.corruptedTrain),
+        },
+      });
+    });
+  const mc = (epoch: number) =>
+    guarded('mcDropout', () => {
+      const m = spec.mcDropout!;
+      emit(
+        epoch,
+        mcDropoutProbe(net, data(), {
+          passes: m.passes,
+          examples: m.examples,
+          seed: ctx.seed + epoch,
+          round: mcRound++,
+          evalLogits: (x) => ctx.model.apply(x, false),
+          image: ctx.data.image,
+          nTrain,
+        }),
+      );
+    });
+
+  return {
+    async afterEpoch(e) {
+      lastEpoch = e.epoch;
+      if (spec.dynamics) {
+        history.push({
+          epoch: e.epoch,
+          trainLoss: e.loss,
+          testLoss: e.testLoss ?? testLoss(),
+          corruptedTrain: e.accuracy.corruptedTrain,
+        });
+        if (e.epoch % spec.dynamics.every === 0 && e.epoch !== ctx.totalEpochs) await dynamics(e.epoch);
+      }
+      if (spec.memorization && e.epoch % spec.memorization.every === 0 && e.epoch !== ctx.totalEpochs) await memorization(e.epoch);
+      if (spec.mcDropout?.every && e.epoch % spec.mcDropout.every === 0 && e.epoch !== ctx.totalEpochs) await mc(e.epoch);
+    },
+    async afterTraining(epochsDone) {
+      const epoch = epochsDone || lastEpoch;
+      if (spec.memorization) await memorization(epoch);
+      if (spec.pruning) {
+        const p = spec.pruning;
+        await guarded('pruning', () => {
+          if (net.unsupported) throw new Error(net.unsupported);
+          const m = spec.memorization;
+          const { scores } = memorizationScores(ctx, net, data, m?.method ?? 'auto', m?.layer);
+          const probe = pruningProbe(net, scores, data(), p.steps);
+          if (p.save) probe.saveNote = 'not saved: the engine is not given the run folder yet (savedModel stays unset)';
+          emit(epoch, probe);
+        });
+      }
+      if (spec.mcDropout) await mc(epoch);
+      if (spec.nestedOrdering) {
+        await guarded('nestedOrdering', () => {
+          if (net.unsupported) throw new Error(net.unsupported);
+          const name = spec.nestedOrdering!.layer ?? net.nestedLayers[0] ?? net.hidden[net.hidden.length - 1]?.name;
+          const layer = name ? net.layer(name) : undefined;
+          if (!layer) throw new Error(`no hidden layer ${name ?? ''} to truncate`);
+          emit(epoch, nestedOrderingProbe(net, layer, data()));
+        });
+      }
+      if (spec.dynamics) await dynamics(epoch);
+    },
+    dispose() {
+      evalData?.x.dispose();
+      evalData = undefined;
+    },
+  };
+}

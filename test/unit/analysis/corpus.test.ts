@@ -1,0 +1,63 @@
+import { strict as assert } from 'node:assert';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Analyzer, createAnalyzer } from '../../../src/analysis/analyzer';
+import { applyEdits } from '../../../src/analysis/applyEdits';
+import { languageOf } from './graphRules.test';
+
+const CORPUS = join(__dirname, '..', '..', 'fixtures', 'corpus');
+
+// Hand-checked findings per corpus file: `rule@line` (1-based). Files not listed have none.
+const EXPECTED: Record<string, string[]> = {
+  'keras_bad_rate.py': ['dropout-rate-range@5'],
+  'keras_cnn_cifar.py': ['dropout-before-batchnorm@8'],
+  'keras_mc_predict_bug.py': ['mc-loop-no-variance@9'],
+  'keras_mc_training_true.py': ['mc-dropout-flips-batchnorm@14'],
+  'keras_subclass.py': ['multi-epoch-no-dropout@9'],
+  'keras_transfer_head.py': ['large-dense-head-unregularized@8'],
+  'keras_zero_dropout_epochs.py': ['multi-epoch-no-dropout@6'],
+  'tfjs_bn_after_dropout.js': ['dropout-before-batchnorm@5'],
+  'tfjs_functional.ts': ['large-dense-head-unregularized@6'],
+  'tfjs_mc_training.ts': ['mc-dropout-flips-batchnorm@15'],
+  'tfjs_rate_percent.ts': ['dropout-rate-range@6'],
+  'tfjs_rate_zero.js': ['dropout-rate-range@6', 'multi-epoch-no-dropout@6'],
+  'torch_big_head.py': ['large-dense-head-unregularized@6'],
+  'torch_cutmix_buggy.py': ['cutmix-lambda@6'],
+  'torch_functional_dropout.py': ['functional-dropout-training@16'],
+  'torch_inference_no_eval.py': ['inference-without-eval@7'],
+  'torch_lora_mc_uncertainty.py': ['lora-dropout-zero-mc@6'],
+  'torch_mc_eval_bug.py': ['mc-loop-no-variance@8'],
+  'torch_multisample_head.py': ['multi-sample-dropout-logits@14'],
+  'torch_resnet_train.py': ['adam-weight-decay@7', 'weight-decay-bias-norm@7'],
+};
+
+describe('real-world corpus', () => {
+  let analyzer: Analyzer;
+  before(async () => {
+    analyzer = await createAnalyzer();
+  });
+  after(() => analyzer.dispose());
+
+  const files = readdirSync(CORPUS).sort();
+
+  it('has at least 30 model files across PyTorch, Keras and TF.js', () => {
+    assert.ok(files.length >= 30, `${files.length} files`);
+    for (const prefix of ['torch_', 'keras_', 'tfjs_']) assert.ok(files.filter((f) => f.startsWith(prefix)).length >= 8, prefix);
+  });
+
+  for (const file of files) {
+    it(`${file}: ${(EXPECTED[file] ?? []).join(', ') || 'no findings'}`, () => {
+      const text = readFileSync(join(CORPUS, file), 'utf8');
+      const { result, graph } = analyzer.analyze(text, languageOf(file));
+      assert.equal(result.parseErrors, 0);
+      assert.ok(graph && graph.models.length + graph.optimizers.length + graph.loraConfigs.length + graph.functions.length > 0, 'something was read');
+      assert.deepEqual(result.findings.map((f) => `${f.ruleId}@${f.range.start.line + 1}`).sort(), (EXPECTED[file] ?? []).slice().sort());
+      for (const f of result.findings) {
+        for (const fix of f.fixes) {
+          const fixed = applyEdits(text, fix.edits);
+          assert.equal(analyzer.analyze(fixed, languageOf(file)).result.parseErrors, 0, `${file}: ${fix.title}`);
+        }
+      }
+    });
+  }
+});

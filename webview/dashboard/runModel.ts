@@ -1,0 +1,185 @@
+// Incremental model of one run for the dashboard (no DOM). Events are applied once, in
+// order; renders read the accumulated state, so a 2,000-epoch run with a neuron snapshot
+// per epoch never re-scans its whole history on every update.
+import type { EngineEvent, EpochEvent, StartedEvent } from '../../src/protocol/engineMessages';
+import type { z } from 'zod';
+import type {
+  McDropoutProbeSchema,
+  NestedOrderingProbeSchema,
+  NeuronScoresProbeSchema,
+  PruningProbeSchema,
+} from '../../src/protocol/engineMessages';
+import { bucketStarts, detectUnlearningEpoch, sortOrder } from './stats';
+
+export type NeuronScoresProbe = z.infer<typeof NeuronScoresProbeSchema>;
+export type PruningProbe = z.infer<typeof PruningProbeSchema>;
+export type McDropoutProbe = z.infer<typeof McDropoutProbeSchema>;
+export type NestedOrderingProbe = z.infer<typeof NestedOrderingProbeSchema>;
+
+export interface NeuronHistory {
+  layer: string;
+  method: NeuronScoresProbe['method'];
+  /** Epoch of each snapshot, ascending. */
+  epochs: number[];
+  /** Memorization score per unit, one array per snapshot (aligned with `epochs`). */
+  scores: Float32Array[];
+  /** The last snapshot in full (raw values and click-through details). */
+  latest: NeuronScoresProbe;
+  min: number;
+  max: number;
+}
+
+export interface Stamped<T> {
+  epoch: number;
+  probe: T;
+}
+
+export class RunModel {
+  readonly epochs: EpochEvent[] = [];
+  started: StartedEvent | undefined;
+  /** Per layer, in the order layers first appeared. */
+  readonly neurons = new Map<string, NeuronHistory>();
+  pruning: Stamped<PruningProbe> | undefined;
+  mcDropout: Stamped<McDropoutProbe> | undefined;
+  nested: Stamped<NestedOrderingProbe> | undefined;
+  /** From the dynamics probe; null = the probe ran and found none. */
+  unlearningEpochProbe: number | null | undefined;
+  degradationEpoch: number | null | undefined;
+  /** Engine log lines and the failure message, in order. */
+  readonly logs: { level: 'info' | 'warning' | 'error'; message: string }[] = [];
+  /** Bumped on every change to the neuron histories, so the heatmap redraws only then. */
+  neuronVersion = 0;
+
+  constructor(events: readonly EngineEvent[] = []) {
+    this.apply(events);
+  }
+
+  apply(events: readonly EngineEvent[]): void {
+    for (const e of events) {
+      switch (e.type) {
+        case 'started':
+          this.started = e;
+          break;
+        case 'epoch':
+          this.epochs.push(e);
+          break;
+        case 'probe':
+          this.applyProbe(e.epoch, e.probe);
+          break;
+        case 'log':
+          this.logs.push({ level: e.level, message: e.message });
+          break;
+        case 'failed':
+          this.logs.push({ level: 'error', message: `failed: ${e.message}` });
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  private applyProbe(epoch: number, probe: Extract<EngineEvent, { type: 'probe' }>['probe']): void {
+    switch (probe.kind) {
+      case 'neuronScores': {
+        let h = this.neurons.get(probe.layer);
+        if (!h) {
+          h = { layer: probe.layer, method: probe.method, epochs: [], scores: [], latest: probe, min: Infinity, max: -Infinity };
+          this.neurons.set(probe.layer, h);
+        }
+        const scores = Float32Array.from(probe.scores);
+        for (const v of scores) {
+          if (v < h.min) h.min = v;
+          if (v > h.max) h.max = v;
+        }
+        const last = h.epochs.length - 1;
+        // A re-sent snapshot of the same epoch replaces the earlier one (engine contract).
+        if (last >= 0 && h.epochs[last] === epoch) h.scores[last] = scores;
+        else {
+          h.epochs.push(epoch);
+          h.scores.push(scores);
+        }
+        h.latest = probe;
+        h.method = probe.method;
+        this.neuronVersion++;
+        break;
+      }
+      case 'pruning':
+        this.pruning = { epoch, probe };
+        break;
+      case 'mcDropout':
+        this.mcDropout = { epoch, probe };
+        break;
+      case 'nestedOrdering':
+        this.nested = { epoch, probe };
+        break;
+      case 'dynamics':
+        this.unlearningEpochProbe = probe.unlearningEpoch;
+        this.degradationEpoch = probe.degradationEpoch;
+        break;
+    }
+  }
+
+  lastEpoch(): EpochEvent | undefined {
+    return this.epochs[this.epochs.length - 1];
+  }
+
+  /** The engine's answer when it sent one, otherwise computed from the accuracy curve. */
+  unlearningEpoch(): { epoch: number; source: 'probe' | 'computed' } | undefined {
+    if (typeof this.unlearningEpochProbe === 'number') return { epoch: this.unlearningEpochProbe, source: 'probe' };
+    if (this.unlearningEpochProbe === null) return undefined;
+    const e = detectUnlearningEpoch(
+      this.epochs.map((x) => x.epoch),
+      this.epochs.map((x) => x.accuracy.corruptedTrain),
+    );
+    return e === undefined ? undefined : { epoch: e, source: 'computed' };
+  }
+
+  hasLabelPrecision(): boolean {
+    return this.epochs.some((e) => e.labelPrecision !== undefined);
+  }
+
+  hasTestLoss(): boolean {
+    return this.epochs.some((e) => e.testLoss !== undefined);
+  }
+}
+
+export interface HeatmapGrid {
+  rows: number;
+  cols: number;
+  /** Row-major rows x cols values normalised to [0,1]; row r is unit order[r]. */
+  values: Float32Array;
+  /** Unit index of each row (most memorizing first). */
+  order: number[];
+  /** Last epoch covered by each column. */
+  colEpochs: number[];
+}
+
+/**
+ * The heatmap's cells: units sorted by their score at the latest snapshot (most memorizing
+ * on top), snapshots bucketed into at most maxCols columns and normalised over the history.
+ */
+export function heatmapGrid(h: NeuronHistory, maxCols: number): HeatmapGrid {
+  const n = h.scores.length;
+  const units = n ? h.scores[n - 1].length : 0;
+  const order = n ? sortOrder(h.scores[n - 1]) : [];
+  const starts = bucketStarts(n, maxCols);
+  const cols = n ? starts.length - 1 : 0;
+  const values = new Float32Array(units * cols);
+  const span = h.max > h.min ? h.max - h.min : 1;
+  const sum = new Float64Array(units);
+  for (let c = 0; c < cols; c++) {
+    sum.fill(0);
+    const a = starts[c];
+    const b = Math.max(a + 1, starts[c + 1]);
+    for (let s = a; s < b; s++) {
+      const snap = h.scores[s];
+      // A snapshot of another width (layer resized between runs' files) is skipped, not misdrawn.
+      if (snap.length !== units) continue;
+      for (let u = 0; u < units; u++) sum[u] += snap[u];
+    }
+    const inv = 1 / (b - a);
+    for (let r = 0; r < units; r++) values[r * cols + c] = (sum[order[r]] * inv - h.min) / span;
+  }
+  const colEpochs = Array.from({ length: cols }, (_, c) => h.epochs[Math.max(starts[c], starts[c + 1] - 1)]);
+  return { rows: units, cols, values, order, colEpochs };
+}

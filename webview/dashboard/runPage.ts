@@ -1,0 +1,436 @@
+// The single-run dashboard page: header and verdict, then one section per probe. Built
+// once per snapshot; update() redraws from the incremental RunModel.
+import type uPlot from 'uplot';
+import type { RunView, WebviewToHost } from '../../src/protocol/webviewMessages';
+import { axis, barsPath, Chart, intAxis, percentValues, stepPath, withAlpha, type Marker } from './charts';
+import { byId, el, num, pct, section, type Section } from './dom';
+import { emptyHints } from './emptyHints';
+import { NeuronMap } from './neuronMap';
+import type { RunModel } from './runModel';
+import { downsampleIndices, expectedCalibrationError, pick } from './stats';
+import type { ThemeColors } from './theme';
+import { accuracySeries, verdict } from './viewModel';
+
+export interface PageHost {
+  post(msg: WebviewToHost): void;
+  /** Saves the chart with this element id as PNG (host dialog, or a download in the report). */
+  savePng(chartId: string): void;
+  /** 'report': a static HTML export with no extension behind it (no stop / reveal). */
+  mode: 'vscode' | 'report';
+}
+
+const maxLinePoints = 4000;
+
+export class RunPage {
+  private readonly charts: Chart[] = [];
+  private readonly neuronMap = new NeuronMap();
+  private readonly sec: Record<'accuracy' | 'neurons' | 'pruning' | 'uncertainty' | 'nested' | 'coteaching', Section>;
+  private acc!: Chart;
+  private loss!: Chart;
+  private pruning!: Chart;
+  private entropy!: Chart;
+  private mi!: Chart;
+  private reliability!: Chart;
+  private nestedCurve!: Chart;
+  private importance!: Chart;
+  private precision!: Chart;
+  private uncertainDrawn: unknown;
+
+  constructor(
+    private readonly app: HTMLElement,
+    private readonly run: RunView,
+    private readonly model: RunModel,
+    private readonly host: PageHost,
+  ) {
+    app.replaceChildren();
+    this.header();
+    this.sec = {
+      accuracy: section(
+        'accuracy',
+        'Accuracy over epochs',
+        'Clean train and test measure the rule; corrupted train is the share of noisy-label examples whose WRONG label the model predicts. Rising corrupted accuracy means memorization; the dashed red line marks where the corrupted labels start being unlearned.',
+        emptyHints.accuracy,
+      ),
+      neurons: section(
+        'neurons',
+        'Neuron map',
+        'Each row is a hidden unit, each column an epoch; bright = memorizing. A healthy model ends with few bright rows. The histogram below is the score distribution at one epoch: two humps = a memorizing group and a generalizing group. Hover for values, click a unit for details.',
+        emptyHints.neurons,
+      ),
+      pruning: section(
+        'pruning',
+        'Pruning curves',
+        'Accuracy as units are zeroed, most memorizing first (solid) and most generalizing first (dashed, the control). If corrupted-train accuracy collapses under solid pruning while test holds, memorization lives in those few units.',
+        emptyHints.pruning,
+      ),
+      uncertainty: section(
+        'uncertainty',
+        'MC-dropout uncertainty',
+        'Dropout kept on at prediction, many passes. Entropy = total uncertainty, mutual information = the model\'s own (epistemic) doubt. Corrupted examples further right than clean ones = the model is unsure where labels are wrong. The reliability diagram compares confidence to accuracy (diagonal = calibrated).',
+        emptyHints.uncertainty,
+      ),
+      nested: section(
+        'nested',
+        'Nested-dropout ordering',
+        'Test accuracy using only the first k units: a curve that rises fast then flattens means the early units carry the features (K* = fewest units for near-full accuracy). Bars: importance of each unit.',
+        emptyHints.nested,
+      ),
+      coteaching: section(
+        'coteaching',
+        'Co-teaching label precision',
+        'Share of the small-loss samples each network hands the other whose label is clean. It should stay above 1 − noise rate; a falling curve means the networks started trusting corrupted labels.',
+        emptyHints.coteaching,
+      ),
+    };
+    for (const s of Object.values(this.sec)) app.append(s.root);
+    this.buildAccuracy();
+    this.sec.neurons.body.append(this.pngButtons(['neuron-heatmap', 'neuron-hist']), this.neuronMap.root);
+    this.buildPruning();
+    this.buildUncertainty();
+    this.buildNested();
+    this.buildCoteaching();
+    const log = el('section', { class: 'log-section', 'aria-labelledby': 'h-log' });
+    log.append(el('h2', { id: 'h-log' }, 'Log'), el('ul', { id: 'log', class: 'log', 'aria-label': 'Engine log', tabindex: '0' }));
+    app.append(log);
+  }
+
+  private header(): void {
+    const r = this.run;
+    const header = el('header', { class: 'run-header', 'data-run-id': r.id });
+    header.append(el('h1', { 'data-testid': 'run-name' }, r.name));
+    const meta = el('div', { class: 'meta' });
+    meta.append(
+      el('vscode-badge', { 'data-testid': 'status', id: 'status', 'aria-label': 'Run status' }),
+      el('span', { id: 'epoch-label' }, 'Epoch '),
+      el('span', { 'data-testid': 'epoch-count', id: 'epoch-count' }),
+      el('span', { id: 'backend', class: 'muted' }),
+    );
+    const actions = el('div', { class: 'actions' });
+    if (this.host.mode === 'vscode') {
+      const stop = el('vscode-button', { id: 'stop', secondary: '', 'aria-label': 'Stop this run' }, 'Stop');
+      stop.addEventListener('click', () => this.host.post({ type: 'stop', runId: r.id }));
+      const reveal = el('vscode-button', { id: 'reveal', secondary: '', 'aria-label': 'Reveal the run folder' }, 'Reveal Folder');
+      reveal.addEventListener('click', () => this.host.post({ type: 'revealFolder', runId: r.id }));
+      const report = el('vscode-button', { id: 'export-report', secondary: '', 'aria-label': 'Export a self-contained HTML report of this run' }, 'Export Report');
+      report.addEventListener('click', () => this.host.post({ type: 'exportReport', runId: r.id }));
+      actions.append(stop, reveal, report);
+    } else actions.append(el('span', { class: 'muted' }, `Exported RegLens report · run ${r.id}`));
+    header.append(meta, actions);
+    this.app.append(header);
+    if (r.notice) this.app.append(el('p', { class: 'notice', role: 'status', 'data-testid': 'notice' }, r.notice));
+    this.app.append(el('p', { id: 'error', class: 'error', role: 'alert', hidden: '' }));
+    const kpis = el('section', { class: 'kpis', 'aria-label': 'Latest accuracies' });
+    for (const [id, label] of [
+      ['kpi-clean', 'Clean train'],
+      ['kpi-corrupted', 'Corrupted train (fitted)'],
+      ['kpi-test', 'Test'],
+    ]) {
+      kpis.append(el('div', { class: 'kpi' }, el('div', { class: 'kpi-label' }, label), el('div', { class: 'kpi-value', id }, '–')));
+    }
+    this.app.append(kpis, el('p', { id: 'verdict', class: 'verdict', 'data-testid': 'verdict' }));
+  }
+
+  /** "PNG" buttons for the charts of a section (keyboard reachable, labelled). */
+  private pngButtons(ids: string[]): HTMLElement {
+    const bar = el('div', { class: 'chart-tools' });
+    for (const id of ids) {
+      const b = el('vscode-button', { secondary: '', 'data-png': id, 'aria-label': `Save chart ${id} as PNG` }, `PNG: ${id.replace(/-/g, ' ')}`);
+      b.addEventListener('click', () => this.host.savePng(id));
+      bar.append(b);
+    }
+    return bar;
+  }
+
+  private chart(id: string, label: string, height: number, options: (c: ThemeColors) => Omit<uPlot.Options, 'width' | 'height'>): [HTMLElement, Chart] {
+    const div = el('div', { id, class: 'chart', 'data-testid': id, role: 'img', 'aria-label': label });
+    const c = new Chart(div, { height, options });
+    this.charts.push(c);
+    return [div, c];
+  }
+
+  private buildAccuracy(): void {
+    const [accDiv, acc] = this.chart('acc-chart', 'Accuracy over epochs chart', 280, (c) => ({
+      scales: { x: { time: false }, y: { range: [0, 1] } },
+      axes: [intAxis(c, 'epoch'), axis(c, 'accuracy', { values: percentValues })],
+      series: [
+        { label: 'epoch' },
+        { label: 'clean train', stroke: c.clean, width: 2 },
+        { label: 'corrupted train', stroke: c.corrupted, width: 2, dash: [8, 4] },
+        { label: 'test', stroke: c.test, width: 2, dash: [2, 3] },
+      ],
+    }));
+    const [lossDiv, loss] = this.chart('loss-chart', 'Training and test loss chart', 180, (c) => ({
+      scales: { x: { time: false } },
+      axes: [intAxis(c, 'epoch'), axis(c, 'loss')],
+      series: [{ label: 'epoch' }, { label: 'train loss', stroke: c.loss, width: 2 }, { label: 'test loss', stroke: c.test, width: 2, dash: [2, 3] }],
+    }));
+    // The historical test id (UI tests and docs refer to it).
+    accDiv.setAttribute('data-testid', 'accuracy-chart');
+    this.acc = acc;
+    this.loss = loss;
+    this.sec.accuracy.body.append(
+      this.pngButtons(['acc-chart', 'loss-chart']),
+      accDiv,
+      el('p', { id: 'unlearning', class: 'muted', 'data-testid': 'unlearning' }),
+      el('h3', {}, 'Loss'),
+      lossDiv,
+    );
+  }
+
+  private buildPruning(): void {
+    const [div, ch] = this.chart('pruning-chart', 'Pruning curves chart', 260, (c) => ({
+      scales: { x: { time: false }, y: { range: [0, 1] } },
+      axes: [intAxis(c, 'units pruned'), axis(c, 'accuracy', { values: percentValues })],
+      series: [
+        { label: 'units pruned' },
+        { label: 'corrupted · memorizing first', stroke: c.corrupted, width: 2 },
+        { label: 'clean · memorizing first', stroke: c.clean, width: 2 },
+        { label: 'test · memorizing first', stroke: c.test, width: 2 },
+        { label: 'corrupted · generalizing first', stroke: c.corrupted, width: 2, dash: [8, 4] },
+        { label: 'clean · generalizing first', stroke: c.clean, width: 2, dash: [8, 4] },
+        { label: 'test · generalizing first', stroke: c.test, width: 2, dash: [8, 4] },
+      ],
+    }));
+    this.pruning = ch;
+    const save = el('vscode-button', { id: 'save-pruned', 'aria-label': 'Save the pruned model' }, 'Save Pruned Model');
+    save.addEventListener('click', () => this.host.post({ type: 'savePrunedModel', runId: this.run.id }));
+    if (this.host.mode === 'report') save.hidden = true;
+    this.sec.pruning.body.append(this.pngButtons(['pruning-chart']), div, el('p', { id: 'pruning-summary', class: 'muted', 'data-testid': 'pruning-summary' }), save);
+  }
+
+  private buildUncertainty(): void {
+    const histOpts = (xLabel: string) => (c: ThemeColors): Omit<uPlot.Options, 'width' | 'height'> => ({
+      scales: { x: { time: false } },
+      axes: [axis(c, xLabel), axis(c, 'share of examples', { values: percentValues })],
+      series: [
+        { label: xLabel },
+        { label: 'clean', stroke: c.clean, fill: withAlpha(c.clean, 0.25), width: 2, paths: stepPath(), points: { show: false } },
+        { label: 'corrupted', stroke: c.corrupted, fill: withAlpha(c.corrupted, 0.25), width: 2, dash: [8, 4], paths: stepPath(), points: { show: false } },
+        { label: 'test', stroke: c.test, width: 2, dash: [2, 3], paths: stepPath(), points: { show: false } },
+      ],
+    });
+    const [eDiv, e] = this.chart('entropy-hist', 'Predictive entropy histogram, clean vs corrupted', 200, histOpts('predictive entropy (nats)'));
+    const [mDiv, m] = this.chart('mi-hist', 'Mutual information histogram, clean vs corrupted', 200, histOpts('mutual information (nats)'));
+    const [rDiv, r] = this.chart('reliability-chart', 'Reliability diagram', 240, (c) => ({
+      scales: { x: { time: false, range: [0, 1] }, y: { range: [0, 1] } },
+      axes: [axis(c, 'confidence', { values: percentValues }), axis(c, 'accuracy', { values: percentValues })],
+      series: [
+        { label: 'confidence' },
+        { label: 'accuracy', stroke: c.clean, fill: withAlpha(c.clean, 0.5), paths: barsPath(0.9), points: { show: false } },
+        { label: 'perfect calibration', stroke: c.foreground, dash: [4, 4], width: 1, points: { show: false } },
+      ],
+    }));
+    this.entropy = e;
+    this.mi = m;
+    this.reliability = r;
+    this.sec.uncertainty.body.append(
+      el('p', { id: 'mc-summary', 'data-testid': 'mc-summary' }),
+      this.pngButtons(['entropy-hist', 'mi-hist', 'reliability-chart']),
+      el('div', { class: 'grid2' }, eDiv, mDiv),
+      el('h3', {}, 'Reliability diagram'),
+      rDiv,
+      el('p', { id: 'ece', 'data-testid': 'ece' }),
+      el('h3', {}, 'Most uncertain examples'),
+      el('div', { id: 'uncertain', class: 'uncertain-grid', 'data-testid': 'uncertain' }),
+      el('h3', {}, 'Label these next (active-learning ranking)'),
+      el('ol', { id: 'al-ranking', class: 'al-ranking', 'data-testid': 'al-ranking', tabindex: '0' }),
+    );
+  }
+
+  private buildNested(): void {
+    const [cDiv, c] = this.chart('nested-curve', 'Truncation curve: accuracy using the first k units', 220, (t) => ({
+      scales: { x: { time: false }, y: { range: [0, 1] } },
+      axes: [intAxis(t, 'k (first units kept)'), axis(t, 'test accuracy', { values: percentValues })],
+      series: [{ label: 'k' }, { label: 'accuracy', stroke: t.clean, width: 2 }],
+    }));
+    const [iDiv, i] = this.chart('nested-importance', 'Unit importance bars', 180, (t) => ({
+      scales: { x: { time: false } },
+      axes: [axis(t, 'unit index'), axis(t, 'importance')],
+      series: [{ label: 'unit' }, { label: 'importance', stroke: t.test, fill: withAlpha(t.test, 0.7), paths: barsPath(0.9), points: { show: false } }],
+      legend: { show: false },
+    }));
+    this.nestedCurve = c;
+    this.importance = i;
+    this.sec.nested.body.append(this.pngButtons(['nested-curve', 'nested-importance']), cDiv, el('p', { id: 'nested-summary', class: 'muted', 'data-testid': 'nested-summary' }), iDiv);
+  }
+
+  private buildCoteaching(): void {
+    const [div, ch] = this.chart('precision-chart', 'Co-teaching label precision over epochs', 200, (c) => ({
+      scales: { x: { time: false }, y: { range: [0, 1] } },
+      axes: [intAxis(c, 'epoch'), axis(c, 'label precision', { values: percentValues })],
+      series: [{ label: 'epoch' }, { label: 'label precision', stroke: c.clean, width: 2 }],
+    }));
+    this.precision = ch;
+    this.sec.coteaching.body.append(this.pngButtons(['precision-chart']), div);
+  }
+
+  rebuild(): void {
+    for (const c of this.charts) c.rebuild();
+    this.neuronMap.rebuild();
+  }
+
+  resize(): void {
+    for (const c of this.charts) c.resize();
+    this.neuronMap.resize();
+  }
+
+  update(): void {
+    const m = this.model;
+    this.updateHeader();
+    // Accuracy
+    const s = accuracySeries(m.epochs);
+    const keep = downsampleIndices(s.epoch.length, maxLinePoints);
+    const thin = keep.length < s.epoch.length ? <T>(xs: T[]) => pick(xs, keep) : <T>(xs: T[]) => xs;
+    this.sec.accuracy.setHasData(m.epochs.length > 0);
+    const markers: Marker[] = [];
+    const un = m.unlearningEpoch();
+    if (un) markers.push({ x: un.epoch, label: `unlearning from epoch ${un.epoch}` });
+    if (typeof m.degradationEpoch === 'number') markers.push({ x: m.degradationEpoch, label: `test loss rising from ${m.degradationEpoch}` });
+    this.acc.setData([thin(s.epoch), thin(s.cleanTrain), thin(s.corruptedTrain), thin(s.test)] as uPlot.AlignedData, un ? [markers[0]] : []);
+    const testLoss = m.epochs.map((e) => e.testLoss ?? null);
+    this.loss.setData([thin(s.epoch), thin(s.loss), thin(testLoss)] as uPlot.AlignedData, markers.filter((x) => x !== markers[0] || !un));
+    byId('unlearning').textContent = un
+      ? `Corrupted labels start being unlearned at epoch ${un.epoch} (${un.source === 'probe' ? 'dynamics probe' : 'computed from the curve: the epoch after corrupted-train accuracy peaked'}).`
+      : m.epochs.length
+        ? 'No unlearning of the corrupted labels yet (corrupted-train accuracy has not fallen from its peak).'
+        : '';
+
+    // Neuron map: the first layer that reported scores.
+    const h = m.neurons.values().next().value;
+    this.sec.neurons.setHasData(!!h);
+    if (h) this.neuronMap.update(h, m.neuronVersion);
+
+    this.updatePruning();
+    this.updateUncertainty();
+    this.updateNested();
+
+    const hasPrecision = m.hasLabelPrecision();
+    this.sec.coteaching.setHasData(hasPrecision);
+    if (hasPrecision) this.precision.setData([thin(s.epoch), thin(m.epochs.map((e) => e.labelPrecision ?? null))] as uPlot.AlignedData);
+    this.renderLog();
+  }
+
+  private updateHeader(): void {
+    const m = this.model;
+    const run = this.run;
+    const statusEl = byId('status');
+    statusEl.textContent = run.status;
+    statusEl.className = `status-${run.status}`;
+    const last = m.lastEpoch();
+    byId('epoch-count').textContent = `${last ? last.epoch : 0} / ${run.totalEpochs}`;
+    if (m.started) byId('backend').textContent = `backend ${m.started.backend}${last ? ` · ${last.seconds.toFixed(2)} s/epoch` : ''}`;
+    document.getElementById('stop')?.toggleAttribute('disabled', run.status !== 'running');
+    byId('kpi-clean').textContent = pct(last?.accuracy.cleanTrain);
+    byId('kpi-corrupted').textContent = pct(last?.accuracy.corruptedTrain);
+    byId('kpi-test').textContent = pct(last?.accuracy.test);
+    byId('verdict').textContent = verdict(last?.accuracy, run.status);
+    const errorEl = byId('error');
+    errorEl.hidden = !run.error;
+    errorEl.textContent = run.error ?? '';
+  }
+
+  private updatePruning(): void {
+    const p = this.model.pruning?.probe;
+    this.sec.pruning.setHasData(!!p);
+    if (!p) return;
+    const a = p.memorizingFirst;
+    const b = p.generalizingFirst;
+    this.pruning.setData([p.pruned, a.corruptedTrain, a.cleanTrain, a.test, b.corruptedTrain, b.cleanTrain, b.test] as uPlot.AlignedData);
+    const last = p.pruned.length - 1;
+    byId('pruning-summary').textContent =
+      `${p.units} units in ${p.layer} (scored by ${p.method}, epoch ${this.model.pruning!.epoch}). Pruning ${p.pruned[last]} most memorizing units: corrupted-train ${pct(a.corruptedTrain[0])} → ${pct(a.corruptedTrain[last])}, test ${pct(a.test[0])} → ${pct(a.test[last])}.` +
+      (p.savedModel ? ` Pruned model saved: ${p.savedModel}.` : '');
+  }
+
+  private updateUncertainty(): void {
+    const stamped = this.model.mcDropout;
+    const p = stamped?.probe;
+    if (!p || p.unavailable) {
+      this.sec.uncertainty.setHasData(false, p?.unavailable ? `MC dropout could not run: ${p.unavailable}` : emptyHints.uncertainty);
+      return;
+    }
+    this.sec.uncertainty.setHasData(true);
+    if (this.uncertainDrawn === p) return; // probes are immutable: redraw only a new one
+    this.uncertainDrawn = p;
+    const sm = p.summary;
+    byId('mc-summary').textContent = sm
+      ? `${p.passes} passes over ${p.examples} examples (epoch ${stamped.epoch}). Mean entropy: clean ${num(sm.meanEntropy.clean)}, corrupted ${num(sm.meanEntropy.corrupted)}, test ${num(sm.meanEntropy.test)}. Mean mutual information: clean ${num(sm.meanMutualInformation.clean)}, corrupted ${num(sm.meanMutualInformation.corrupted)}.`
+      : `${p.passes} passes over ${p.examples} examples (epoch ${stamped.epoch}).`;
+    for (const [chart, h] of [
+      [this.entropy, p.entropyHistogram],
+      [this.mi, p.mutualInformationHistogram],
+    ] as const) {
+      if (!h) continue;
+      // Shares, not counts: there are far fewer corrupted than clean examples.
+      const share = (xs: number[]) => {
+        const t = xs.reduce((a, b) => a + b, 0);
+        return xs.map((x) => (t ? x / t : 0));
+      };
+      chart.setData([h.edges.slice(0, -1), share(h.clean), share(h.corrupted), share(h.test)]);
+    }
+    const rel = p.reliability ?? [];
+    if (rel.length) {
+      const x = rel.map((b) => (b.lower + b.upper) / 2);
+      this.reliability.setData([x, rel.map((b) => (b.count ? b.accuracy : null)), x] as uPlot.AlignedData);
+    }
+    const ece = sm?.ece ?? expectedCalibrationError(rel);
+    const recomputed = expectedCalibrationError(rel);
+    byId('ece').textContent =
+      ece === undefined
+        ? 'ECE: n/a'
+        : `ECE ${pct(ece)} (expected calibration error: the count-weighted gap between confidence and accuracy${recomputed !== undefined && sm ? `; ${pct(recomputed)} recomputed from the ${rel.length} bins` : ''}).`;
+    const grid = byId('uncertain');
+    grid.replaceChildren(
+      ...(p.mostUncertain ?? []).slice(0, 24).map((u) => {
+        const fig = el('figure', { class: `uncertain split-${u.split}`, tabindex: '0', 'aria-label': `example ${u.index}, ${u.split}, label ${u.label}, predicted ${u.predicted}, entropy ${num(u.entropy, 2)}` });
+        if (u.image && u.image.pixels.length === u.image.width * u.image.height) fig.append(digitCanvas(u.image));
+        fig.append(el('figcaption', {}, `#${u.index} ${u.split} · label ${u.label} → ${u.predicted} · H ${num(u.entropy, 2)} · MI ${num(u.mutualInformation, 2)}`));
+        return fig;
+      }),
+    );
+    if (!p.mostUncertain?.length) grid.append(el('p', { class: 'muted' }, 'The probe listed no examples.'));
+    const al = byId('al-ranking');
+    const ranking = (p.activeLearning ?? []).slice(0, 20);
+    const top = ranking.length ? ranking[0].score : 1;
+    al.replaceChildren(
+      ...ranking.map((r) =>
+        el('li', {}, el('span', { class: 'al-index' }, `example ${r.index}`), el('meter', { min: '0', max: String(top || 1), value: String(r.score), 'aria-label': `score ${num(r.score)}` }), ` ${num(r.score)}`),
+      ),
+    );
+    if (!ranking.length) al.append(el('li', { class: 'muted' }, 'No active-learning ranking in this probe.'));
+  }
+
+  private updateNested(): void {
+    const st = this.model.nested;
+    this.sec.nested.setHasData(!!st);
+    if (!st) return;
+    const p = st.probe;
+    this.nestedCurve.setData([p.k, p.accuracy], [{ x: p.kStar, label: `K* = ${p.kStar}` }]);
+    this.importance.setData([p.importance.map((_, i) => i), p.importance]);
+    byId('nested-summary').textContent = `K* = ${p.kStar} of ${p.k.length} units in ${p.layer}; rank correlation of importance with unit index ${num(p.rankCorrelation, 2)} (negative = earlier units matter more).`;
+  }
+
+  private renderLog(): void {
+    const list = byId('log');
+    const logs = this.model.logs;
+    if (list.childElementCount === logs.length) return;
+    list.replaceChildren(...logs.map((l) => el('li', { class: `log-${l.level}` }, `[${l.level}] ${l.message}`)));
+  }
+}
+
+/** An MNIST-style digit: grayscale pixels in [0,1], drawn dark-on-light like ink. */
+function digitCanvas(img: { width: number; height: number; pixels: number[] }): HTMLCanvasElement {
+  const c = el('canvas', { class: 'digit', width: String(img.width), height: String(img.height), 'aria-hidden': 'true' }) as HTMLCanvasElement;
+  const ctx = c.getContext('2d')!;
+  const data = ctx.createImageData(img.width, img.height);
+  img.pixels.forEach((v, i) => {
+    const g = 255 - Math.round(Math.min(1, Math.max(0, v)) * 255);
+    data.data[i * 4] = g;
+    data.data[i * 4 + 1] = g;
+    data.data[i * 4 + 2] = g;
+    data.data[i * 4 + 3] = 255;
+  });
+  ctx.putImageData(data, 0, 0);
+  return c;
+}
+

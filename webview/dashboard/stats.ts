@@ -1,0 +1,153 @@
+// Pure numeric helpers for the dashboard (no DOM): binning, sorting, calibration,
+// downsampling and alignment. Unit-tested in test/unit/webview/stats.test.ts.
+
+export interface Histogram {
+  /** bins + 1 edges, ascending. */
+  edges: number[];
+  counts: number[];
+}
+
+/** Equal-width histogram over [lo, hi]; values outside are clamped into the end bins. */
+export function histogram(values: ArrayLike<number>, bins: number, lo?: number, hi?: number): Histogram {
+  let min = lo ?? Infinity;
+  let max = hi ?? -Infinity;
+  if (lo === undefined || hi === undefined) {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (!Number.isFinite(v)) continue;
+      if (lo === undefined && v < min) min = v;
+      if (hi === undefined && v > max) max = v;
+    }
+  }
+  if (!Number.isFinite(min) || !Number.isFinite(max)) {
+    min = 0;
+    max = 1;
+  }
+  // A constant layer would make every edge equal: widen so the single bar is visible.
+  if (max <= min) {
+    min -= 0.5;
+    max += 0.5;
+  }
+  const n = Math.max(1, Math.floor(bins));
+  const width = (max - min) / n;
+  const edges = Array.from({ length: n + 1 }, (_, i) => min + i * width);
+  const counts = new Array<number>(n).fill(0);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isFinite(v)) continue;
+    const b = Math.min(n - 1, Math.max(0, Math.floor((v - min) / width)));
+    counts[b]++;
+  }
+  return { edges, counts };
+}
+
+/** Indices ordered by descending score (ties keep index order, so rows do not jitter). */
+export function sortOrder(scores: ArrayLike<number>): number[] {
+  const idx = Array.from({ length: scores.length }, (_, i) => i);
+  return idx.sort((a, b) => scores[b] - scores[a] || a - b);
+}
+
+export interface ReliabilityBin {
+  confidence: number;
+  accuracy: number;
+  count: number;
+}
+
+/** Expected calibration error: count-weighted mean |accuracy - confidence| over the bins. */
+export function expectedCalibrationError(bins: readonly ReliabilityBin[]): number | undefined {
+  let total = 0;
+  let sum = 0;
+  for (const b of bins) {
+    total += b.count;
+    sum += b.count * Math.abs(b.accuracy - b.confidence);
+  }
+  return total > 0 ? sum / total : undefined;
+}
+
+/**
+ * Indices to keep when drawing n points in at most maxPoints: an even stride that always
+ * keeps the first and the last point (the latest epoch must stay visible while training).
+ */
+export function downsampleIndices(n: number, maxPoints: number): number[] {
+  if (n <= maxPoints || maxPoints < 2) return Array.from({ length: n }, (_, i) => i);
+  const out: number[] = [];
+  const step = (n - 1) / (maxPoints - 1);
+  let prev = -1;
+  for (let i = 0; i < maxPoints; i++) {
+    const j = Math.round(i * step);
+    if (j !== prev) out.push(j);
+    prev = j;
+  }
+  return out;
+}
+
+export function pick<T>(xs: readonly T[], indices: readonly number[]): T[] {
+  return indices.map((i) => xs[i]);
+}
+
+/**
+ * Columns of a heatmap when there are more snapshots than pixels: column c averages the
+ * snapshots [start[c], start[c+1]). Averaging (not skipping) keeps short spikes visible.
+ */
+export function bucketStarts(snapshots: number, maxCols: number): number[] {
+  const cols = Math.max(1, Math.min(snapshots, maxCols));
+  return Array.from({ length: cols + 1 }, (_, c) => Math.floor((c * snapshots) / cols));
+}
+
+/**
+ * The epoch from which corrupted-train accuracy falls steadily: the epoch after its peak,
+ * provided it fell by at least `minDrop` since then. Undefined while it is still rising.
+ */
+export function detectUnlearningEpoch(
+  epochs: readonly number[],
+  corrupted: readonly (number | null)[],
+  minDrop = 0.1,
+): number | undefined {
+  let peak = -1;
+  let peakAt = -1;
+  for (let i = 0; i < corrupted.length; i++) {
+    const v = corrupted[i];
+    if (v !== null && v > peak) {
+      peak = v;
+      peakAt = i;
+    }
+  }
+  if (peakAt < 0 || peakAt >= corrupted.length - 1) return undefined;
+  let last: number | null = null;
+  for (let i = corrupted.length - 1; i > peakAt && last === null; i--) last = corrupted[i];
+  if (last === null || peak - last < minDrop) return undefined;
+  return epochs[peakAt + 1];
+}
+
+/**
+ * Puts several runs on one x axis (uPlot needs a shared, sorted x): the union of their
+ * epochs, with null where a run has no value at that epoch.
+ */
+export function alignSeries(runs: readonly { x: readonly number[]; y: readonly (number | null)[] }[]): {
+  x: number[];
+  ys: (number | null)[][];
+} {
+  const xs = new Set<number>();
+  for (const r of runs) for (const v of r.x) xs.add(v);
+  const x = [...xs].sort((a, b) => a - b);
+  const pos = new Map(x.map((v, i) => [v, i]));
+  const ys = runs.map((r) => {
+    const y = new Array<number | null>(x.length).fill(null);
+    r.x.forEach((v, i) => (y[pos.get(v)!] = r.y[i] ?? null));
+    return y;
+  });
+  return { x, ys };
+}
+
+/** Min and max of the finite values, or undefined when there are none. */
+export function extent(values: ArrayLike<number>): [number, number] | undefined {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isFinite(v)) continue;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return min <= max ? [min, max] : undefined;
+}
