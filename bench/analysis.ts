@@ -1,5 +1,7 @@
 // Benchmark of the model-code analyzer: warm analyze() of a generated 5,000-line PyTorch file,
-// full (fresh parse) and incremental (one-token edit, previous tree reused), plus parse alone.
+// full (fresh parse, nothing cached) and incremental (a one-character edit: previous tree and
+// per-statement facts reused), plus parse alone. Medians in ms. Part of `npm run bench`
+// (bench/bench.ts); alone: `npx tsx bench/analysis.ts`.
 import { Parser } from 'web-tree-sitter';
 import { createAnalyzer } from '../src/analysis/analyzer';
 import { loadRuntime } from '../src/analysis/treeSitterRuntime';
@@ -42,7 +44,20 @@ function median(xs: number[]): number {
   return s[s.length >> 1];
 }
 
-export async function runAnalysisBench(runs = 15): Promise<object> {
+export interface AnalysisBenchResult {
+  name: 'analysis';
+  lines: number;
+  runs: number;
+  findings: number;
+  parseOnlyMedianMs: number;
+  analyzeFullMedianMs: number;
+  analyzeIncrementalMedianMs: number;
+  analyzeIncrementalP90Ms: number;
+  analyzeIncrementalNoRangesMedianMs: number;
+  budgetMs: number;
+}
+
+export async function runAnalysisBench(runs = 31): Promise<AnalysisBenchResult> {
   const text = generatedModelFile();
   const lines = text.split('\n').length;
   const analyzer = await createAnalyzer();
@@ -53,7 +68,6 @@ export async function runAnalysisBench(runs = 15): Promise<object> {
     for (let i = 0; i < 3; i++) analyzer.analyze(text, 'python'); // warm-up (JIT, wasm memory)
     const parseMs: number[] = [];
     const fullMs: number[] = [];
-    const incrementalMs: number[] = [];
     let findings = 0;
     for (let i = 0; i < runs; i++) {
       let t = performance.now();
@@ -63,16 +77,36 @@ export async function runAnalysisBench(runs = 15): Promise<object> {
       findings = analyzer.analyze(text, 'python').result.findings.length;
       fullMs.push(performance.now() - t);
     }
-    // One-token edits in the middle of the file, reusing the previous tree of the same key.
-    let current = text;
-    analyzer.analyze(current, 'python', undefined, 'bench');
-    for (let i = 0; i < runs; i++) {
-      const at = current.indexOf('nn.Linear(64, 10)', current.length >> 1);
-      current = `${current.slice(0, at)}nn.Linear(64, ${11 + i})${current.slice(at + 'nn.Linear(64, 10)'.length)}`;
-      const t = performance.now();
-      analyzer.analyze(current, 'python', undefined, 'bench');
-      incrementalMs.push(performance.now() - t);
-    }
+    // One-character edits in the middle of the file (type a character, delete it again), reusing
+    // the previous tree and statement facts of the same key: with the change as VS Code reports
+    // it (what the extension passes), and without it (the analyzer diffs the texts).
+    const incremental = (withChanges: boolean): number[] => {
+      const key = `bench-${withChanges}`;
+      const ms: number[] = [];
+      let current = text;
+      analyzer.analyze(current, 'python', undefined, key);
+      for (let i = 0; i < 5; i++) oneCharEdits(i);
+      ms.length = 0;
+      for (let i = 0; i < runs; i++) oneCharEdits(i);
+      return ms;
+
+      function oneCharEdits(i: number): void {
+        const at = current.indexOf('nn.Linear(64, 10)', (current.length * (0.3 + (0.4 * i) / runs)) | 0) + 'nn.Linear(64, 1'.length;
+        for (const change of [
+          { offset: at, length: 0, text: '1' },
+          { offset: at, length: 1, text: '' },
+        ]) {
+          const next = current.slice(0, change.offset) + change.text + current.slice(change.offset + change.length);
+          const t = performance.now();
+          const r = analyzer.analyze(next, 'python', undefined, key, withChanges ? [change] : undefined);
+          ms.push(performance.now() - t);
+          if (r.result.parseErrors !== 0) throw new Error('edit broke the parse');
+          current = next;
+        }
+      }
+    };
+    const incrementalMs = incremental(true);
+    const incrementalDiffMs = incremental(false);
     return {
       name: 'analysis',
       lines,
@@ -81,12 +115,19 @@ export async function runAnalysisBench(runs = 15): Promise<object> {
       parseOnlyMedianMs: +median(parseMs).toFixed(2),
       analyzeFullMedianMs: +median(fullMs).toFixed(2),
       analyzeIncrementalMedianMs: +median(incrementalMs).toFixed(2),
+      analyzeIncrementalP90Ms: +quantile(incrementalMs, 0.9).toFixed(2),
+      analyzeIncrementalNoRangesMedianMs: +median(incrementalDiffMs).toFixed(2),
       budgetMs: 30,
     };
   } finally {
     parser.delete();
     analyzer.dispose();
   }
+}
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 }
 
 if (require.main === module) void runAnalysisBench().then((r) => console.log(JSON.stringify(r, null, 2)));

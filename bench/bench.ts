@@ -8,6 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { train } from '../src/engine/train';
+import { runAnalysisBench } from './analysis';
+import { GROK_MLP_LAYERS } from './benchShared';
 import { benchProbes } from './probeBench';
 import { parseExperiment } from '../src/protocol/experiment';
 import type { Experiment, ExperimentInput } from '../src/protocol/experiment';
@@ -38,13 +40,7 @@ const models: { id: string; label: string; layers: ExperimentInput['model']['lay
   {
     id: 'relu-mlp',
     label: 'ReLU MLP 194-512-512-97',
-    layers: [
-      { type: 'dense', units: 512, init: 'he' },
-      { type: 'activation', fn: 'relu' },
-      { type: 'dense', units: 512, init: 'he' },
-      { type: 'activation', fn: 'relu' },
-      { type: 'dense', units: 97 },
-    ],
+    layers: GROK_MLP_LAYERS,
   },
 ];
 
@@ -94,6 +90,7 @@ async function main(): Promise<void> {
       'cpu-epochs': { type: 'string', default: '2' },
       'skip-cpu': { type: 'boolean', default: false },
       'skip-probes': { type: 'boolean', default: false },
+      'skip-analysis': { type: 'boolean', default: false },
       'only-probes': { type: 'boolean', default: false },
       out: { type: 'string', default: path.join('bench-results', 'bench.json') },
     },
@@ -129,6 +126,8 @@ async function main(): Promise<void> {
     measurements: results,
     // Probe speed (bench/probeBench.ts): ablation rank-1 vs per-unit loop, MC dropout, RSS.
     probes: values['skip-probes'] ? null : await benchProbes(),
+    // Model-code analysis of a 5,000-line file (bench/analysis.ts): full and one-character-edit medians.
+    analysis: values['skip-analysis'] ? null : await runAnalysisBench(),
   };
   fs.mkdirSync(path.dirname(path.resolve(values.out!)), { recursive: true });
   fs.writeFileSync(values.out!, JSON.stringify(report, null, 2) + '\n');
@@ -143,6 +142,10 @@ async function main(): Promise<void> {
     const p = report.probes;
     console.log(`\nablation, 512 units: rank-1 ${p.ablation.rank1Seconds.toFixed(2)} s, per-unit loop ${p.ablation.loopSeconds.toFixed(2)} s (${p.ablation.loopOverRank1.toFixed(1)}x), batched ${p.ablation.batchedSeconds.toFixed(2)} s`);
     console.log(`MC dropout T=30 x 5000: ${p.mcDropout.seconds.toFixed(2)} s; peak RSS ${p.rssMiB.maxRss.toFixed(0)} MiB`);
+  }
+  if (report.analysis) {
+    const a = report.analysis;
+    console.log(`\nanalysis, ${a.lines} lines: full ${a.analyzeFullMedianMs} ms, one-character edit ${a.analyzeIncrementalMedianMs} ms (budget ${a.budgetMs} ms), parse alone ${a.parseOnlyMedianMs} ms`);
   }
   console.log(`\nwritten to ${values.out}`);
 }

@@ -3,15 +3,18 @@
 // width 512, Adam lr 5e-3 betas (0.9, 0.98) with decoupled weight decay, batch 512.
 // Each run goes through the real train() with probes on and writes
 // bench-results/reproduce-<id>.json; `--table` prints the markdown table from those files.
-//   npx tsx bench/reproduce.ts [--only id,id] [--epochs N] [--backend wasm|cpu]
+// The MNIST runs (nested dropout, multi-sample dropout: ids nested, nested-control,
+// msd-plain, msd) live in bench/mnistRuns.ts and are dispatched from here too.
+//   npx tsx bench/reproduce.ts [--only id,id] [--epochs N] [--seed S] [--backend wasm|cpu]
 //   npx tsx bench/reproduce.ts --table
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { train } from '../src/engine/train';
-import type { EngineEvent, Probe } from '../src/protocol/engineMessages';
+import type { Probe } from '../src/protocol/engineMessages';
 import { parseExperiment } from '../src/protocol/experiment';
 import type { ExperimentInput } from '../src/protocol/experiment';
+import { collectRun } from './benchShared';
+import { mnistRuns, mnistTables, runMnist } from './mnistRuns';
 
 type Layers = ExperimentInput['model']['layers'];
 const first = { type: 'dense', units: 512, useBias: false, init: 'normal', initStd: 0.1 } as const;
@@ -54,28 +57,13 @@ async function runOne(def: RunDef, epochs: number, backend: 'wasm' | 'cpu'): Pro
     },
   };
   const experiment = parseExperiment(spec);
-  const epochsSeen: Extract<EngineEvent, { type: 'epoch' }>[] = [];
-  const probes: { epoch: number; probe: Probe }[] = [];
-  const logs: string[] = [];
-  let backendUsed = '';
-  let failed: string | undefined;
-  const t0 = performance.now();
-  await train(experiment, {
-    backend,
-    onEvent: (e) => {
-      if (e.type === 'started') backendUsed = e.backend;
-      if (e.type === 'epoch') {
-        epochsSeen.push(e);
-        if (e.epoch % 25 === 0) {
-          const a = e.accuracy;
-          process.stderr.write(`${def.id} epoch ${e.epoch}: clean ${a.cleanTrain.toFixed(3)} corrupted ${a.corruptedTrain?.toFixed(3)} test ${a.test.toFixed(3)} (${e.seconds.toFixed(2)} s)\n`);
-        }
-      }
-      if (e.type === 'probe') probes.push({ epoch: e.epoch, probe: e.probe });
-      if (e.type === 'log') logs.push(`${e.level}: ${e.message}`);
-      if (e.type === 'failed') failed = e.message;
-    },
+  const run = await collectRun(experiment, backend, (e) => {
+    if (e.epoch % 25 === 0) {
+      const a = e.accuracy;
+      process.stderr.write(`${def.id} epoch ${e.epoch}: clean ${a.cleanTrain.toFixed(3)} corrupted ${a.corruptedTrain?.toFixed(3)} test ${a.test.toFixed(3)} (${e.seconds.toFixed(2)} s)\n`);
+    }
   });
+  const { epochs: epochsSeen, probes, logs, failed } = run;
   const last = epochsSeen[epochsSeen.length - 1];
   const pruning = probes.find((p) => p.probe.kind === 'pruning')?.probe as Extract<Probe, { kind: 'pruning' }> | undefined;
   const mc = probes.find((p) => p.probe.kind === 'mcDropout')?.probe as Extract<Probe, { kind: 'mcDropout' }> | undefined;
@@ -103,11 +91,11 @@ async function runOne(def: RunDef, epochs: number, backend: 'wasm' | 'cpu'): Pro
     label: def.label,
     command: `npx tsx bench/reproduce.ts --only ${def.id}${epochs !== 300 ? ` --epochs ${epochs}` : ''}`,
     time: new Date().toISOString(),
-    backend: backendUsed,
+    backend: run.backend,
     failed,
     epochs: last?.epoch ?? 0,
-    wallSeconds: (performance.now() - t0) / 1000,
-    medianEpochSeconds: epochsSeen.length ? [...epochsSeen.map((e) => e.seconds)].sort((a, b) => a - b)[Math.floor(epochsSeen.length / 2)] : null,
+    wallSeconds: run.wallSeconds,
+    medianEpochSeconds: run.medianEpochSeconds,
     final: last?.accuracy ?? null,
     spec,
     accuracyEvery10: epochsSeen.filter((e) => e.epoch % 10 === 0).map((e) => ({ epoch: e.epoch, ...e.accuracy, loss: e.loss })),
@@ -118,8 +106,11 @@ async function runOne(def: RunDef, epochs: number, backend: 'wasm' | 'cpu'): Pro
     logs,
   };
   fs.mkdirSync(resultsDir, { recursive: true });
-  fs.writeFileSync(fileOf(def.id), JSON.stringify(summary, null, 1) + '\n');
-  process.stderr.write(`${def.id}: written ${fileOf(def.id)}${failed ? ` (failed: ${failed})` : ''}\n`);
+  // A run with another epoch budget gets its own file (reproduce-<id>-e<epochs>.json): the table
+  // reads only the 300-epoch files.
+  const file = epochs === 300 ? fileOf(def.id) : fileOf(`${def.id}-e${epochs}`);
+  fs.writeFileSync(file, JSON.stringify(summary, null, 1) + '\n');
+  process.stderr.write(`${def.id}: written ${file}${failed ? ` (failed: ${failed})` : ''}\n`);
 }
 
 const pct = (v: unknown) => (typeof v === 'number' ? (100 * v).toFixed(1) : '-');
@@ -147,21 +138,33 @@ function table(): void {
     );
   }
   console.log(rows.join('\n'));
+  console.log('');
+  console.log(mnistTables());
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       only: { type: 'string' },
-      epochs: { type: 'string', default: '300' },
+      epochs: { type: 'string' },
+      seed: { type: 'string', default: '0' },
       backend: { type: 'string', default: 'wasm' },
       table: { type: 'boolean', default: false },
     },
   });
   if (values.table) return table();
   const only = values.only?.split(',');
+  const known = [...runs.map((r) => r.id), ...mnistRuns.map((r) => r.id)];
+  const unknown = only?.filter((id) => !known.includes(id)) ?? [];
+  if (unknown.length) throw new Error(`unknown run ${unknown.join(', ')} (known: ${known.join(', ')})`);
+  const epochs = values.epochs === undefined ? undefined : Number(values.epochs);
+  const backend = values.backend as 'wasm' | 'cpu';
   for (const def of runs.filter((r) => !only || only.includes(r.id))) {
-    await runOne(def, Number(values.epochs), values.backend as 'wasm' | 'cpu');
+    if (Number(values.seed) !== 0) throw new Error('--seed applies to the MNIST runs only');
+    await runOne(def, epochs ?? 300, backend);
+  }
+  for (const def of mnistRuns.filter((r) => !only || only.includes(r.id))) {
+    await runMnist(def, epochs, Number(values.seed), backend);
   }
 }
 

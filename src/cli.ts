@@ -23,6 +23,9 @@ Options:
   --epochs N                 override training.epochs
   --backend auto|tensorflow-gpu|tensorflow|wasm|cpu TensorFlow.js backend (default: the experiment's, else auto)
   --runs-dir DIR             where run folders go (default: ./.reglens/runs)
+  --native-modules DIR       folder holding (node_modules of) @tensorflow/tfjs-node or
+                             tfjs-node-gpu; repeatable. Also searched: REGLENS_NATIVE_MODULES
+                             (a path list, first), then the current folder.
   --quiet                    print only the final table
   -h, --help                 show this help
   -v, --version              show the version
@@ -39,6 +42,7 @@ interface RunArgs {
   backend?: BackendName;
   runsDir: string;
   quiet: boolean;
+  nativeModules: string[];
 }
 
 type Parsed = { kind: 'help' } | { kind: 'version' } | ({ kind: 'run' } & RunArgs);
@@ -54,6 +58,7 @@ export function parseCliArgs(argv: string[]): Parsed {
         epochs: { type: 'string' },
         backend: { type: 'string' },
         'runs-dir': { type: 'string' },
+        'native-modules': { type: 'string', multiple: true },
         quiet: { type: 'boolean', short: 'q' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
@@ -89,6 +94,7 @@ export function parseCliArgs(argv: string[]): Parsed {
     backend,
     runsDir: path.resolve(values['runs-dir'] ?? path.join('.reglens', 'runs')),
     quiet: values.quiet ?? false,
+    nativeModules: (values['native-modules'] ?? []).map((d) => path.resolve(d)),
   };
 }
 
@@ -208,6 +214,10 @@ async function run(args: RunArgs): Promise<number> {
     enginePath: enginePath(),
     experiment,
     backend: experiment.backend ?? 'auto',
+    // REGLENS_NATIVE_MODULES reaches the engine through the environment and is searched first.
+    nativeModuleDirs: [...args.nativeModules, process.cwd()],
+    baseDir: path.dirname(path.resolve(args.file)),
+    runDir: folder.dir,
     onEvent(event) {
       pending = pending.then(
         () => folder.append(event),

@@ -4,16 +4,15 @@ import { type Edit, Parser, type Tree } from 'web-tree-sitter';
 import { fittingSnippets } from '../snippets/insertionPlanner';
 import { buildGraph } from './buildGraph';
 import type { ModelGraph } from './modelGraph';
+import { extractFactsSteps, StatementCache } from './extractFacts';
 import { insertDropoutLenses } from './lenses/insertDropout';
-import { extractPython } from './python/extractPython';
+import { extractPythonStatement } from './python/extractPython';
 import { NodeText } from './python/nodeText';
-import { readPytorchModel } from './python/pytorch';
 import { runGraphRules } from './rules/ruleCatalog';
-import { checkDropoutBeforeBatchNorm } from './rules/dropoutBeforeBatchNorm';
 import { DEFAULT_RULE_OPTIONS, type RuleOptions } from './rules/ruleKit';
 import type { AnalysisResult, ModelTarget } from './textTypes';
-import { loadRuntime, type Runtime, type SourceLanguage } from './treeSitterRuntime';
-import { extractTsJs } from './tsjs/extractTsJs';
+import { loadRuntime, type SourceLanguage } from './treeSitterRuntime';
+import { extractTsJsStatement } from './tsjs/extractTsJs';
 
 export interface Analysis {
   result: AnalysisResult;
@@ -21,12 +20,41 @@ export interface Analysis {
   graph?: ModelGraph;
 }
 
+/**
+ * One replacement in the previously analysed text of the same key, as VS Code reports it
+ * (TextDocumentContentChangeEvent.rangeOffset/rangeLength/text, UTF-16). A list is applied in
+ * order, each change against the text the previous ones produced.
+ */
+export interface TextChange {
+  offset: number;
+  length: number;
+  text: string;
+}
+
+export interface AnalyzeRequest {
+  /** Rule options (thresholds); defaults otherwise. */
+  options?: Partial<RuleOptions>;
+  /**
+   * A document key (its URI): the previous tree and per-statement facts of that key are reused,
+   * so an edit re-parses incrementally and re-extracts only the statements it touched.
+   */
+  key?: string;
+  /** The edits since the key's previous analysis; without them (or when they do not add up to `text`) the change is found by diffing. */
+  changes?: readonly TextChange[];
+}
+
 export interface Analyzer {
   /**
    * Never throws: on an internal failure it returns no findings and parseErrors >= 1. With a
    * key (a document URI) the previous tree of that key is reused for an incremental parse.
    */
-  analyze(text: string, language: SourceLanguage, options?: Partial<RuleOptions>, key?: string): Analysis;
+  analyze(text: string, language: SourceLanguage, options?: Partial<RuleOptions>, key?: string, changes?: readonly TextChange[]): Analysis;
+  /**
+   * The same, in slices of about `sliceMs` between which the event loop runs; resolves to
+   * undefined, without finishing, when `isCancelled()` is true between two slices (a newer edit
+   * arrived).
+   */
+  analyzeAsync(text: string, language: SourceLanguage, request: AnalyzeRequest, isCancelled: () => boolean, sliceMs?: number): Promise<Analysis | undefined>;
   /** Frees the tree kept for a key (document closed). */
   forget(key: string): void;
   dispose(): void;
@@ -40,11 +68,27 @@ export function isSourceLanguage(id: string): id is SourceLanguage {
   return id === 'python' || id === 'typescript' || id === 'javascript';
 }
 
+interface KeptDocument {
+  text: string;
+  language: SourceLanguage;
+  tree: Tree;
+  cache: StatementCache | undefined;
+}
+
+export interface AnalyzerOptions {
+  /**
+   * Reuse the facts of unchanged top-level statements between analyses of a key (default true).
+   * false keeps the incremental parse but reads every statement again (tests compare the two).
+   */
+  reuseStatementFacts?: boolean;
+}
+
 /** Loads tree-sitter and the grammars (once per process, lazily) and returns an analyzer. */
-export async function createAnalyzer(): Promise<Analyzer> {
+export async function createAnalyzer(analyzerOptions: AnalyzerOptions = {}): Promise<Analyzer> {
+  const reuseFacts = analyzerOptions.reuseStatementFacts ?? true;
   const runtime = await loadRuntime();
   const parsers = new Map<SourceLanguage, Parser>();
-  const trees = new Map<string, { text: string; language: SourceLanguage; tree: Tree }>();
+  const kept = new Map<string, KeptDocument>();
   const parserFor = (language: SourceLanguage): Parser => {
     let p = parsers.get(language);
     if (!p) {
@@ -54,65 +98,108 @@ export async function createAnalyzer(): Promise<Analyzer> {
     }
     return p;
   };
+  // An async analysis holds its tree across slices: a tree dropped meanwhile (document closed,
+  // evicted by newer documents) is freed only when that analysis ends.
+  const inUse = new Set<Tree>();
+  const deferred = new Set<Tree>();
+  const free = (tree: Tree) => {
+    if (inUse.has(tree)) deferred.add(tree);
+    else tree.delete();
+  };
   const drop = (key: string) => {
-    trees.get(key)?.tree.delete();
-    trees.delete(key);
+    const entry = kept.get(key);
+    if (entry) free(entry.tree);
+    kept.delete(key);
   };
 
+  /** The analysis as steps: yields between slices; the tree is kept as soon as it is parsed. */
+  function* steps(text: string, language: SourceLanguage, request: AnalyzeRequest, sliceMs: number): Generator<void, Analysis> {
+    const { key, changes } = request;
+    const options = { ...DEFAULT_RULE_OPTIONS, ...request.options };
+    let tree: Tree | null = null;
+    let cache: StatementCache | undefined;
+    try {
+      const old = key ? kept.get(key) : undefined;
+      const reuse = old && old.language === language ? old : undefined;
+      if (reuse) for (const edit of editsBetween(reuse.text, text, changes)) reuse.tree.edit(edit);
+      tree = parserFor(language).parse(text, reuse?.tree);
+      if (key) drop(key);
+      if (!tree) return { result: EMPTY_FAILED };
+      inUse.add(tree);
+      if (key) {
+        cache = reuseFacts ? (reuse?.cache ?? new StatementCache()) : undefined;
+        kept.set(key, { text, language, tree, cache });
+        if (kept.size > MAX_TREES) drop(kept.keys().next().value!);
+      }
+      const root = tree.rootNode;
+      const nt = new NodeText(text, runtime.unit);
+      const raw = yield* extractFactsSteps(
+        root,
+        nt,
+        language === 'python' ? 'python' : 'tsjs',
+        language === 'python' ? extractPythonStatement : extractTsJsStatement,
+        cache,
+        sliceMs,
+      );
+      cache?.commit();
+      cache = undefined;
+      yield;
+      const graph = buildGraph(raw, language, text, nt.index);
+      return { result: { ...analyzeGraph(graph, options), parseErrors: root.hasError ? countErrors(root) : 0 }, graph };
+    } catch {
+      // Unknown constructs must never break the editor: report nothing rather than throw.
+      if (key) drop(key);
+      return { result: EMPTY_FAILED };
+    } finally {
+      cache?.abandon();
+      if (tree) {
+        inUse.delete(tree);
+        // Trees live in wasm memory; the JS GC never frees them. A kept tree stays for the next edit.
+        if (deferred.delete(tree) || !key || kept.get(key)?.tree !== tree) tree.delete();
+      }
+    }
+  }
+
   return {
-    analyze(text, language, options, key) {
-      let tree: Tree | null = null;
-      try {
-        const old = key ? trees.get(key) : undefined;
-        const reuse = old && old.language === language ? old : undefined;
-        if (reuse) reuse.tree.edit(diffEdit(reuse.text, text));
-        tree = parserFor(language).parse(text, reuse?.tree);
-        if (key) drop(key);
-        if (!tree) return { result: EMPTY_FAILED };
-        const analysis = analyzeTree(tree, text, language, runtime, { ...DEFAULT_RULE_OPTIONS, ...options });
-        if (key) {
-          trees.set(key, { text, language, tree });
-          if (trees.size > MAX_TREES) drop(trees.keys().next().value!);
-          tree = null;
+    analyze(text, language, options, key, changes) {
+      const run = steps(text, language, { options, key, changes }, Infinity);
+      for (;;) {
+        const step = run.next();
+        if (step.done) return step.value;
+      }
+    },
+    async analyzeAsync(text, language, request, isCancelled, sliceMs = 8) {
+      const run = steps(text, language, request, sliceMs);
+      // The first slice always runs: it parses and keeps the tree, so the edits the caller handed
+      // over are applied even when a newer edit cancels the rest.
+      for (;;) {
+        const step = run.next();
+        if (step.done) return step.value;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (isCancelled()) {
+          run.return(undefined as never);
+          return undefined;
         }
-        return analysis;
-      } catch {
-        // Unknown constructs must never break the editor: report nothing rather than throw.
-        if (key) drop(key);
-        return { result: EMPTY_FAILED };
-      } finally {
-        // Trees live in wasm memory; the JS GC never frees them.
-        tree?.delete();
       }
     },
     forget: drop,
     dispose() {
-      for (const key of [...trees.keys()]) drop(key);
+      for (const key of [...kept.keys()]) drop(key);
       for (const p of parsers.values()) p.delete();
       parsers.clear();
     },
   };
 }
 
-function analyzeTree(tree: Tree, text: string, language: SourceLanguage, runtime: Runtime, options: RuleOptions): Analysis {
-  const root = tree.rootNode;
-  const nt = new NodeText(text, runtime.unit);
-  const raw = language === 'python' ? extractPython(root, nt) : extractTsJs(root, nt);
-  const graph = buildGraph(raw, language, text, nt.index);
+function analyzeGraph(graph: ModelGraph, options: RuleOptions): Omit<AnalysisResult, 'parseErrors'> {
   const findings = runGraphRules(graph, options);
-  let lenses: AnalysisResult['lenses'] = [];
-  if (language === 'python') {
-    // nn.Sequential keeps its original, finer-grained reader for the first rule and lens.
-    const torch = readPytorchModel(root, nt);
-    findings.unshift(...checkDropoutBeforeBatchNorm(torch.sequentials, nt.index));
-    lenses = insertDropoutLenses(torch, nt.index);
-  }
+  const lenses = graph.language === 'python' ? insertDropoutLenses(graph) : [];
   const models: ModelTarget[] = graph.models
     .filter((m) => !m.insideModule)
     .map((m) => {
       const line = m.range.start.line;
       return {
-        range: nt.index.rangeAt(m.start, Math.min(m.end, nt.index.lineContentEnd(line))),
+        range: graph.index.rangeAt(m.start, Math.min(m.end, graph.index.lineContentEnd(line))),
         start: m.start,
         framework: m.framework,
         style: m.style,
@@ -120,7 +207,52 @@ function analyzeTree(tree: Tree, text: string, language: SourceLanguage, runtime
         snippetIds: fittingSnippets(graph, m).map((s) => s.id),
       };
     });
-  return { result: { findings, lenses, models, parseErrors: root.hasError ? countErrors(root) : 0 }, graph };
+  return { findings, lenses, models };
+}
+
+/**
+ * The tree edits turning `before` into `after`: the reported changes when they add up to
+ * `after` (positions from them need no scan of the text), else one edit spanning the common
+ * prefix and suffix. Offsets are UTF-16, as web-tree-sitter 0.25 indexes JS strings.
+ */
+export function editsBetween(before: string, after: string, changes?: readonly TextChange[]): Edit[] {
+  if (before === after) return [];
+  if (changes?.length) {
+    let text = before;
+    const edits: Edit[] = [];
+    for (const c of changes) {
+      if (c.offset < 0 || c.length < 0 || c.offset + c.length > text.length) break;
+      const startPosition = pointAt(text, c.offset);
+      const oldEndPosition = advance(startPosition, text.slice(c.offset, c.offset + c.length));
+      const newEndPosition = advance(startPosition, c.text);
+      edits.push({
+        startIndex: c.offset,
+        oldEndIndex: c.offset + c.length,
+        newEndIndex: c.offset + c.text.length,
+        startPosition,
+        oldEndPosition,
+        newEndPosition,
+      } as Edit);
+      text = text.slice(0, c.offset) + c.text + text.slice(c.offset + c.length);
+    }
+    if (edits.length === changes.length && text === after) return edits;
+  }
+  return [diffEdit(before, after)];
+}
+
+/** Row and UTF-16 column of an offset: scans back to the line start, and counts rows once. */
+function pointAt(text: string, offset: number): { row: number; column: number } {
+  let row = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) row++;
+  return { row, column: offset - (text.lastIndexOf('\n', offset - 1) + 1) };
+}
+
+function advance(from: { row: number; column: number }, inserted: string): { row: number; column: number } {
+  const last = inserted.lastIndexOf('\n');
+  if (last < 0) return { row: from.row, column: from.column + inserted.length };
+  let rows = 0;
+  for (let i = inserted.indexOf('\n'); i !== -1; i = inserted.indexOf('\n', i + 1)) rows++;
+  return { row: from.row + rows, column: inserted.length - last - 1 };
 }
 
 /** The single edit turning `before` into `after`: common prefix and suffix kept (UTF-16 offsets). */
@@ -130,22 +262,14 @@ function diffEdit(before: string, after: string): Edit {
   while (p < max && before.charCodeAt(p) === after.charCodeAt(p)) p++;
   let s = 0;
   while (s < max - p && before.charCodeAt(before.length - 1 - s) === after.charCodeAt(after.length - 1 - s)) s++;
-  const point = (text: string, offset: number) => {
-    let row = 0;
-    let lineStart = 0;
-    for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
-      row++;
-      lineStart = i + 1;
-    }
-    return { row, column: offset - lineStart };
-  };
+  const startPosition = pointAt(before, p);
   return {
     startIndex: p,
     oldEndIndex: before.length - s,
     newEndIndex: after.length - s,
-    startPosition: point(before, p),
-    oldEndPosition: point(before, before.length - s),
-    newEndPosition: point(after, after.length - s),
+    startPosition,
+    oldEndPosition: advance(startPosition, before.slice(p, before.length - s)),
+    newEndPosition: advance(startPosition, after.slice(p, after.length - s)),
   } as Edit;
 }
 

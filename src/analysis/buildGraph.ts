@@ -23,9 +23,21 @@ const TFJS_NON_LAYERS = new Set(['input', 'flatten', 'reshape', 'concatenate', '
 // Output activations do not make a hidden layer: nothing is inserted after them.
 const OUTPUT_ACTIVATIONS = /^['"](softmax|sigmoid|linear|log_softmax)['"]$/;
 
+type LayerWhat = { framework: Framework; name: string } | undefined;
+// A file has a few dozen distinct callees and thousands of calls: classify each name once.
+const layerMemo = new Map<string, LayerWhat>();
+
 /** The framework layer a call constructs, or undefined. */
-export function layerOf(call: { qualified: string }): { framework: Framework; name: string } | undefined {
+export function layerOf(call: { qualified: string }): LayerWhat {
   const q = call.qualified;
+  if (layerMemo.has(q)) return layerMemo.get(q);
+  if (layerMemo.size > 4096) layerMemo.clear();
+  const what = classifyCallee(q);
+  layerMemo.set(q, what);
+  return what;
+}
+
+function classifyCallee(q: string): LayerWhat {
   let m = /^torch\.nn\.([A-Z]\w*)$/.exec(q);
   if (m && !TORCH_CONTAINERS.has(m[1])) return { framework: 'pytorch', name: m[1] };
   m = /^keras\.layers\.([A-Z]\w*)$/.exec(q);
@@ -78,6 +90,35 @@ function layerInsertPoint(layers: GraphLayer[]): DetectedModel['layerInsert'] {
   return { after: layers[k], next: layers[k + 1] };
 }
 
+const STEP_METHODS = new Set(['backward', 'step', 'fit', 'fit_generator', 'fitDataset', 'train_on_batch', 'trainOnBatch', 'minimize']);
+
+interface CalleeKind {
+  optimizer?: { framework: Framework; name: string };
+  lora: boolean;
+}
+const kindMemo = new Map<string, CalleeKind>();
+
+/** What a resolved callee constructs besides layers (memoized like layerOf). */
+function calleeKind(q: string): CalleeKind {
+  let kind = kindMemo.get(q);
+  if (kind) return kind;
+  let m = /^torch\.optim\.([A-Z]\w*)$/.exec(q);
+  let optimizer: CalleeKind['optimizer'];
+  if (m) optimizer = { framework: 'pytorch', name: m[1] };
+  else if ((m = /^keras\.optimizers\.(?:experimental\.)?([A-Z]\w*)$/.exec(q))) optimizer = { framework: 'keras', name: m[1] };
+  else if ((m = /^tf\.train\.(\w+)$/.exec(q))) optimizer = { framework: 'tfjs', name: m[1] };
+  kind = { optimizer, lora: /(^|\.)LoraConfig$/.test(q) };
+  if (kindMemo.size > 4096) kindMemo.clear();
+  kindMemo.set(q, kind);
+  return kind;
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
 export function buildGraph(raw: RawFacts, language: SourceLanguage, text: string, index: TextIndex): ModelGraph {
   raw.calls.sort((a, b) => a.start - b.start);
   const callAt = new Map<number, RawCall>();
@@ -90,7 +131,14 @@ export function buildGraph(raw: RawFacts, language: SourceLanguage, text: string
 
   const models: DetectedModel[] = [];
   const moduleClasses = raw.classes.filter((c) => /\bModule\b/.test(c.bases) || /\b(Model|Layer)\b/.test(c.bases));
-  const inClass = (offset: number) => moduleClasses.find((c) => c.start <= offset && offset < c.end);
+  // Classes by the top-level statement holding them, so a lookup only looks at that statement's.
+  const classesByTop = new Map<number, typeof moduleClasses>();
+  for (const c of moduleClasses) {
+    const list = classesByTop.get(c.topLevelStart);
+    if (list) list.push(c);
+    else classesByTop.set(c.topLevelStart, [c]);
+  }
+  const inClass = (call: RawCall) => classesByTop.get(call.topLevelStart)?.find((c) => c.start <= call.start && call.start < c.end);
 
   // Class-based models: nn.Module subclasses and Keras Model/Layer subclasses.
   for (const cls of moduleClasses) {
@@ -108,6 +156,14 @@ export function buildGraph(raw: RawFacts, language: SourceLanguage, text: string
     models.push({ ...spanOf(index, cls.start, cls.end), framework, style: 'module', name: cls.name, layers, topLevelStart: cls.topLevelStart });
   }
 
+  // Indexes that keep model.add chains and functional models linear in the number of calls.
+  const addCalls = new Map<string, RawCall[]>();
+  const layerCallsByFunction = new Map<number, RawCall[]>();
+  for (const c of raw.calls) {
+    if (c.method === 'add' && c.args[0]) push(addCalls, c.receiver, c);
+    if (layerOf(c)) push(layerCallsByFunction, c.scope.functionStart ?? -1, c);
+  }
+
   const functionalSeen = new Map<string, number>();
   for (const call of raw.calls) {
     const q = call.qualified;
@@ -117,19 +173,18 @@ export function buildGraph(raw: RawFacts, language: SourceLanguage, text: string
       let layers: GraphLayer[];
       let style: DetectedModel['style'] = 'sequential';
       if (seqKind === 'pytorch') {
-        layers = call.args.filter((a) => a.name === undefined).map((a) => layerFromElement(a));
+        // `**kwargs` is not a layer; `*blocks` stays as an 'other' layer (it holds layers).
+        layers = call.args.filter((a) => a.name === undefined && !a.text.startsWith('**')).map((a) => layerFromElement(a));
       } else if (call.elements) {
         layers = call.elements.map(layerFromElement);
       } else {
         style = 'add';
         const name = call.assignedTo;
         layers = name
-          ? raw.calls
-              .filter((c) => c.method === 'add' && c.receiver === name && c.start > call.end && c.args[0])
-              .map((c) => layerFromElement({ ...c.args[0], text: c.args[0].text }))
+          ? (addCalls.get(name) ?? []).filter((c) => c.start > call.end).map((c) => layerFromElement({ ...c.args[0], text: c.args[0].text }))
           : [];
       }
-      const cls = inClass(call.start);
+      const cls = inClass(call);
       models.push({
         ...spanOf(index, call.start, call.end),
         framework: seqKind,
@@ -139,17 +194,18 @@ export function buildGraph(raw: RawFacts, language: SourceLanguage, text: string
         insideModule: !!cls,
         topLevelStart: call.topLevelStart,
         layerInsert: style === 'sequential' ? layerInsertPoint(layers) : undefined,
+        call,
       });
       continue;
     }
     const funKind = q === 'keras.Model' || q === 'keras.models.Model' ? 'keras' : q === 'tf.model' ? 'tfjs' : undefined;
-    if (funKind && call.args.length > 0 && !inClass(call.start)) {
+    if (funKind && call.args.length > 0 && !inClass(call)) {
       // Layers built in the same function (or at top level) since the previous functional model there.
       const scopeKey = String(call.scope.functionStart ?? -1);
       const from = functionalSeen.get(scopeKey) ?? -1;
       functionalSeen.set(scopeKey, call.end);
-      const layers = raw.calls
-        .filter((c) => c.start > from && c.end <= call.start && (c.scope.functionStart ?? -1) === (call.scope.functionStart ?? -1))
+      const layers = (layerCallsByFunction.get(call.scope.functionStart ?? -1) ?? [])
+        .filter((c) => c.start > from && c.end <= call.start)
         .flatMap((c) => {
           const what = layerOf(c);
           return what && what.framework === funKind ? [toLayer(c, what.framework, what.name, text.slice(c.start, c.end))] : [];
@@ -164,18 +220,17 @@ export function buildGraph(raw: RawFacts, language: SourceLanguage, text: string
   const training: TrainingFacts = { trainCalls: [], evalCalls: [], trainingTrueCalls: [], noGradBlocks: raw.noGradBlocks, stepCalls: [] };
   for (const call of raw.calls) {
     const q = call.qualified;
-    let m = /^torch\.optim\.([A-Z]\w*)$/.exec(q);
-    const framework: Framework | undefined = m ? 'pytorch' : undefined;
-    if (m && framework) {
+    const kind = calleeKind(q);
+    if (kind.optimizer?.framework === 'pytorch') {
       const wd = argNamed(call, 'weight_decay');
-      optimizers.push({ framework, name: m[1], call, weightDecay: wd ? wd.number : 0, weightDecayArg: wd, paramsText: call.args[0]?.name === undefined ? call.args[0]?.text : undefined });
-    } else if ((m = /^keras\.optimizers\.(?:experimental\.)?([A-Z]\w*)$/.exec(q))) {
+      optimizers.push({ framework: 'pytorch', name: kind.optimizer.name, call, weightDecay: wd ? wd.number : 0, weightDecayArg: wd, paramsText: call.args[0]?.name === undefined ? call.args[0]?.text : undefined });
+    } else if (kind.optimizer?.framework === 'keras') {
       const wd = argNamed(call, 'weight_decay');
-      optimizers.push({ framework: 'keras', name: m[1], call, weightDecay: wd ? wd.number : 0, weightDecayArg: wd });
-    } else if ((m = /^tf\.train\.(\w+)$/.exec(q))) {
-      optimizers.push({ framework: 'tfjs', name: m[1], call, weightDecay: 0 });
+      optimizers.push({ framework: 'keras', name: kind.optimizer.name, call, weightDecay: wd ? wd.number : 0, weightDecayArg: wd });
+    } else if (kind.optimizer) {
+      optimizers.push({ framework: 'tfjs', name: kind.optimizer.name, call, weightDecay: 0 });
     }
-    if (/(^|\.)LoraConfig$/.test(q)) {
+    if (kind.lora) {
       const arg = argNamed(call, 'lora_dropout');
       loraConfigs.push({ call, dropout: arg ? arg.number : 0, dropoutArg: arg });
     }
@@ -185,7 +240,7 @@ export function buildGraph(raw: RawFacts, language: SourceLanguage, text: string
       if ((call.method === 'eval' && call.args.length === 0) || (call.method === 'train' && a0 === 'False')) training.evalCalls.push(call);
     }
     if (call.args.some((a) => a.name === 'training' && (a.text === 'True' || a.text === 'true'))) training.trainingTrueCalls.push(call);
-    if (/^(backward|step|fit|fit_generator|fitDataset|train_on_batch|trainOnBatch|minimize)$/.test(call.method) && call.receiver) training.stepCalls.push(call);
+    if (call.receiver && STEP_METHODS.has(call.method)) training.stepCalls.push(call);
     const epochs = call.args.find((a) => (a.name === 'epochs' || a.name === 'num_train_epochs' || a.name === 'max_epochs') && a.number !== undefined);
     if (epochs && (training.epochs ?? 0) < epochs.number!) {
       training.epochs = epochs.number;
@@ -211,6 +266,8 @@ export function buildGraph(raw: RawFacts, language: SourceLanguage, text: string
     functions: raw.functions,
     definedNames: new Set([...raw.functions.map((f) => f.name), ...raw.classes.map((c) => c.name)]),
     importLines: raw.importLines,
+    importFroms: raw.importFroms,
+    bindings: raw.bindings,
     indentUnit: detectIndentUnit(text),
     eol: eolMatch ? eolMatch[0] : '\n',
   };

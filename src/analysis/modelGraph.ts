@@ -1,6 +1,7 @@
 // One framework-neutral model graph for PyTorch, Keras and TF.js code. Extractors
 // (python/graphPython.ts, tsjs/graphTfjs.ts) fill it from a tree-sitter tree; rules and the
 // snippet planner read only this, never the tree, so they are plain data-in/data-out.
+import type { ImportBinding, ImportFrom } from './rawFacts';
 import type { TextIndex } from './textIndex';
 import type { Range } from './textTypes';
 import type { SourceLanguage } from './treeSitterRuntime';
@@ -85,6 +86,8 @@ export interface DetectedModel extends Span {
   topLevelStart: number;
   /** For list-style models: insert new layers here (after the last hidden activation) or undefined. */
   layerInsert?: { after: GraphLayer; next: GraphLayer };
+  /** The constructor call of sequential/add models (`nn.Sequential(...)`, `tf.sequential(...)`). */
+  call?: Call;
 }
 
 export interface Optimizer {
@@ -136,6 +139,10 @@ export interface ModelGraph {
   definedNames: Set<string>;
   /** Import lines as written, to decide which imports a snippet still needs. */
   importLines: { text: string; start: number; end: number }[];
+  /** Python `from X import ...` statements, to append a name to one. */
+  importFroms: ImportFrom[];
+  /** What each import binds, in document order. */
+  bindings: ImportBinding[];
   /** Indentation unit of the file ('    ', '  ', '\t'). */
   indentUnit: string;
   eol: string;
@@ -151,6 +158,7 @@ export function parseNumber(text: string): number | undefined {
 const ACTIVATIONS = new Set([
   'relu', 'relu6', 'gelu', 'tanh', 'sigmoid', 'leakyrelu', 'silu', 'elu', 'selu', 'celu', 'mish', 'prelu', 'rrelu',
   'hardtanh', 'hardswish', 'hardsigmoid', 'softplus', 'softsign', 'swish', 'activation', 'thresholdedrelu',
+  'tanhshrink', 'logsigmoid', 'glu', 'threshold',
 ]);
 
 /** Kind of a layer from its class/factory name in any of the three frameworks. */

@@ -17,6 +17,18 @@ export interface RawClass {
   topLevelStart: number;
 }
 
+/** One name an import statement binds, or a `from m import *` (wildcard). */
+export type ImportBinding = { local: string; target: string } | { wildcard: string };
+
+/** A Python `from <module> import a, b as c`: where a further name can be appended. */
+export interface ImportFrom {
+  module: string;
+  /** Local names it binds (aliases where given). */
+  localNames: string[];
+  /** Offset just after the last imported name. */
+  lastNameEnd: number;
+}
+
 export interface RawFacts {
   calls: RawCall[];
   classes: RawClass[];
@@ -25,4 +37,12 @@ export interface RawFacts {
   /** Literal loop counts of `for epoch in range(N)` style loops. */
   epochLoops: { count: number; span: Span }[];
   importLines: { text: string; start: number; end: number }[];
+  /** Python `from X import ...` statements (PyTorch lens: add Dropout to an existing import). */
+  importFroms: ImportFrom[];
+  /** Import bindings in document order; `qualified` of every call was resolved through them. */
+  bindings: ImportBinding[];
+}
+
+export function emptyFacts(): RawFacts {
+  return { calls: [], classes: [], functions: [], noGradBlocks: [], epochLoops: [], importLines: [], importFroms: [], bindings: [] };
 }

@@ -25,25 +25,33 @@ export class ScopeStack {
   }
 
   current(): Scope {
-    const scope: Scope = { loopDepth: 0, inNoGrad: false };
+    let functionName: string | undefined;
+    let functionStart: number | undefined;
+    let functionEnd: number | undefined;
+    let className: string | undefined;
+    let loopDepth = 0;
+    let loopStart: number | undefined;
+    let loopEnd: number | undefined;
+    let inNoGrad = false;
     for (let i = this.frames.length - 1; i >= 0; i--) {
       const f = this.frames[i];
-      if (f.kind === 'nograd') scope.inNoGrad = true;
-      else if (f.kind === 'loop' && scope.functionName === undefined) {
-        scope.loopDepth++;
-        if (scope.loopStart === undefined) {
-          scope.loopStart = f.start;
-          scope.loopEnd = f.end;
+      if (f.kind === 'nograd') inNoGrad = true;
+      else if (f.kind === 'loop' && functionName === undefined) {
+        loopDepth++;
+        if (loopStart === undefined) {
+          loopStart = f.start;
+          loopEnd = f.end;
         }
-      } else if (f.kind === 'function' && scope.functionName === undefined) {
-        scope.functionName = f.name ?? '';
-        scope.functionStart = f.start;
-        scope.functionEnd = f.end;
-      } else if (f.kind === 'class' && scope.className === undefined) {
-        scope.className = f.name;
+      } else if (f.kind === 'function' && functionName === undefined) {
+        functionName = f.name ?? '';
+        functionStart = f.start;
+        functionEnd = f.end;
+      } else if (f.kind === 'class' && className === undefined) {
+        className = f.name;
       }
     }
-    return scope;
+    // Every field present, one shape for all scopes (see makeCall in extractFacts.ts).
+    return { functionName, functionStart, functionEnd, className, loopDepth, loopStart, loopEnd, inNoGrad };
   }
 
   /** Name of the innermost function, '' for anonymous ones, undefined at top level. */

@@ -96,6 +96,8 @@ export interface Model {
   /** The last dense layer (and what follows it) applied to features from forward({featuresOnly}). */
   head(features: tf.Tensor2D): tf.Tensor2D;
   hiddenLayers(): { name: string; units: number }[];
+  /** Every weight (trainable and batch-norm state) with a stable name such as "dense_0/kernel", in layer order: what saveModel writes and `initial` reloads. */
+  namedWeights(): { name: string; variable: tf.Variable }[];
   dispose(): void;
 }
 
@@ -165,8 +167,32 @@ export class ModelShapeError extends Error {}
  * reshape the flat rows to it). initStream lets co-teaching build a second, differently
  * initialised network from the same seed.
  */
-export function buildModel(layers: LayerSpec[], inputSize: number, seed: number, image?: ImageShape, initStream = 'init'): Model {
+export function buildModel(
+  layers: LayerSpec[],
+  inputSize: number,
+  seed: number,
+  image?: ImageShape,
+  initStream = 'init',
+  /** Starting weights by name (a saved model); missing names keep the seeded init. */
+  initial?: ReadonlyMap<string, Float32Array>,
+): Model {
   const rng = deriveRng(seed, initStream);
+  const named: { name: string; variable: tf.Variable }[] = [];
+  // The seeded draw happens either way, so the init of the other layers does not depend on which names were given.
+  const owned = <R extends tf.Rank>(name: string, t: tf.Tensor<R>, trainable = true): tf.Variable<R> => {
+    const given = initial?.get(name);
+    let v: tf.Variable<R>;
+    if (given) {
+      if (given.length !== t.size) throw new ModelShapeError(`saved weight ${name} has ${given.length} values, the layer needs ${t.size} (shape ${t.shape.join('x')})`);
+      v = ownedVariable(tf.tensor(given, t.shape) as tf.Tensor<R>, trainable);
+      t.dispose();
+    } else {
+      v = ownedVariable(t, trainable);
+    }
+    named.push({ name, variable: v });
+    return v;
+  };
+  let bnIndex = 0;
   const steps: Step[] = [];
   const dense: DenseParams[] = [];
   const variables: tf.Variable[] = [];
@@ -190,9 +216,10 @@ export function buildModel(layers: LayerSpec[], inputSize: number, seed: number,
     if (layer.type === 'dense') {
       if (shape.length !== 1) throw new ModelShapeError(`${where}: add a flatten layer before this dense layer`);
       const fanIn = shape[0];
-      const kernel = ownedVariable(tf.tensor2d(initValues(layer.init, layer.initStd, fanIn, layer.units, fanIn * layer.units, rng), [fanIn, layer.units]));
-      const bias = layer.useBias ? ownedVariable(tf.zeros([layer.units]) as tf.Tensor1D) : undefined;
-      const params: DenseParams = { kind: 'dense', name: `dense_${dense.length}`, kernel, bias };
+      const name = `dense_${dense.length}`;
+      const kernel = owned(`${name}/kernel`, tf.tensor2d(initValues(layer.init, layer.initStd, fanIn, layer.units, fanIn * layer.units, rng), [fanIn, layer.units]));
+      const bias = layer.useBias ? owned(`${name}/bias`, tf.zeros([layer.units]) as tf.Tensor1D) : undefined;
+      const params: DenseParams = { kind: 'dense', name, kernel, bias };
       steps.push(params);
       dense.push(params);
       variables.push(kernel, ...(bias ? [bias] : []));
@@ -202,9 +229,10 @@ export function buildModel(layers: LayerSpec[], inputSize: number, seed: number,
       const [h, w, c] = shape;
       const k = layer.kernelSize;
       const count = k * k * c * layer.filters;
-      const kernel = ownedVariable(tf.tensor4d(initValues('he', undefined, k * k * c, layer.filters, count, rng), [k, k, c, layer.filters]));
-      const bias = layer.useBias ? ownedVariable(tf.zeros([layer.filters]) as tf.Tensor1D) : undefined;
-      steps.push({ kind: 'conv2d', name: `conv_${convIndex++}`, kernel, bias, strides: layer.strides, padding: layer.padding });
+      const name = `conv_${convIndex++}`;
+      const kernel = owned(`${name}/kernel`, tf.tensor4d(initValues('he', undefined, k * k * c, layer.filters, count, rng), [k, k, c, layer.filters]));
+      const bias = layer.useBias ? owned(`${name}/bias`, tf.zeros([layer.filters]) as tf.Tensor1D) : undefined;
+      steps.push({ kind: 'conv2d', name, kernel, bias, strides: layer.strides, padding: layer.padding });
       variables.push(kernel, ...(bias ? [bias] : []));
       kernels.push(kernel);
       const out = (n: number) => (layer.padding === 'same' ? Math.ceil(n / layer.strides) : Math.floor((n - k) / layer.strides) + 1);
@@ -224,10 +252,11 @@ export function buildModel(layers: LayerSpec[], inputSize: number, seed: number,
       steps.push({ kind: 'dropout', rate: layer.rate });
     } else if (layer.type === 'batchNorm') {
       const c = shape[shape.length - 1];
-      const gamma = ownedVariable(tf.ones([c]));
-      const beta = ownedVariable(tf.zeros([c]));
-      const movingMean = ownedVariable(tf.zeros([c]), false);
-      const movingVar = ownedVariable(tf.ones([c]), false);
+      const name = `batch_norm_${bnIndex++}`;
+      const gamma = owned(`${name}/gamma`, tf.ones([c]));
+      const beta = owned(`${name}/beta`, tf.zeros([c]));
+      const movingMean = owned(`${name}/moving_mean`, tf.zeros([c]), false);
+      const movingVar = owned(`${name}/moving_variance`, tf.ones([c]), false);
       steps.push({ kind: 'batchNorm', gamma, beta, movingMean, movingVar, momentum: layer.momentum, epsilon: layer.epsilon });
       variables.push(gamma, beta);
       stateVariables.push(movingMean, movingVar);
@@ -352,6 +381,7 @@ export function buildModel(layers: LayerSpec[], inputSize: number, seed: number,
       return run(features, { mode: 'eval' }, lastDenseStep, withTaps.length).out;
     },
     hiddenLayers: () => hidden.map((h) => ({ ...h })),
+    namedWeights: () => [...named],
     dispose() {
       for (const v of [...variables, ...stateVariables]) v.dispose();
     },

@@ -4,11 +4,13 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core ships gradients separately (the @tensorflow/tfjs bundle imports them for you).
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { EngineEvent, Accuracy, EpochEvent } from '../protocol/engineMessages';
-import type { Experiment } from '../protocol/experiment';
-import { BackendChoice, nativeSearchDirs, selectBackend } from './backend';
+import type { Experiment, LayerSpec } from '../protocol/experiment';
+import { BackendChoice, selectBackend } from './backend';
+import { nativeSearchDirs } from './nativeBackend';
 import { Dataset, makeDataset } from './data/dataset';
 import { accuracyOf, predict } from './evaluate';
-import { buildModel, Model } from './model';
+import { buildModel, Model, ModelShapeError } from './model';
+import { ModelSourceError, resolveModel } from './modelSource';
 import { cutmixBatch } from './regularizers/cutmix';
 import { l2Penalty, meanCE, multiSampleDropoutLoss, perSampleCE, smooth } from './regularizers/loss';
 import { candidateMask, featureGroupMask, forgetRate, smallLossIndices } from './regularizers/sampling';
@@ -20,8 +22,10 @@ export interface TrainOptions {
   /** Folders searched for @tensorflow/tfjs-node(-gpu) after REGLENS_NATIVE_MODULES: the
    *  configured path, the workspace folder (its node_modules), the extension's global storage. */
   nativeModuleDirs?: string[];
-  /** Relative dataset paths (CSV) resolve against this folder (the experiment file's). */
+  /** Relative dataset, topology and module paths resolve against this folder (the experiment file's). */
   baseDir?: string;
+  /** The run folder: where artifacts such as the pruned model go. Without it nothing is saved. */
+  runDir?: string;
   signal?: AbortSignal;
   onEvent: (e: EngineEvent) => void;
 }
@@ -45,7 +49,19 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
   try {
     const nativeDirs = nativeSearchDirs(opts.nativeModuleDirs ?? []);
     let backend = await selectBackend(experiment.backend ?? opts.backend, { nativeDirs });
-    if (backend.name === 'wasm' && experiment.model.layers.some((l) => l.type === 'conv2d')) {
+    const { dataset: ds, training, seed } = experiment;
+    const baseDir = opts.baseDir ?? process.cwd();
+    // The data first: a module's factory is told the input size and class count.
+    const data: Dataset = makeDataset(ds, seed, baseDir);
+    const resolved = await resolveModel(experiment.model, baseDir, { inputSize: data.inputSize, classes: data.classes, image: data.image, seed });
+    const layers = resolved.layers;
+    if (!experiment.model.layers.length) {
+      onEvent({ type: 'log', level: 'info', message: `Model from ${experiment.model.topology ?? experiment.model.module?.path}: ${layers.map(describeLayer).join(' → ')}${resolved.weights ? ' (saved weights loaded)' : ''}` });
+    }
+    if (resolved.inputSize !== undefined && resolved.weights && resolved.inputSize !== data.inputSize) {
+      throw new ExperimentShapeError(`model.topology: the saved model takes ${resolved.inputSize} inputs but the dataset has ${data.inputSize}`);
+    }
+    if (backend.name === 'wasm' && layers.some((l) => l.type === 'conv2d')) {
       // Checked before any tensor exists, so the whole run is on one backend.
       const cpu = await selectBackend('cpu');
       backend = {
@@ -55,10 +71,8 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
     }
     if (backend.note) onEvent({ type: 'log', level: 'warning', message: backend.note });
 
-    const { dataset: ds, training, seed } = experiment;
     const regs = training.regularizers ?? {};
-    const data: Dataset = makeDataset(ds, seed, opts.baseDir);
-    const model: Model = buildModel(experiment.model.layers, data.inputSize, seed, data.image);
+    const model: Model = buildModel(layers, data.inputSize, seed, data.image, 'init', resolved.weights);
     disposables.push(model);
     if (model.outputSize !== data.classes) {
       throw new ExperimentShapeError(
@@ -70,7 +84,7 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
     }
     const groups = regs.featureGroupDropout ? resolveGroups(regs.featureGroupDropout.groups, data) : [];
     // Co-teaching's peer: same architecture, its own initial weights.
-    const peer = regs.coTeaching ? buildModel(experiment.model.layers, data.inputSize, seed, data.image, 'init-peer') : undefined;
+    const peer = regs.coTeaching ? buildModel(layers, data.inputSize, seed, data.image, 'init-peer') : undefined;
     if (peer) disposables.push(peer);
     const tau = regs.coTeaching ? (regs.coTeaching.forgetRate ?? data.noiseRate) : 0;
 
@@ -84,12 +98,14 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
     );
     const yTest = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(data.test.labels, 'int32'), data.classes), 'float32') as tf.Tensor2D);
     disposables.push(xTrain, xTest, yTrain, yTest);
-    const yTrainHost = regs.cutmix ? (yTrain.dataSync() as Float32Array) : undefined;
+    // Mini-batches are copied from host arrays: faster than tf.gather on wasm (bench/pairedEpochs.ts --variant hostBatch).
+    const yTrainHost = yTrain.dataSync() as Float32Array;
     // Probes (experiment.probes) read the model after epochs and at the end (src/engine/probes).
     const probes = createProbes({
       model,
-      layers: experiment.model.layers,
+      layers,
       spec: experiment.probes,
+      runDir: opts.runDir,
       data: {
         xTrain,
         xTest,
@@ -198,20 +214,19 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
         };
         let xb: tf.Tensor2D;
         let yb: tf.Tensor2D;
-        if (regs.cutmix && yTrainHost && data.image && cutmixRng() < regs.cutmix.prob) {
-          const xs = new Float32Array(size * d);
-          const ys = new Float32Array(size * K);
-          rows.forEach((r, i) => {
-            xs.set(data.train.x.subarray(r * d, r * d + d), i * d);
-            ys.set(yTrainHost.subarray(r * K, r * K + K), i * K);
-          });
+        const xs = new Float32Array(size * d);
+        const ys = new Float32Array(size * K);
+        rows.forEach((r, i) => {
+          xs.set(data.train.x.subarray(r * d, r * d + d), i * d);
+          ys.set(yTrainHost.subarray(r * K, r * K + K), i * K);
+        });
+        if (regs.cutmix && data.image && cutmixRng() < regs.cutmix.prob) {
           const mixed = cutmixBatch(xs, ys, size, K, data.image, regs.cutmix.beta, cutmixRng);
           xb = keep(tf.tensor2d(mixed.x, [size, d]));
           yb = keep(tf.tensor2d(mixed.y, [size, K]));
         } else {
-          const idx = keep(tf.tensor1d(rows, 'int32'));
-          xb = keep(tf.gather(xTrain, idx));
-          yb = keep(tf.gather(yTrain, idx));
+          xb = keep(tf.tensor2d(xs, [size, d]));
+          yb = keep(tf.tensor2d(ys, [size, K]));
         }
         if (groups.length) {
           xb = keep(tf.mul(xb, keep(tf.tensor2d(featureGroupMask(groupRng, size, d, groups, regs.featureGroupDropout!.rate), [size, d]))));
@@ -311,10 +326,29 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
       type: 'failed',
       time: now(),
       message: e.message,
-      ...(e instanceof ExperimentShapeError || !e.stack ? {} : { stack: e.stack }),
+      // User errors (the experiment or its model) need no stack; engine bugs do.
+      ...(e instanceof ExperimentShapeError || e instanceof ModelSourceError || e instanceof ModelShapeError || !e.stack ? {} : { stack: e.stack }),
     });
   } finally {
     for (const d of disposables) d.dispose();
+  }
+}
+
+/** One layer as text for the "model from" log line, e.g. dense(64) or dropout(0.5). */
+function describeLayer(l: LayerSpec): string {
+  switch (l.type) {
+    case 'dense':
+      return `dense(${l.units})`;
+    case 'conv2d':
+      return `conv2d(${l.filters}, ${l.kernelSize}x${l.kernelSize})`;
+    case 'activation':
+      return l.fn;
+    case 'dropout':
+      return `dropout(${l.rate})`;
+    case 'maxPool':
+      return `maxPool(${l.poolSize})`;
+    default:
+      return l.type;
   }
 }
 

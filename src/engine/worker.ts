@@ -54,6 +54,7 @@ function main(): void {
       backend: command.backend,
       nativeModuleDirs: command.nativeModuleDirs,
       baseDir: command.baseDir,
+      runDir: command.runDir,
       signal: controller.signal,
       onEvent: (e) => {
         if (e.type === 'failed') failed = true;

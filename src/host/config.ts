@@ -17,6 +17,11 @@ export class Config {
     return this.cfg.get<BackendName>('training.backend', 'auto');
   }
 
+  /** Folder holding (node_modules of) @tensorflow/tfjs-node(-gpu), searched first; '' when unset. */
+  get nativeModulePath(): string {
+    return this.cfg.get<string>('training.nativeModulePath', '').trim();
+  }
+
   /** Runs folder for a workspace folder (absolute). */
   runsDirectory(folder: vscode.Uri): vscode.Uri {
     const rel = vscode.workspace.getConfiguration(Config.section, folder).get<string>('runs.directory', '.reglens/runs');

@@ -260,11 +260,13 @@ export const EngineCommandSchema = z.discriminatedUnion('type', [
       type: z.literal('start'),
       experiment: ExperimentSchema,
       backend: BackendNameSchema.default('auto'),
-      /** Extra folders searched first for @tensorflow/tfjs-node(-gpu) (a configured path, the
-       *  extension's global storage); the workspace's node_modules is searched too. */
+      /** Folders searched for @tensorflow/tfjs-node(-gpu), in order, after REGLENS_NATIVE_MODULES:
+       *  the configured path, the workspace folders, the extension's global storage. */
       nativeModuleDirs: z.array(z.string()).optional(),
-      /** Folder relative dataset paths (CSV) resolve against: the experiment file's folder. */
+      /** Folder relative dataset, topology and module paths resolve against: the experiment file's folder. */
       baseDir: z.string().optional(),
+      /** The run folder, for artifacts the engine writes itself (probes.pruning.save). */
+      runDir: z.string().optional(),
     })
     .strict(),
   z.object({ type: z.literal('cancel') }).strict(),

@@ -138,6 +138,39 @@ export const LayerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('flatten') }).strict(),
 ]);
 
+/**
+ * Where the model comes from: an inline layer list, a Keras / TF.js model.json topology, or a
+ * JS/TS module exporting a factory. One object rather than a z.union so `model.layers` keeps
+ * its type everywhere (the engine fills it from the topology or module at run time).
+ */
+export const ModelSchema = z
+  .object({
+    layers: z.array(LayerSchema).default([]).describe('The model as a layer list. Leave out when using topology or module.'),
+    topology: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'A Keras / TF.js model.json (tf.LayersModel topology: Sequential or a single-chain functional model) translated to the layers above; its weights are not loaded. Relative paths resolve against the experiment file\'s folder.',
+      ),
+    module: z
+      .object({
+        path: z.string().min(1).describe('JS or TS file (bundled with esbuild at run time); relative to the experiment file\'s folder. Needs a trusted workspace.'),
+        export: z.string().min(1).optional().describe('Name of the factory export; default createModel, else the default export.'),
+      })
+      .strict()
+      .optional()
+      .describe(
+        'A module exporting a factory ({ tf, inputSize, classes, image, seed }) => layer list | Keras/TF.js topology JSON | tf.LayersModel (its toJSON() topology is used).',
+      ),
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    const sources = [m.layers.length > 0, m.topology !== undefined, m.module !== undefined].filter(Boolean).length;
+    if (sources === 0) ctx.addIssue({ code: 'custom', path: ['layers'], message: 'give the model as layers (at least one), topology or module' });
+    if (sources > 1) ctx.addIssue({ code: 'custom', path: [m.topology !== undefined ? 'topology' : 'module'], message: 'give exactly one of layers, topology and module' });
+  });
+
 export const OptimizerSchema = z
   .object({
     kind: z.enum(['adam', 'sgd']).default('adam'),
@@ -242,7 +275,7 @@ export const ProbesSchema = z
     pruning: z
       .object({
         steps: z.number().int().positive().max(1000).default(32).describe('Points on each cumulative pruning curve (plus 0 and the IPR mode split).'),
-        save: z.boolean().default(false).describe('Save the pruned model (needs a run folder; not yet supported by the engine).'),
+        save: z.boolean().default(false).describe('Save the model with the memorizing-mode units zeroed to <run folder>/pruned-model/ (model.json + weights.bin, tf.io layout).'),
       })
       .strict()
       .optional(),
@@ -277,7 +310,7 @@ export const ExperimentSchema = z
     seed: z.number().int().min(0).default(0).describe('Seeds the split, the label noise, the init and the batches.'),
     backend: BackendNameSchema.optional().describe('Overrides the reglens.training.backend setting.'),
     dataset: DatasetSchema,
-    model: z.object({ layers: z.array(LayerSchema).min(1) }).strict(),
+    model: ModelSchema,
     training: TrainingSchema,
     probes: ProbesSchema.optional().describe('Memorization, pruning, MC dropout, nested ordering and dynamics probes.'),
   })
@@ -286,6 +319,7 @@ export const ExperimentSchema = z
 export type Experiment = z.infer<typeof ExperimentSchema>;
 export type ExperimentInput = z.input<typeof ExperimentSchema>;
 export type LayerSpec = z.infer<typeof LayerSchema>;
+export type ModelSpec = z.infer<typeof ModelSchema>;
 export type DatasetSpec = z.infer<typeof DatasetSchema>;
 export type RegularizersSpec = z.infer<typeof RegularizersSchema>;
 export type ProbesSpec = z.infer<typeof ProbesSchema>;

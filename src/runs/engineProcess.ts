@@ -3,7 +3,7 @@
 // process so a crash or a runaway run cannot take the host down, and so a run
 // can always be stopped (SIGKILL after a grace period).
 import { fork } from 'node:child_process';
-import type { EngineEvent } from '../protocol/engineMessages';
+import type { EngineCommand, EngineEvent } from '../protocol/engineMessages';
 import { parseEngineEvent } from '../protocol/engineMessages';
 import type { BackendName, Experiment } from '../protocol/experiment';
 
@@ -22,6 +22,12 @@ export interface StartEngineOptions {
   onEvent(e: EngineEvent): void;
   /** The engine's stdout and stderr (diagnostics for humans, never protocol). */
   onStderr?(text: string): void;
+  /** Where the engine looks for @tensorflow/tfjs-node(-gpu) (see resolveNativeBackend). */
+  nativeModuleDirs?: string[];
+  /** The experiment file's folder: relative dataset, topology and module paths resolve against it. */
+  baseDir?: string;
+  /** The run folder (the pruned model is saved there). */
+  runDir?: string;
   /** Node flags for the child; default none (the parent's, e.g. --inspect, must not leak in). */
   execArgv?: string[];
 }
@@ -90,7 +96,15 @@ export function startEngine(opts: StartEngineOptions): EngineHandle {
 
   const alive = () => child.exitCode === null && child.signalCode === null;
 
-  child.send({ type: 'start', experiment: opts.experiment, backend: opts.backend }, (err) => {
+  const start: EngineCommand = {
+    type: 'start',
+    experiment: opts.experiment,
+    backend: opts.backend,
+    ...(opts.nativeModuleDirs ? { nativeModuleDirs: opts.nativeModuleDirs } : {}),
+    ...(opts.baseDir ? { baseDir: opts.baseDir } : {}),
+    ...(opts.runDir ? { runDir: opts.runDir } : {}),
+  };
+  child.send(start, (err) => {
     if (err) opts.onStderr?.(`RegLens: could not send the experiment to the engine: ${err.message}\n`);
   });
 

@@ -4,39 +4,61 @@
 //
 //   node test/harness/run-e2e.mjs [--no-build] [--keep]
 //
+// Two fixture experiments (test/fixtures/workspace) give every dashboard section real data:
+//   probes-modular.reglens.json  (m + n) mod 23, 64 units, nested dropout + dropout: Fourier-IPR
+//                                neuron map with spectra, pruning, MC dropout, nested ordering
+//   probes-moons.reglens.json    two moons, 32 units, co-teaching: ablation neuron map with
+//                                clean/corrupted drops, co-teaching label precision, the rest again
 // Steps (each one a named test; after a failure the remaining steps are skipped):
 //   workbench   .monaco-workbench and window.driver.whenWorkbenchRestored()
 //   activation  `_doActivateExtension reglens.reglens` in the extension host log
-//   open        Ctrl+P tiny.reglens.json, editor shows it
-//   command     F1 `>RegLens: Run Experiment`, pick the row, Enter
+//   open        Ctrl+P probes-modular.reglens.json, editor shows it
+//   command     F1 `>RegLens: Run Experiment`
 //   dashboard   webview: [data-testid="accuracy-chart"] canvas, [data-testid="status"] ~ "finished"
-//   epochs      [data-testid="epoch-count"] reads "4 / 4"
-//   chart       the chart canvas is not blank (pixels differing from its background)
+//   epochs      [data-testid="epoch-count"] reads "100 / 100"
+//   chart       the accuracy canvas is not blank (pixels differing from its background)
 //   screenshot  test-results/dashboard.png (whole window)
-//   sections    every dashboard section shows real data or its empty state naming the field;
-//               the neuron map has as many rows as the model width (64) once the engine scores neurons
+//   sections    per section: has data, every chart canvas non-blank, its axis titles present
+//               (data-axes), epoch ticks integers; the neuron map has as many rows as the model
+//               width (64); the unlearning marker is on the accuracy chart; pruning offers the
+//               save button or says how to get one; co-teaching shows its empty state
+//   neuron      click a unit: details with its Fourier spectrum (non-blank chart); keyboard:
+//               ArrowDown moves the selection, Enter opens that unit's details
 //   themes      Preferences: Color Theme -> Light Modern, Dark High Contrast, Dark Modern: the webview
-//               follows, charts redraw non-blank; test-results/dashboard-{light,hc,dark}.png
+//               follows, charts redraw non-blank; test-results/dashboard-{light,hc,dark}.png and
+//               dashboard-neurons-dark.png (the neuron map section)
 //   reload      Developer: Reload Window: the same run's dashboard is restored (serializer + snapshot)
-//   compare     a second run, then RegLens: Compare Runs (select all): two rows, non-blank overlay
+//   second      Ctrl+P probes-moons.reglens.json, run it: every section has data, 32 neuron rows,
+//               a unit's details show its ablation drops
+//   compare     RegLens: Compare Runs (select all): two rows, a legend naming both experiments,
+//               non-blank overlays of corrupted-train, test and loss; test-results/dashboard-compare.png
 // On success the dark dashboard screenshot is also copied to docs/images/dashboard.png (README).
 // Failure: test-results/failure-<step>.png, page console errors, extension host log tail, and
 // test-results/e2e-vscode-logs/. Always: test-results/e2e-console.log (page console).
 // Env: REGLENS_E2E_COMMAND (palette entry, default "RegLens: Run Experiment"),
 //      REGLENS_E2E_RUN_TIMEOUT_MS (training run to finish, default 300000), REGLENS_CACHE.
-import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDeps } from './ensure-deps.mjs';
 import { readExtHostLog, remoteUri, startCodeServer, tail, tailText, waitFor, waitForActivation, workbenchUrl } from './codeServer.mjs';
 import { launchBrowser } from './browser.mjs';
-import { buildUnlessSkipped, copyFixtureWorkspace, ensureDir, repoRoot, requireFile, resultsDir, secs, startMemorySampler } from './common.mjs';
+import { buildUnlessSkipped, copyFixtureWorkspace, ensureDir, fixtureWorkspace, repoRoot, requireFile, resultsDir, secs, startMemorySampler } from './common.mjs';
 
 const argv = process.argv.slice(2);
 const keep = argv.includes('--keep');
 const COMMAND = process.env.REGLENS_E2E_COMMAND || 'RegLens: Run Experiment';
 const RUN_TIMEOUT_MS = Number(process.env.REGLENS_E2E_RUN_TIMEOUT_MS || 300_000);
-const EXPERIMENT = 'tiny.reglens.json';
-const EPOCHS = 4;
+
+/** A fixture experiment: its file, name, epochs and the width of the layer the neuron map scores (dense_0). */
+function fixture(file) {
+  const spec = JSON.parse(readFileSync(join(fixtureWorkspace, file), 'utf8'));
+  const width = spec.model.layers.find((l) => l.type === 'dense').units;
+  return { file, name: spec.name, epochs: spec.training.epochs, width };
+}
+const FIRST = fixture('probes-modular.reglens.json');
+const SECOND = fixture('probes-moons.reglens.json');
+const EXPERIMENT = FIRST.file;
+const EPOCHS = FIRST.epochs;
 
 /** The webview's content frame (VS Code nests the page in #active-frame). */
 const webview = (page) => page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
@@ -145,6 +167,135 @@ async function shootWebview(page, wv, file) {
   return file;
 }
 
+/** Chart element ids per section, with words each axis title must contain (data-axes, set by charts.ts). */
+const SECTION_CHARTS = {
+  accuracy: [['acc-chart', ['epoch', 'accuracy']], ['loss-chart', ['epoch', 'loss']]],
+  neurons: [['neuron-hist', ['memorization score', 'units']]],
+  pruning: [['pruning-chart', ['units pruned', 'accuracy']]],
+  uncertainty: [['entropy-hist', ['entropy', 'share of examples']], ['mi-hist', ['mutual information', 'share of examples']], ['reliability-chart', ['confidence', 'accuracy']]],
+  nested: [['nested-curve', ['k (first units kept)', 'test accuracy']], ['nested-importance', ['unit index', 'importance']]],
+  coteaching: [['precision-chart', ['epoch', 'label precision']]],
+};
+/** Charts whose x axis counts epochs or units: their painted ticks must be integers. */
+const INT_AXIS_CHARTS = ['acc-chart', 'loss-chart', 'pruning-chart', 'nested-curve', 'precision-chart'];
+
+/** One section: data shown, every chart non-blank with its axis titles, integer ticks where due. */
+async function checkSectionCharts(wv, key) {
+  const notes = [];
+  for (const [id, words] of SECTION_CHARTS[key]) {
+    const holder = wv.locator(`#${id}`);
+    const info = await waitNonBlank(holder.locator('canvas').first(), `${id} chart`);
+    const axes = (await holder.getAttribute('data-axes')) ?? '';
+    for (const w of words) if (!axes.includes(w)) throw new Error(`${id}: axis titles '${axes}' lack '${w}'`);
+    if (INT_AXIS_CHARTS.includes(id)) {
+      const ticks = (await holder.locator('.uplot').first().getAttribute('data-int-ticks')) ?? '';
+      const vals = ticks.split(',').filter(Boolean).map(Number);
+      if (!vals.length || !vals.every(Number.isInteger)) throw new Error(`${id}: x ticks '${ticks}' are not all integers`);
+    }
+    notes.push(`${id} ${info.drawn}px`);
+  }
+  return notes;
+}
+
+/** Every section of a run dashboard: `withData` must show data, the others their empty state naming the field. */
+async function checkRunSections(wv, fx, withData) {
+  const notes = [];
+  for (const key of Object.keys(SECTION_CHARTS)) {
+    const sec = wv.locator(`[data-testid="section-${key}"]`);
+    await sec.waitFor({ state: 'attached', timeout: 10_000 });
+    const explain = (await sec.locator('.explain').innerText()).trim();
+    if (explain.length < 40) throw new Error(`section ${key} does not explain itself: '${explain}'`);
+    const hasData = ((await sec.getAttribute('class')) ?? '').includes('has-data');
+    if (!withData.includes(key)) {
+      if (hasData) continue;
+      const empty = (await sec.locator(`[data-testid="empty-${key}"]`).innerText()).trim();
+      if (!/experiment file|model\.layers|dropout|co-teaching/i.test(empty)) throw new Error(`empty section ${key} does not say which field produces it: '${empty}'`);
+      notes.push(`${key}: empty state`);
+      continue;
+    }
+    if (!hasData) {
+      const empty = await sec.locator(`[data-testid="empty-${key}"]`).innerText().catch(() => '');
+      throw new Error(`section ${key} has no data in ${fx.file}: '${empty.trim()}'`);
+    }
+    await sec.scrollIntoViewIfNeeded();
+    notes.push(`${key}: ${(await checkSectionCharts(wv, key)).join(', ')}`);
+    if (key === 'neurons') {
+      const heat = wv.locator('[data-testid="neuron-heatmap"]');
+      const units = Number(await heat.getAttribute('data-units'));
+      if (units !== fx.width) throw new Error(`the neuron map has ${units} rows, the model width of ${fx.file} is ${fx.width}`);
+      const count = (await wv.locator('[data-testid="neuron-count"]').innerText()).trim();
+      if (!count.startsWith(`${fx.width} units`)) throw new Error(`neuron count reads '${count}', expected ${fx.width} units`);
+      const px = await waitNonBlank(heat, 'neuron heatmap', 10);
+      const ticks = await wv.locator('[data-testid="heatmap-xaxis"] .heatmap-tick').allInnerTexts();
+      if (ticks.length < 2 || !ticks.every((t) => /^\d+$/.test(t.trim()))) throw new Error(`heatmap epoch ticks: ${JSON.stringify(ticks)}`);
+      notes.push(`heatmap ${units} rows = width, ${px.drawn}px, epochs ${ticks.join('/')}`);
+    }
+    if (key === 'pruning') {
+      const button = await wv.locator('[data-testid="save-pruned"]').isVisible();
+      const hint = (await wv.locator('[data-testid="pruning-save-hint"]').innerText()).trim();
+      if (button ? !/saved/.test(hint) : !/probes\.pruning\.save|not saved/.test(hint)) throw new Error(`pruning save: button ${button}, hint '${hint}'`);
+      notes.push(button ? 'save button shown' : `no saved model: '${hint.slice(0, 60)}'`);
+    }
+  }
+  return notes;
+}
+
+/** Clicks the unit at `row` (of the rows drawn) and waits for its details. */
+async function clickNeuron(wv, row) {
+  const heat = wv.locator('[data-testid="neuron-heatmap"]');
+  await heat.scrollIntoViewIfNeeded();
+  const box = await heat.boundingBox();
+  const units = Number(await heat.getAttribute('data-units'));
+  await heat.click({ position: { x: box.width * 0.9, y: ((row + 0.5) / units) * box.height } });
+  let unit = '';
+  await waitFor(async () => (unit = (await heat.getAttribute('data-selected-unit')) ?? '') !== '', { timeoutMs: 10_000, describe: () => 'a selected unit after the click' });
+  await waitFor(async () => (await wv.locator('[data-testid="neuron-detail"]').getAttribute('data-unit')) === unit, {
+    timeoutMs: 10_000,
+    describe: () => `the details of unit ${unit}`,
+  });
+  return unit;
+}
+
+/** Ctrl+P `file`, then F1 Run Experiment (answering the file picker if it asks). */
+async function runFixture(page, fx) {
+  await page.keyboard.press('Control+P');
+  const widget = page.locator('.quick-input-widget');
+  await widget.waitFor({ state: 'visible', timeout: 15_000 });
+  await widget.locator('input.input').fill(fx.file);
+  await widget.locator('.monaco-list-row', { hasText: fx.file }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  await page.keyboard.press('Enter');
+  await page.locator(`.tabs-container .tab.active[aria-label*="${fx.file}"]`).waitFor({ state: 'visible', timeout: 15_000 });
+  await page.locator('.editor-instance .monaco-editor .view-lines', { hasText: '"epochs"' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  await runPaletteCommand(page, COMMAND);
+}
+
+/** Waits until a dashboard other than `exceptIds` shows `fx` finished; returns its run id and frame. */
+async function finishedDashboard(page, fx, exceptIds) {
+  let found;
+  await waitFor(
+    async () => {
+      const pick = page.locator('.quick-input-widget .monaco-list-row', { hasText: fx.file }).first();
+      if (await pick.isVisible().catch(() => false)) await pick.click();
+      const n = await page.locator('iframe.webview.ready').count();
+      for (let i = 0; i < n; i++) {
+        const f = page.frameLocator('iframe.webview.ready').nth(i).frameLocator('#active-frame');
+        const st = (await f.locator('[data-testid="status"]').first().textContent({ timeout: 500 }).catch(() => '')) ?? '';
+        if (/failed|died|cancel/.test(st)) throw new Error(`run status became '${st}'`);
+        const ep = (await f.locator('[data-testid="epoch-count"]').first().textContent({ timeout: 500 }).catch(() => '')) ?? '';
+        const name = (await f.locator('[data-testid="run-name"]').first().textContent({ timeout: 500 }).catch(() => '')) ?? '';
+        const id = await f.locator('header[data-run-id]').first().getAttribute('data-run-id', { timeout: 500 }).catch(() => null);
+        if (/finished/.test(st) && ep.includes(`${fx.epochs} / ${fx.epochs}`) && name === fx.name && id && !exceptIds.includes(id)) {
+          found = { id, wv: f };
+          return true;
+        }
+      }
+      return false;
+    },
+    { timeoutMs: RUN_TIMEOUT_MS, intervalMs: 500, describe: () => `the run of ${fx.file} to finish in its dashboard` },
+  );
+  return found;
+}
+
 async function main() {
   const t0 = Date.now();
   const mem = startMemorySampler();
@@ -154,7 +305,7 @@ async function main() {
   ensureDir(resultsDir);
   // No stale artifacts from an earlier run.
   for (const f of readdirSync(resultsDir)) {
-    if (/^failure-.*\.png$|^dashboard(-[a-z]+)?\.png$|^e2e-vscode-logs$|^e2e-console\.log$/.test(f)) rmSync(join(resultsDir, f), { recursive: true, force: true });
+    if (/^failure-.*\.png$|^dashboard(-[a-z]+)*\.png$|^e2e-vscode-logs$|^e2e-console\.log$/.test(f)) rmSync(join(resultsDir, f), { recursive: true, force: true });
   }
 
   const ws = copyFixtureWorkspace();
@@ -173,6 +324,7 @@ async function main() {
   page.setDefaultTimeout(30_000);
 
   let firstRunId = null;
+  let secondRunId = null;
   const steps = [
     ['workbench', async () => {
       const payload = [['extensionDevelopmentPath', remoteUri(cs, repoRoot)]];
@@ -199,65 +351,25 @@ async function main() {
       await runPaletteCommand(page, COMMAND);
     }],
     ['dashboard', async () => {
-      // If the command asks which experiment to run, pick ours.
-      const wv = webview(page);
-      const chart = wv.locator('[data-testid="accuracy-chart"] canvas').first();
-      await waitFor(
-        async () => {
-          if (await chart.isVisible().catch(() => false)) return true;
-          const pick = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'tiny' }).first();
-          if (await pick.isVisible().catch(() => false)) await pick.click();
-          return false;
-        },
-        { timeoutMs: 60_000, intervalMs: 250, describe: () => 'the dashboard webview with [data-testid="accuracy-chart"] canvas' },
-      );
-      const status = wv.locator('[data-testid="status"]').first();
-      let last = '';
-      await waitFor(
-        async () => {
-          last = (await status.textContent({ timeout: 1000 }).catch(() => null)) ?? '(no [data-testid="status"])';
-          if (/failed|error|cancel/i.test(last) && !/finished/i.test(last)) throw new Error(`run status became '${last}'`);
-          return /finished/i.test(last);
-        },
-        { timeoutMs: RUN_TIMEOUT_MS, intervalMs: 500, describe: () => `[data-testid="status"] to contain 'finished' (last: '${last}')` },
-      );
-      firstRunId = await webview(page).locator('header[data-run-id]').first().getAttribute('data-run-id').catch(() => null);
-      return `status '${last.trim()}', run ${firstRunId}`;
+      const { id } = await finishedDashboard(page, FIRST, []);
+      firstRunId = id;
+      return `status finished, run ${firstRunId}`;
     }],
     ['epochs', async () => {
-      const text = (await webview(page).locator('[data-testid="epoch-count"]').first().textContent({ timeout: 10_000 })) ?? '';
+      const wv = await webviewWith(page, `header[data-run-id="${firstRunId}"]`);
+      const text = (await wv.locator('[data-testid="epoch-count"]').first().textContent({ timeout: 10_000 })) ?? '';
       if (!new RegExp(`\\b${EPOCHS}\\s*/\\s*${EPOCHS}\\b`).test(text)) throw new Error(`epoch-count is '${text}', expected '${EPOCHS} / ${EPOCHS}'`);
       return `'${text.trim()}'`;
     }],
     ['chart', async () => {
-      const canvas = webview(page).locator('[data-testid="accuracy-chart"] canvas').first();
+      const wv = await webviewWith(page, `header[data-run-id="${firstRunId}"]`);
+      const canvas = wv.locator('[data-testid="accuracy-chart"] canvas').first();
       // Let uPlot finish drawing the final epoch: poll until the drawn-pixel count is non-zero and stable.
       let prev = -1;
       let info;
       await waitFor(
         async () => {
-          info = await canvas.evaluate((c) => {
-            const ctx = c.getContext('2d');
-            if (!ctx || c.width === 0 || c.height === 0) return { w: c.width, h: c.height, drawn: 0 };
-            const { data } = ctx.getImageData(0, 0, c.width, c.height);
-            // Background = the most common colour (uPlot's canvas is mostly empty plot area).
-            const counts = new Map();
-            for (let i = 0; i < data.length; i += 4 * 7) {
-              const k = (data[i] << 24) | (data[i + 1] << 16) | (data[i + 2] << 8) | data[i + 3];
-              counts.set(k, (counts.get(k) || 0) + 1);
-            }
-            let bg = 0;
-            let best = -1;
-            for (const [k, n] of counts) if (n > best) [bg, best] = [k, n];
-            const br = (bg >>> 24) & 255, bgG = (bg >>> 16) & 255, bb = (bg >>> 8) & 255, ba = bg & 255;
-            let drawn = 0;
-            for (let i = 0; i < data.length; i += 4) {
-              if (data[i + 3] === 0) continue; // transparent
-              const d = Math.abs(data[i] - br) + Math.abs(data[i + 1] - bgG) + Math.abs(data[i + 2] - bb) + Math.abs(data[i + 3] - ba);
-              if (d > 30) drawn++;
-            }
-            return { w: c.width, h: c.height, drawn };
-          });
+          info = await drawnPixels(canvas);
           const stable = info.drawn > 0 && info.drawn === prev;
           prev = info.drawn;
           return stable;
@@ -273,40 +385,59 @@ async function main() {
       return file;
     }],
     ['sections', async () => {
-      const wv = await webviewWith(page, '[data-testid="accuracy-chart"] canvas');
+      const wv = await webviewWith(page, `header[data-run-id="${firstRunId}"]`);
       const notes = [];
-      // Accuracy: legend names the three series; the unlearning line is explained.
+      // Accuracy: legend names the three series; the verdict is a sentence; the unlearning line is drawn.
       const legend = (await wv.locator('[data-testid="accuracy-chart"] .u-legend').first().innerText()) ?? '';
       for (const label of ['clean train', 'corrupted train', 'test']) if (!legend.includes(label)) throw new Error(`accuracy legend lacks '${label}': ${legend}`);
       const verdictText = (await wv.locator('[data-testid="verdict"]').innerText()).trim();
       if (!/Memorizing|Generalizing|Undecided/.test(verdictText)) throw new Error(`no verdict: '${verdictText}'`);
       notes.push(`verdict '${verdictText.slice(0, 40)}…'`);
-      const loss = await waitNonBlank(wv.locator('[data-testid="loss-chart"] canvas').first(), 'loss chart');
-      notes.push(`loss ${loss.drawn}px`);
-      for (const key of ['neurons', 'pruning', 'uncertainty', 'nested', 'coteaching']) {
-        const sec = wv.locator(`[data-testid="section-${key}"]`);
-        await sec.waitFor({ state: 'attached', timeout: 10_000 });
-        const hasData = ((await sec.getAttribute('class')) ?? '').includes('has-data');
-        const explain = (await sec.locator('.explain').innerText()).trim();
-        if (explain.length < 40) throw new Error(`section ${key} does not explain itself: '${explain}'`);
-        if (hasData) {
-          notes.push(`${key}: data`);
-          if (key === 'neurons') {
-            const count = (await wv.locator('[data-testid="neuron-count"]').innerText()).trim();
-            if (!/^64 units/.test(count)) throw new Error(`neuron map should have 64 units (model width of ${EXPERIMENT}), shows '${count}'`);
-            const heat = await waitNonBlank(wv.locator('[data-testid="neuron-heatmap"]'), 'neuron heatmap', 10);
-            notes.push(`heatmap ${heat.drawn}px, '${count.slice(0, 8)}'`);
-          }
-        } else {
-          const empty = (await sec.locator(`[data-testid="empty-${key}"]`).innerText()).trim();
-          if (!/experiment file|model\.layers|dropout|co-teaching/i.test(empty)) throw new Error(`empty section ${key} does not say which field produces it: '${empty}'`);
-          notes.push(`${key}: empty state`);
-        }
-      }
+      const markers = (await wv.locator('#acc-chart').getAttribute('data-markers')) ?? '';
+      if (!/unlearning from epoch \d+/.test(markers)) throw new Error(`no unlearning marker on the accuracy chart (markers '${markers}'; the fixture's dynamics probe reports one)`);
+      notes.push(`marker '${markers}'`);
+      notes.push(...(await checkRunSections(wv, FIRST, ['accuracy', 'neurons', 'pruning', 'uncertainty', 'nested'])));
       return notes.join('; ');
+    }],
+    ['neuron', async () => {
+      const wv = await webviewWith(page, `header[data-run-id="${firstRunId}"]`);
+      const unit = await clickNeuron(wv, 0);
+      const detail = (await wv.locator('[data-testid="neuron-detail"]').innerText()).trim();
+      if (!detail.includes(`Unit ${unit}`)) throw new Error(`details do not name unit ${unit}: '${detail.slice(0, 120)}'`);
+      const spectrum = await waitNonBlank(wv.locator('[data-testid="neuron-spectrum"] canvas').first(), 'unit spectrum chart');
+      const axes = (await wv.locator('[data-testid="neuron-spectrum"]').getAttribute('data-axes')) ?? '';
+      if (!/frequency/.test(axes)) throw new Error(`spectrum axis titles: '${axes}'`);
+      // Keyboard: the map has focus after the click; ArrowDown selects the next row, Enter opens it.
+      const heat = wv.locator('[data-testid="neuron-heatmap"]');
+      await heat.focus();
+      await heat.press('ArrowDown');
+      let next = unit;
+      await waitFor(async () => (next = (await heat.getAttribute('data-selected-unit')) ?? unit) !== unit, { timeoutMs: 10_000, describe: () => 'ArrowDown to select another unit' });
+      await heat.press('Enter');
+      await waitFor(async () => (await wv.locator('[data-testid="neuron-detail"]').getAttribute('data-unit')) === next, {
+        timeoutMs: 10_000,
+        describe: () => `Enter to show unit ${next}`,
+      });
+      const status = (await wv.locator('[data-testid="neuron-status"]').innerText()).trim();
+      const label = (await heat.getAttribute('aria-label')) ?? '';
+      if (!/arrow/i.test(label) || !/Enter/.test(label)) throw new Error(`the heatmap's aria-label does not explain the keys: '${label}'`);
+      return `click -> unit ${unit} (spectrum ${spectrum.drawn}px); ArrowDown+Enter -> unit ${next}; status '${status.slice(0, 50)}'`;
     }],
     ['themes', async () => {
       const notes = [];
+      // The dashboard opened beside the experiment file (half the window): close the file's
+      // tab so its empty group closes and the dashboard gets the editor area for the
+      // screenshots (README image). Cosmetic: a failure only keeps the narrower pictures.
+      const tab = page.locator(`.tabs-container .tab[aria-label*="${EXPERIMENT}"]`).first();
+      const wide = await tab
+        .hover({ timeout: 5_000 })
+        .then(() => tab.locator('.tab-actions .action-label').first().click({ timeout: 5_000 }))
+        .then(() => tab.waitFor({ state: 'detached', timeout: 5_000 }))
+        .then(
+          () => true,
+          () => false,
+        );
+      notes.push(wide ? 'experiment tab closed, dashboard full width' : 'dashboard beside the editor');
       // Ends on dark: the remaining steps and the README screenshot use it.
       for (const [theme, cls, file] of [
         ['Light Modern', 'vscode-light', 'dashboard-light.png'],
@@ -315,13 +446,19 @@ async function main() {
       ]) {
         const wv = await switchTheme(page, theme, cls);
         const info = await waitNonBlank(wv.locator('[data-testid="accuracy-chart"] canvas').first(), `accuracy chart in ${theme}`);
+        const heat = await waitNonBlank(wv.locator('[data-testid="neuron-heatmap"]'), `neuron heatmap in ${theme}`, 10);
         await shootWebview(page, wv, join(resultsDir, file));
-        notes.push(`${theme}: ${info.drawn}px -> ${file}`);
+        notes.push(`${theme}: ${info.drawn}px, heatmap ${heat.drawn}px -> ${file}`);
       }
+      const wv = await webviewWith(page, '[data-testid="neuron-heatmap"]');
+      // The frame is taller than the visible panel, so "if needed" would not scroll: put the section on top.
+      await wv.locator('[data-testid="section-neurons"]').evaluate((e) => e.scrollIntoView({ block: 'start' }));
+      await page.locator('iframe.webview.ready').first().screenshot({ path: join(resultsDir, 'dashboard-neurons-dark.png') });
+      notes.push('dashboard-neurons-dark.png');
       return notes.join('; ');
     }],
     ['reload', async () => {
-      const before = await (await webviewWith(page, '[data-testid="accuracy-chart"] canvas')).locator('header[data-run-id]').getAttribute('data-run-id');
+      const before = firstRunId;
       await runPaletteCommand(page, 'Developer: Reload Window');
       await page.waitForFunction(() => !!window.driver, null, { timeout: 60_000 });
       await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
@@ -334,26 +471,18 @@ async function main() {
       await waitNonBlank(wv.locator('[data-testid="accuracy-chart"] canvas').first(), 'restored accuracy chart');
       return `run ${after} restored at '${epochs}'`;
     }],
-    ['compare', async () => {
+    ['second', async () => {
       await waitForActivation(cs, 'reglens.reglens', { timeoutMs: 120_000 });
-      // A second run of the example, then compare both.
-      await runPaletteCommand(page, COMMAND);
-      await waitFor(
-        async () => {
-          const pick = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'tiny' }).first();
-          if (await pick.isVisible().catch(() => false)) await pick.click();
-          const n = await page.locator('iframe.webview.ready').count();
-          for (let i = 0; i < n; i++) {
-            const f = page.frameLocator('iframe.webview.ready').nth(i).frameLocator('#active-frame');
-            const st = (await f.locator('[data-testid="status"]').first().textContent({ timeout: 500 }).catch(() => '')) ?? '';
-            const ep = (await f.locator('[data-testid="epoch-count"]').first().textContent({ timeout: 500 }).catch(() => '')) ?? '';
-            const id = await f.locator('header[data-run-id]').first().getAttribute('data-run-id', { timeout: 500 }).catch(() => null);
-            if (/finished/.test(st) && ep.includes(`${EPOCHS} / ${EPOCHS}`) && id && id !== firstRunId) return true;
-          }
-          return false;
-        },
-        { timeoutMs: RUN_TIMEOUT_MS, intervalMs: 500, describe: () => 'the second run to finish in its dashboard' },
-      );
+      await runFixture(page, SECOND);
+      const { id, wv } = await finishedDashboard(page, SECOND, [firstRunId]);
+      secondRunId = id;
+      const notes = await checkRunSections(wv, SECOND, Object.keys(SECTION_CHARTS));
+      const unit = await clickNeuron(wv, 0);
+      const drops = await wv.locator('[data-testid="neuron-drop"]').allInnerTexts();
+      if (drops.length < 2 || !drops.some((d) => /corrupted-train drop/.test(d)) || !drops.some((d) => /clean-train drop/.test(d))) throw new Error(`ablation details of unit ${unit}: ${JSON.stringify(drops)}`);
+      return `run ${id}; ${notes.join('; ')}; unit ${unit}: ${drops.map((d) => d.replace(/\s+/g, ' ')).join(' | ')}`;
+    }],
+    ['compare', async () => {
       await runPaletteCommand(page, 'RegLens: Compare Runs', { opensPicker: true });
       const widget = page.locator('.quick-input-widget');
       await widget.locator('.monaco-list-row').first().waitFor({ state: 'visible', timeout: 15_000 });
@@ -376,10 +505,22 @@ async function main() {
       const wv = await webviewWith(page, '[data-testid="compare-table"] tbody tr', 60_000);
       const rows = await wv.locator('[data-testid="compare-table"] tbody tr').count();
       if (rows < 2) throw new Error(`compare table has ${rows} rows`);
-      const info = await waitNonBlank(wv.locator('[data-testid="compare-test"] canvas').first(), 'compare chart');
+      const legend = (await wv.locator('[data-testid="compare-legend"]').innerText()).trim();
+      for (const fx of [FIRST, SECOND]) if (!legend.includes(fx.name)) throw new Error(`compare legend lacks '${fx.name}': '${legend}'`);
+      const notes = [];
+      for (const id of ['compare-corrupted', 'compare-test', 'compare-loss']) {
+        const info = await waitNonBlank(wv.locator(`#${id} canvas`).first(), `${id} overlay`);
+        const series = (await wv.locator(`#${id} .u-legend`).first().innerText()) ?? '';
+        for (const fx of [FIRST, SECOND]) if (!series.includes(fx.name)) throw new Error(`${id} legend lacks '${fx.name}': '${series}'`);
+        notes.push(`${id} ${info.drawn}px`);
+      }
+      // The first run reports an unlearning epoch (checked in 'sections'): its marker is on the overlay too.
+      const markers = (await wv.locator('#compare-corrupted').getAttribute('data-markers')) ?? '';
+      if (!/unlearning from \d+/.test(markers)) throw new Error(`no unlearning marker on the corrupted-train overlay: '${markers}'`);
+      notes.push(`markers '${markers}'`);
       await wv.locator('h1').first().scrollIntoViewIfNeeded();
       await page.locator('iframe.webview.ready').last().screenshot({ path: join(resultsDir, 'dashboard-compare.png') }).catch(() => {});
-      return `${rows} runs overlaid, ${info.drawn}px; dashboard-compare.png`;
+      return `${rows} runs (${firstRunId}, ${secondRunId}), legend names both; ${notes.join(', ')}; dashboard-compare.png`;
     }],
   ];
 

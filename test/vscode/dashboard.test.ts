@@ -21,6 +21,9 @@ function syntheticEvents(weightDecay: number, epochs: number, units: number): un
     const scores = Array.from({ length: units }, (_, u) => (u % 5 === 0 ? 0.5 + 0.5 * (e / epochs) : 0.1));
     events.push({ type: 'probe', epoch: e, probe: { kind: 'neuronScores', layer: 'dense_0', method: 'ipr', scores, raw: scores.map((s) => 1 - s), detail: { spectrum: scores.map((s) => [s, 1 - s, 0.2]) } } });
   }
+  // The pruning probe as the engine reports it with probes.pruning.save (run a) or without (run b).
+  const curve = { cleanTrain: [1, 0.9], corruptedTrain: [memorizes ? 1 : 0, 0], test: [0.5, 0.5] };
+  events.push({ type: 'probe', epoch: epochs, probe: { kind: 'pruning', layer: 'dense_0', method: 'ipr', pruned: [0, 8], units, memorizingFirst: curve, generalizingFirst: curve, ...(memorizes ? { savedModel: 'pruned-model/model.json' } : {}) } });
   events.push({ type: 'finished', time: '2025-01-01T00:01:00.000Z', epochs, final: { cleanTrain: 1, corruptedTrain: memorizes ? 1 : 0, test: memorizes ? 0.1 : 1 }, secondsPerEpoch: 0.01 });
   for (const e of events) {
     const r = parseEngineEvent(e);
@@ -40,6 +43,11 @@ function writeRun(id: string, name: string, weightDecay: number, opts: { truncat
   let text = syntheticEvents(weightDecay, 6, 64).map((e) => JSON.stringify(e)).join('\n') + '\n';
   if (opts.truncate) text += '{"type":"epoch","epo';
   writeFileSync(path.join(dir, 'events.jsonl'), text);
+  if (weightDecay === 0) {
+    mkdirSync(path.join(dir, 'pruned-model'), { recursive: true });
+    writeFileSync(path.join(dir, 'pruned-model', 'model.json'), JSON.stringify({ format: 'layers-model', weightsManifest: [{ paths: ['weights.bin'], weights: [] }] }));
+    writeFileSync(path.join(dir, 'pruned-model', 'weights.bin'), Buffer.alloc(64, 1));
+  }
   const final = { cleanTrain: 1, corruptedTrain: weightDecay === 0 ? 1 : 0, test: weightDecay === 0 ? 0.1 : 1 };
   writeFileSync(
     path.join(dir, 'summary.json'),
@@ -83,6 +91,19 @@ describe('Dashboard, compare and export', () => {
     assert.ok(bytes.length > 1000, `${bytes.length} bytes`);
     const heat = path.join(workspaceUri('.').fsPath, 'neuron-heatmap.png');
     assert.equal(await vscode.commands.executeCommand('reglens.exportChartPng', a, 'neuron-heatmap', heat), heat);
+  });
+
+  it('saves the pruned model of a run into a chosen folder, and says how to get one when absent', async () => {
+    const commands = await vscode.commands.getCommands(true);
+    assert.ok(commands.includes('reglens.savePrunedModel'));
+    const target = path.join(workspaceUri('.').fsPath, 'exported-models');
+    const first = await vscode.commands.executeCommand<string | undefined>('reglens.savePrunedModel', a, target);
+    assert.equal(first, path.join(target, 'pruned-model'));
+    assert.ok(existsSync(path.join(first!, 'model.json')) && existsSync(path.join(first!, 'weights.bin')), 'model.json and its weights are copied');
+    // A second copy into the same folder never overwrites the first.
+    const second = await vscode.commands.executeCommand<string | undefined>('reglens.savePrunedModel', a, target);
+    assert.equal(second, path.join(target, `pruned-model-${a}`));
+    assert.equal(await vscode.commands.executeCommand('reglens.savePrunedModel', b, target), undefined, 'run b saved no model');
   });
 
   it('writes a self-contained HTML report with the run inlined', async () => {

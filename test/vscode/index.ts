@@ -26,6 +26,7 @@ function loadTests(): void {
   require('./lint.test');
   require('./dashboard.test');
   require('./lintFrameworks.test');
+  require('./probe.test');
 }
 
 interface TestRecord {

@@ -2,6 +2,7 @@
 // bakes colours into its canvas), created lazily once its section is visible (a hidden
 // container has no width), with vertical markers and a PNG snapshot of the canvas.
 import uPlot from 'uplot';
+import { integerTicks } from './stats';
 import { themeColors, type ThemeColors } from './theme';
 
 export interface Marker {
@@ -33,6 +34,9 @@ export class Chart {
   setData(data: uPlot.AlignedData, markers: Marker[] = []): void {
     this.data = data;
     this.markers = markers;
+    // The markers in the DOM as well (tests, and the text a screen reader can reach).
+    const ml = markers.map((m) => m.label).join('|');
+    if (this.container.dataset.markers !== ml) this.container.dataset.markers = ml;
     if (!this.plot) {
       if (this.container.clientWidth === 0) return; // hidden: built on the next visible render
       this.build();
@@ -44,8 +48,14 @@ export class Chart {
   }
 
   resize(): void {
+    // A chart whose data arrived while its container had no width (a hidden panel or
+    // section) is built the first time it gets one, not left blank until the next data.
+    if (!this.plot) {
+      if (this.data && this.container.clientWidth > 0) this.build();
+      return;
+    }
     const w = this.width();
-    if (this.plot && w !== this.plot.width) this.plot.setSize({ width: w, height: this.spec.height });
+    if (w !== this.plot.width) this.plot.setSize({ width: w, height: this.spec.height });
   }
 
   destroy(): void {
@@ -61,6 +71,13 @@ export class Chart {
     this.plot?.destroy();
     const c = themeColors();
     const opts = this.spec.options(c);
+    // uPlot draws axis titles on its canvas: repeat them in the DOM for screen readers
+    // (aria-label) and for the UI tests, which cannot read text off a canvas.
+    const labels = (opts.axes ?? []).map((a) => a.label).filter((l): l is string => typeof l === 'string' && l.length > 0);
+    this.container.dataset.axes = labels.join('|');
+    const base = this.container.dataset.baseLabel ?? this.container.getAttribute('aria-label') ?? '';
+    this.container.dataset.baseLabel = base;
+    if (labels.length) this.container.setAttribute('aria-label', `${base}; axes: ${labels.join(', ')}`);
     this.plot = new uPlot(
       {
         ...opts,
@@ -89,9 +106,9 @@ function markerPlugin(markers: () => Marker[], c: ThemeColors): uPlot.Plugin {
           ctx.lineWidth = 2 * dpr;
           ctx.setLineDash([4 * dpr, 4 * dpr]);
           ctx.font = `${12 * dpr}px ${c.fontFamily}`;
-          for (const m of ms) {
+          ms.forEach((m, i) => {
             const x = u.valToPos(m.x, 'x', true);
-            if (!Number.isFinite(x) || x < u.bbox.left || x > u.bbox.left + u.bbox.width) continue;
+            if (!Number.isFinite(x) || x < u.bbox.left || x > u.bbox.left + u.bbox.width) return;
             ctx.beginPath();
             ctx.moveTo(x, u.bbox.top);
             ctx.lineTo(x, u.bbox.top + u.bbox.height);
@@ -99,8 +116,9 @@ function markerPlugin(markers: () => Marker[], c: ThemeColors): uPlot.Plugin {
             // Label on the side with more room so it never runs off the plot.
             const right = x < u.bbox.left + u.bbox.width / 2;
             ctx.textAlign = right ? 'left' : 'right';
-            ctx.fillText(m.label, x + (right ? 4 : -4) * dpr, u.bbox.top + 14 * dpr);
-          }
+            // One text line per marker, so labels of nearby markers (compare mode) do not overprint.
+            ctx.fillText(m.label, x + (right ? 4 : -4) * dpr, u.bbox.top + 14 * (i + 1) * dpr);
+          });
           ctx.restore();
         },
       ],
@@ -121,10 +139,21 @@ export function axis(c: ThemeColors, label: string, extra: Partial<uPlot.Axis> =
   };
 }
 
-/** Epochs (and unit counts) are integers: no 1.5 ticks. */
-const integerIncrs = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000];
+/**
+ * Epochs (and unit counts) are integers: ticks only at whole numbers, printed without
+ * decimals, however few epochs there are (uPlot's own splits give 1.5 on a 2-epoch run).
+ */
 export function intAxis(c: ThemeColors, label: string): uPlot.Axis {
-  return axis(c, label, { incrs: integerIncrs });
+  return axis(c, label, {
+    splits: (_u, _axis, min, max, foundIncr) => integerTicks(min, max, foundIncr),
+    values: (u, vals) => {
+      const text = vals.map((v) => (v == null ? '' : String(Math.round(v))));
+      // The tick labels uPlot is about to paint, readable by the UI tests (canvas text is not).
+      const ticks = vals.join(',');
+      if (u.root.dataset.intTicks !== ticks) u.root.dataset.intTicks = ticks;
+      return text;
+    },
+  });
 }
 
 export const percentValues = (_u: uPlot, vals: number[]): string[] => vals.map((v) => `${Math.round(v * 100)}%`);

@@ -25,6 +25,22 @@ function buildLut(stops: readonly number[]): Uint8ClampedArray {
 
 export const viridisLut: Uint8ClampedArray = buildLut(VIRIDIS_STOPS);
 
+/**
+ * The same table as opaque RGBA pixels, one 32-bit word per entry, for writing an ImageData
+ * through a Uint32Array view (one store per pixel instead of four). Built from bytes, so the
+ * words match ImageData's byte order on any endianness.
+ */
+export const viridisRgba32: Uint32Array = (() => {
+  const bytes = new Uint8ClampedArray(256 * 4);
+  for (let i = 0; i < 256; i++) {
+    bytes[i * 4] = viridisLut[i * 3];
+    bytes[i * 4 + 1] = viridisLut[i * 3 + 1];
+    bytes[i * 4 + 2] = viridisLut[i * 3 + 2];
+    bytes[i * 4 + 3] = 255;
+  }
+  return new Uint32Array(bytes.buffer);
+})();
+
 /** t in [0,1] (clamped) -> "rgb(r,g,b)". */
 export function viridisCss(t: number): string {
   const i = Math.round(Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * 255) * 3;

@@ -1,34 +1,45 @@
-// Compare mode: several runs overlaid on the same axes, one chart per metric, each run a
-// colour AND a dash pattern (legible without colour), plus a table of final numbers.
+// Compare mode: several runs overlaid on the same axes, one chart per metric (corrupted-train
+// fitted, test, clean train, loss), each run a colour AND a dash pattern (legible without
+// colour) named by its spec name, plus a legend and a table of final numbers.
 import type uPlot from 'uplot';
 import type { RunView } from '../../src/protocol/webviewMessages';
-import { axis, Chart, intAxis, percentValues } from './charts';
+import { axis, Chart, intAxis, percentValues, type Marker } from './charts';
 import { el, pct } from './dom';
 import type { PageHost } from './runPage';
 import type { RunModel } from './runModel';
 import { alignSeries } from './stats';
 import { dashes, type ThemeColors } from './theme';
+import { runLabels } from './viewModel';
 
 export interface ComparedRun {
   view: RunView;
   model: RunModel;
 }
 
-type Metric = { id: string; title: string; value: (m: RunModel) => { x: number[]; y: (number | null)[] } };
+type Metric = {
+  id: string;
+  title: string;
+  /** y axis: accuracies are shares on [0, 1]; loss is on its own scale. */
+  unit: 'accuracy' | 'loss';
+  value: (m: RunModel) => { x: number[]; y: (number | null)[] };
+};
 
 const metrics: Metric[] = [
   {
     id: 'compare-corrupted',
     title: 'Corrupted train (fitted wrong labels) — lower is better',
+    unit: 'accuracy',
     value: (m) => ({ x: m.epochs.map((e) => e.epoch), y: m.epochs.map((e) => e.accuracy.corruptedTrain) }),
   },
-  { id: 'compare-test', title: 'Test accuracy', value: (m) => ({ x: m.epochs.map((e) => e.epoch), y: m.epochs.map((e) => e.accuracy.test) }) },
-  { id: 'compare-clean', title: 'Clean train accuracy', value: (m) => ({ x: m.epochs.map((e) => e.epoch), y: m.epochs.map((e) => e.accuracy.cleanTrain) }) },
+  { id: 'compare-test', title: 'Test accuracy', unit: 'accuracy', value: (m) => ({ x: m.epochs.map((e) => e.epoch), y: m.epochs.map((e) => e.accuracy.test) }) },
+  { id: 'compare-clean', title: 'Clean train accuracy', unit: 'accuracy', value: (m) => ({ x: m.epochs.map((e) => e.epoch), y: m.epochs.map((e) => e.accuracy.cleanTrain) }) },
+  { id: 'compare-loss', title: 'Training loss', unit: 'loss', value: (m) => ({ x: m.epochs.map((e) => e.epoch), y: m.epochs.map((e) => e.loss) }) },
 ];
 
 export class ComparePage {
   private readonly charts: { metric: Metric; chart: Chart }[] = [];
   private readonly table: HTMLElement;
+  private readonly labels: string[];
 
   constructor(
     app: HTMLElement,
@@ -41,17 +52,25 @@ export class ComparePage {
       el('p', { class: 'explain' }, 'The same metric of every run on one chart. A regularizer that prevents memorization keeps its corrupted-train curve near zero while test accuracy rises.'),
     );
     this.table = el('table', { class: 'compare-table', 'data-testid': 'compare-table', 'aria-label': 'Final numbers of the compared runs' });
-    app.append(this.table);
+    const labels = runLabels(runs.map((r) => r.view));
+    this.labels = labels;
+    // One legend for every chart: colour AND dash per run, named by the run's spec name.
+    const legend = el('ul', { class: 'compare-legend', 'data-testid': 'compare-legend', 'aria-label': 'Runs compared: line style of each' });
+    labels.forEach((label, i) =>
+      legend.append(el('li', { 'data-run-id': runs[i].view.id }, el('span', { class: `swatch swatch-${i % 8} dash-${i % dashes.length}`, 'aria-hidden': 'true' }), ` ${label}`)),
+    );
+    // Scrolls sideways in a narrow panel rather than squeezing run names into a column of words.
+    app.append(legend, el('div', { class: 'table-scroll' }, this.table));
     for (const metric of metrics) {
-      const div = el('div', { id: metric.id, class: 'chart', 'data-testid': metric.id, role: 'img', 'aria-label': `${metric.title}, one line per run` });
+      const div = el('div', { id: metric.id, class: 'chart compare-chart', 'data-testid': metric.id, role: 'img', 'aria-label': `${metric.title}, one line per run` });
       const chart = new Chart(div, {
         height: 240,
         options: (c: ThemeColors) => ({
-          scales: { x: { time: false }, y: { range: [0, 1] } },
-          axes: [intAxis(c, 'epoch'), axis(c, 'accuracy', { values: percentValues })],
+          scales: (metric.unit === 'accuracy' ? { x: { time: false }, y: { range: [0, 1] } } : { x: { time: false } }) as uPlot.Scales,
+          axes: [intAxis(c, 'epoch'), metric.unit === 'accuracy' ? axis(c, 'accuracy', { values: percentValues }) : axis(c, 'loss')],
           series: [
             { label: 'epoch' },
-            ...runs.map((r, i) => ({ label: r.view.name, stroke: c.palette[i % c.palette.length], width: 2, dash: dashes[i % dashes.length], spanGaps: true })),
+            ...labels.map((label, i) => ({ label, stroke: c.palette[i % c.palette.length], width: 2, dash: dashes[i % dashes.length], spanGaps: true })),
           ],
         }),
       });
@@ -64,21 +83,30 @@ export class ComparePage {
   }
 
   update(): void {
+    // Where each run starts unlearning its corrupted labels, on the corrupted-train overlay.
+    const markers: Marker[] = [];
+    this.runs.forEach((r, i) => {
+      const un = r.model.unlearningEpoch();
+      // Names are shortened: the label is drawn inside the plot, which may be narrow.
+      const name = this.labels[i].length > 28 ? `${this.labels[i].slice(0, 27)}…` : this.labels[i];
+      if (un) markers.push({ x: un.epoch, label: `${name}: unlearning from ${un.epoch}` });
+    });
     for (const { metric, chart } of this.charts) {
       const a = alignSeries(this.runs.map((r) => metric.value(r.model)));
-      chart.setData([a.x, ...a.ys] as uPlot.AlignedData);
+      chart.setData([a.x, ...a.ys] as uPlot.AlignedData, metric.id === 'compare-corrupted' ? markers : []);
     }
     const head = el('tr', {}, ...['run', 'status', 'epochs', 'clean train', 'corrupted train', 'test', 'unlearning from'].map((h) => el('th', { scope: 'col' }, h)));
     const rows = this.runs.map((r, i) => {
       const last = r.model.lastEpoch();
       const un = r.model.unlearningEpoch();
-      const name = el('td', {}, el('span', { class: `swatch swatch-${i % 8}`, 'aria-hidden': 'true' }), ' ');
-      const link = el('a', { href: '#', 'aria-label': `Open the dashboard of ${r.view.name}` }, r.view.name);
+      const label = this.labels[i];
+      const name = el('td', {}, el('span', { class: `swatch swatch-${i % 8} dash-${i % dashes.length}`, 'aria-hidden': 'true' }), ' ');
+      const link = el('a', { href: '#', 'aria-label': `Open the dashboard of ${label}` }, label);
       link.addEventListener('click', (e) => {
         e.preventDefault();
         this.host.post({ type: 'openRun', runId: r.view.id });
       });
-      name.append(this.host.mode === 'vscode' ? link : r.view.name);
+      name.append(this.host.mode === 'vscode' ? link : label);
       return el(
         'tr',
         { 'data-run-id': r.view.id },

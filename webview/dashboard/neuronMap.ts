@@ -1,14 +1,17 @@
 // The neuron map: per-unit memorization score over epochs as a canvas heatmap (units sorted
 // by their latest score, most memorizing on top, viridis), the histogram of scores at the
-// selected epoch, and a unit's details on click (Fourier spectrum or ablation drops).
-import { axis, barsPath, Chart, chartRegistry } from './charts';
-import { viridisCss, viridisLut } from './colorScale';
+// selected epoch, and a unit's details on click or Enter (Fourier spectrum or ablation drops).
+// A layer picker appears when the run scored more than one layer.
+import { axis, barsPath, Chart, chartRegistry, intAxis, percentValues } from './charts';
+import { viridisCss, viridisRgba32 } from './colorScale';
 import { el, num } from './dom';
 import { heatmapGrid, type HeatmapGrid, type NeuronHistory } from './runModel';
-import { histogram } from './stats';
+import { dominantFrequency, histogram } from './stats';
 
 const maxCols = 600;
 const histBins = 30;
+/** Epoch ticks under the heatmap (DOM text, so it stays crisp and readable by tests). */
+const xTicks = 5;
 
 export class NeuronMap {
   readonly root: HTMLElement;
@@ -20,15 +23,33 @@ export class NeuronMap {
   private readonly count: HTMLElement;
   private readonly caption: HTMLElement;
   private readonly legend: HTMLElement;
+  private readonly xAxis: HTMLElement;
+  private readonly status: HTMLElement;
   private readonly detail: HTMLElement;
+  private readonly layerRow: HTMLElement;
+  private readonly layerSelect: HTMLSelectElement;
   private readonly histChart: Chart;
   private readonly spectrumChart: Chart;
   private history: NeuronHistory | undefined;
   private grid: HeatmapGrid | undefined;
-  private drawnVersion = -1;
+  /** Row of each unit in the current grid (inverse of grid.order). */
+  private rowOf: Int32Array = new Int32Array(0);
+  private drawnKey = '';
+  /** Offscreen cell image: the grid it shows, reused between draws (see drawHeatmap). */
+  private paintedGrid: HeatmapGrid | undefined;
+  private img: ImageData | undefined;
+  private octx: CanvasRenderingContext2D | undefined;
+  private ctx: CanvasRenderingContext2D | undefined;
   /** Snapshot index shown in the histogram; undefined = follow the latest while training. */
   private selected: number | undefined;
-  private selectedRow = 0;
+  /** The selected unit by index (not row), so it stays put when a new snapshot re-sorts the rows. */
+  private selectedUnit: number | undefined;
+  private detailOpen = false;
+  /** The layer shown; undefined = the first layer that reported. */
+  private layer: string | undefined;
+  private layerNames: string[] = [];
+  /** Called when the user picks another layer (the page re-renders with it). */
+  onLayerChange: (() => void) | undefined;
 
   constructor() {
     this.canvas = el('canvas', {
@@ -36,13 +57,19 @@ export class NeuronMap {
       class: 'heatmap',
       'data-testid': 'neuron-heatmap',
       tabindex: '0',
-      role: 'img',
-      'aria-label': 'Neuron map heatmap; arrow keys move between units, Enter shows details',
+      role: 'application',
+      'aria-roledescription': 'neuron map',
+      'aria-label': 'Neuron map heatmap, one row per hidden unit. Up and down arrows select a unit, Page Up and Page Down move by ten, left and right arrows change the histogram epoch, Enter shows the unit’s details.',
+      'aria-describedby': 'neuron-status',
     }) as HTMLCanvasElement;
     this.tooltip = el('div', { class: 'tooltip', role: 'tooltip', hidden: '', 'data-testid': 'neuron-tooltip' });
     this.count = el('span', { 'data-testid': 'neuron-count' });
     this.caption = el('p', { class: 'muted caption' });
     this.legend = el('div', { class: 'legend-bar', 'aria-hidden': 'true' });
+    this.xAxis = el('div', { class: 'heatmap-xaxis', 'data-testid': 'heatmap-xaxis', 'aria-hidden': 'true' });
+    this.status = el('p', { id: 'neuron-status', class: 'muted neuron-status', 'data-testid': 'neuron-status', role: 'status', 'aria-live': 'polite' });
+    this.layerSelect = el('select', { id: 'neuron-layer', 'data-testid': 'neuron-layer', 'aria-label': 'Layer shown in the neuron map' }) as HTMLSelectElement;
+    this.layerRow = el('div', { class: 'layer-row', hidden: '' }, el('label', { for: 'neuron-layer' }, 'Layer '), this.layerSelect);
     this.slider = el('input', {
       type: 'range',
       min: '0',
@@ -53,13 +80,24 @@ export class NeuronMap {
     }) as HTMLInputElement;
     this.sliderLabel = el('span', { class: 'muted', 'aria-live': 'off' });
     const hist = el('div', { id: 'neuron-hist', class: 'chart', 'data-testid': 'neuron-hist', role: 'img', 'aria-label': 'Histogram of memorization scores' });
-    this.detail = el('div', { class: 'neuron-detail', 'data-testid': 'neuron-detail', 'aria-live': 'polite' }, el('p', { class: 'muted' }, 'Click a unit in the map (or focus it and press Enter) to see its details.'));
-    const spectrum = el('div', { id: 'neuron-spectrum', class: 'chart', role: 'img', 'aria-label': 'Fourier power spectrum of the selected unit' });
+    this.detail = el(
+      'div',
+      { class: 'neuron-detail', 'data-testid': 'neuron-detail', 'aria-live': 'polite' },
+      el('p', { class: 'muted' }, 'Click a unit in the map (or focus the map, pick a unit with the arrow keys and press Enter) to see its details.'),
+    );
+    const spectrum = el('div', { id: 'neuron-spectrum', class: 'chart', 'data-testid': 'neuron-spectrum', role: 'img', 'aria-label': 'Fourier power spectrum of the selected unit' });
     this.root = el(
       'div',
       { class: 'neuron-map' },
+      this.layerRow,
       el('div', { class: 'row-head' }, this.count, this.legend),
-      el('div', { class: 'heatmap-wrap' }, this.canvas, this.tooltip),
+      el(
+        'div',
+        { class: 'heatmap-frame' },
+        el('div', { class: 'heatmap-ylabel', 'aria-hidden': 'true' }, 'units (most memorizing on top)'),
+        el('div', { class: 'heatmap-wrap' }, this.canvas, this.tooltip, this.xAxis, el('div', { class: 'heatmap-xlabel', 'aria-hidden': 'true' }, 'epoch')),
+      ),
+      this.status,
       this.caption,
       el('div', { class: 'slider-row' }, el('label', { for: 'neuron-epoch' }, 'Histogram at epoch '), this.slider, this.sliderLabel),
       hist,
@@ -80,59 +118,67 @@ export class NeuronMap {
     this.spectrumChart = new Chart(spectrum, {
       height: 160,
       options: (c) => ({
-        scales: { x: { time: false } },
-        axes: [axis(c, 'frequency'), axis(c, 'power')],
+        // From 0 to the tallest bar: a 20% peak on a 0-100% axis would look flat.
+        scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(0.05, max * 1.1)] } },
+        axes: [intAxis(c, 'frequency k (cycles over the p residues)'), axis(c, 'share of power', { values: percentValues })],
         series: [{ label: 'frequency' }, { label: 'power', stroke: c.clean, fill: c.clean, paths: barsPath(0.8), points: { show: false } }],
         legend: { show: false },
       }),
     });
     chartRegistry.set('neuron-heatmap', { toCanvas: () => this.canvas });
 
-    this.slider.addEventListener('input', () => {
-      const n = this.history?.epochs.length ?? 0;
-      const v = Number(this.slider.value);
-      this.selected = v >= n - 1 ? undefined : v;
-      this.renderHistogram();
-      this.drawHeatmap();
+    this.layerSelect.addEventListener('change', () => {
+      this.layer = this.layerSelect.value;
+      this.resetSelection();
+      this.onLayerChange?.();
     });
+    this.slider.addEventListener('input', () => this.selectSnapshot(Number(this.slider.value)));
     this.canvas.addEventListener('mousemove', (e) => this.hover(e));
     this.canvas.addEventListener('mouseleave', () => (this.tooltip.hidden = true));
     this.canvas.addEventListener('click', (e) => {
       const cell = this.cellAt(e);
-      if (cell) {
-        this.selectedRow = cell.row;
-        this.showDetail();
-      }
+      if (!cell || !this.grid) return;
+      this.selectedUnit = this.grid.order[cell.row];
+      this.canvas.focus();
+      this.openDetail();
     });
-    this.canvas.addEventListener('keydown', (e) => {
-      if (!this.grid) return;
-      if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
-        this.selectedRow = Math.min(this.grid.rows - 1, Math.max(0, this.selectedRow + (e.key === 'ArrowDown' ? 1 : -1)));
-        this.showDetail();
-        e.preventDefault();
-      } else if (e.key === 'Enter' || e.key === ' ') {
-        this.showDetail();
-        e.preventDefault();
-      }
-    });
+    this.canvas.addEventListener('keydown', (e) => this.onKey(e));
+  }
+
+  /** The layer to draw out of those that reported scores (first one unless the user picked another). */
+  pick(histories: Map<string, NeuronHistory>): NeuronHistory | undefined {
+    const names = [...histories.keys()];
+    if (names.join('\n') !== this.layerNames.join('\n')) {
+      this.layerNames = names;
+      this.layerSelect.replaceChildren(...names.map((n) => el('option', { value: n }, `${n} (${histories.get(n)!.method === 'ipr' ? 'Fourier IPR' : 'ablation'})`)));
+      this.layerRow.hidden = names.length < 2;
+    }
+    if (this.layer === undefined || !histories.has(this.layer)) this.layer = names[0];
+    if (this.layer !== undefined) this.layerSelect.value = this.layer;
+    return this.layer === undefined ? undefined : histories.get(this.layer);
   }
 
   update(h: NeuronHistory, version: number): void {
     this.history = h;
-    if (version !== this.drawnVersion) {
-      this.drawnVersion = version;
-      this.grid = heatmapGrid(h, maxCols);
+    const key = `${h.layer}\n${version}`;
+    if (key !== this.drawnKey) {
+      this.drawnKey = key;
+      const g = heatmapGrid(h, maxCols);
+      this.grid = g;
+      this.rowOf = new Int32Array(g.rows);
+      g.order.forEach((unit, row) => (this.rowOf[unit] = row));
       const n = h.epochs.length;
       this.slider.max = String(n - 1);
       if (this.selected === undefined) this.slider.value = String(n - 1);
-      this.count.textContent = `${this.grid.rows} units · layer ${h.layer} · ${h.method === 'ipr' ? 'Fourier IPR' : 'ablation'} · ${n} snapshot${n === 1 ? '' : 's'}`;
+      setData(this.canvas, 'units', String(g.rows));
+      setData(this.canvas, 'layer', h.layer);
+      this.count.textContent = `${g.rows} units · layer ${h.layer} · ${h.method === 'ipr' ? 'Fourier IPR' : 'ablation'} · ${n} snapshot${n === 1 ? '' : 's'}`;
       this.caption.textContent = `Columns: epochs ${h.epochs[0]} → ${h.epochs[n - 1]} (left to right). Rows: units sorted by their score at epoch ${h.epochs[n - 1]}, most memorizing on top. Colour: score from ${num(h.min)} (dark) to ${num(h.max)} (bright).`;
-      this.legend.replaceChildren(
-        el('span', {}, num(h.min, 2)),
-        el('span', { class: 'legend-gradient' }),
-        el('span', {}, num(h.max, 2)),
-      );
+      this.legend.replaceChildren(el('span', {}, num(h.min, 2)), el('span', { class: 'legend-gradient' }), el('span', {}, num(h.max, 2)));
       this.paintLegend();
+      this.renderXAxis(g);
+      if (this.detailOpen) this.showDetail();
+      else this.announce();
     }
     this.drawHeatmap();
     this.renderHistogram();
@@ -150,6 +196,52 @@ export class NeuronMap {
     this.drawHeatmap();
   }
 
+  private resetSelection(): void {
+    this.selected = undefined;
+    this.selectedUnit = undefined;
+    this.detailOpen = false;
+    this.spectrumChart.container.hidden = true;
+    this.detail.replaceChildren(el('p', { class: 'muted' }, 'Click a unit in the map (or focus the map, pick a unit with the arrow keys and press Enter) to see its details.'));
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    const g = this.grid;
+    if (!g || g.rows === 0) return;
+    const row = this.selectedRow();
+    const moves: Record<string, number> = { ArrowDown: 1, ArrowUp: -1, PageDown: 10, PageUp: -10, Home: -g.rows, End: g.rows };
+    if (e.key in moves) {
+      // The first key press selects the top unit rather than skipping it.
+      const next = this.selectedUnit === undefined ? 0 : Math.min(g.rows - 1, Math.max(0, row + moves[e.key]));
+      this.selectedUnit = g.order[next];
+      this.drawHeatmap();
+      if (this.detailOpen) this.showDetail();
+      else this.announce();
+    } else if (e.key === 'ArrowLeft' || e.key === 'ArrowRight') {
+      const n = this.history?.epochs.length ?? 0;
+      this.selectSnapshot(Math.min(n - 1, Math.max(0, this.selectedIndex() + (e.key === 'ArrowRight' ? 1 : -1))));
+      this.slider.value = String(this.selectedIndex());
+    } else if (e.key === 'Enter' || e.key === ' ') {
+      if (this.selectedUnit === undefined) this.selectedUnit = g.order[0];
+      this.openDetail();
+    } else if (e.key === 'Escape' && this.detailOpen) {
+      this.resetSelection();
+      this.drawHeatmap();
+      this.announce();
+    } else return;
+    e.preventDefault();
+  }
+
+  private selectSnapshot(v: number): void {
+    const n = this.history?.epochs.length ?? 0;
+    this.selected = v >= n - 1 ? undefined : v;
+    this.renderHistogram();
+    this.drawHeatmap();
+  }
+
+  private selectedRow(): number {
+    return this.selectedUnit === undefined || this.selectedUnit >= this.rowOf.length ? 0 : this.rowOf[this.selectedUnit];
+  }
+
   private paintLegend(): void {
     // A CSS gradient would need an inline style (blocked by the CSP): paint a canvas instead.
     const holder = this.legend.querySelector('.legend-gradient');
@@ -163,6 +255,24 @@ export class NeuronMap {
       ctx.fillRect(x, 0, 1, 10);
     }
     holder.replaceChildren(c);
+  }
+
+  /** Epoch labels under the heatmap at evenly spaced columns (first and last always). */
+  private renderXAxis(g: HeatmapGrid): void {
+    const n = Math.min(xTicks, g.cols);
+    const cols = [...new Set(Array.from({ length: n }, (_, i) => (n === 1 ? 0 : Math.round((i * (g.cols - 1)) / (n - 1)))))];
+    // Live updates add a column at a time: touch the DOM only when the labels move.
+    const key = `${g.cols}:${cols.map((c) => g.colEpochs[c]).join(',')}`;
+    if (this.xAxis.dataset.key === key) return;
+    this.xAxis.dataset.key = key;
+    this.xAxis.replaceChildren(
+      ...cols.map((col) => {
+        const t = el('span', { class: 'heatmap-tick' }, String(g.colEpochs[col]));
+        // Centred on its column; CSSOM styles are allowed by the CSP (inline style attributes are not).
+        t.style.left = `${((col + 0.5) / g.cols) * 100}%`;
+        return t;
+      }),
+    );
   }
 
   private selectedIndex(): number {
@@ -184,23 +294,26 @@ export class NeuronMap {
       this.canvas.style.height = `${cssH}px`;
     }
     // One pixel per cell offscreen, then scaled: crisp when upscaling, averaged when a
-    // thousand units share a few hundred pixels.
-    this.offscreen.width = g.cols;
-    this.offscreen.height = g.rows;
-    const octx = this.offscreen.getContext('2d')!;
-    const img = octx.createImageData(g.cols, g.rows);
-    const px = img.data;
-    for (let i = 0, n = g.values.length; i < n; i++) {
-      const v = g.values[i];
-      const k = (v <= 0 ? 0 : v >= 1 ? 255 : (v * 255) | 0) * 3;
-      const o = i * 4;
-      px[o] = viridisLut[k];
-      px[o + 1] = viridisLut[k + 1];
-      px[o + 2] = viridisLut[k + 2];
-      px[o + 3] = 255;
+    // thousand units share a few hundred pixels. The cells are recoloured only when the grid
+    // changed (not for a moved selection), into an ImageData reused while its size holds.
+    if (this.paintedGrid !== g) {
+      this.paintedGrid = g;
+      if (this.offscreen.width !== g.cols || this.offscreen.height !== g.rows) {
+        this.offscreen.width = g.cols;
+        this.offscreen.height = g.rows;
+        this.octx = undefined;
+      }
+      this.octx ??= this.offscreen.getContext('2d')!;
+      if (!this.img || this.img.width !== g.cols || this.img.height !== g.rows) this.img = this.octx.createImageData(g.cols, g.rows);
+      const px = new Uint32Array(this.img.data.buffer);
+      const values = g.values;
+      for (let i = 0, n = values.length; i < n; i++) {
+        const v = values[i];
+        px[i] = viridisRgba32[v <= 0 ? 0 : v >= 1 ? 255 : (v * 255) | 0];
+      }
+      this.octx.putImageData(this.img, 0, 0);
     }
-    octx.putImageData(img, 0, 0);
-    const ctx = this.canvas.getContext('2d')!;
+    const ctx = (this.ctx ??= this.canvas.getContext('2d')!);
     ctx.imageSmoothingEnabled = g.cols > w || g.rows > h;
     ctx.clearRect(0, 0, w, h);
     ctx.drawImage(this.offscreen, 0, 0, w, h);
@@ -211,12 +324,18 @@ export class NeuronMap {
     let col = g.colEpochs.findIndex((e) => e >= epoch);
     if (col < 0) col = g.cols - 1;
     const x = ((col + 0.5) / g.cols) * w;
-    const y = (this.selectedRow / g.rows) * h;
     ctx.lineWidth = Math.max(1, dpr);
     ctx.strokeStyle = '#ffffff';
     ctx.strokeRect(x - 1, 0, 2, h);
-    ctx.strokeStyle = '#000000';
-    ctx.strokeRect(0, y, w, Math.max(2, h / g.rows));
+    if (this.selectedUnit !== undefined) {
+      const y = (this.selectedRow() / g.rows) * h;
+      const rowH = Math.max(2, h / g.rows);
+      ctx.strokeStyle = '#000000';
+      ctx.strokeRect(0, y, w, rowH);
+      ctx.strokeStyle = '#ffffff';
+      ctx.strokeRect(1, y - 1, w - 2, rowH + 2);
+    }
+    setData(this.canvas, 'selectedUnit', this.selectedUnit === undefined ? '' : String(this.selectedUnit));
   }
 
   private renderHistogram(): void {
@@ -250,42 +369,78 @@ export class NeuronMap {
     }
     const unit = g.order[cell.row];
     const score = g.values[cell.row * g.cols + cell.col] * (h.max > h.min ? h.max - h.min : 1) + h.min;
-    this.tooltip.textContent = `unit ${unit} · epoch ${g.colEpochs[cell.col]} · score ${num(score)}`;
+    this.tooltip.textContent = `unit ${unit} · epoch ${g.colEpochs[cell.col]} · score ${num(score)} · click for details`;
     const r = this.canvas.getBoundingClientRect();
     this.tooltip.hidden = false;
-    this.tooltip.style.left = `${Math.min(r.width - 200, e.clientX - r.left + 12)}px`;
+    this.tooltip.style.left = `${Math.max(0, Math.min(r.width - 260, e.clientX - r.left + 12))}px`;
     this.tooltip.style.top = `${e.clientY - r.top + 12}px`;
+  }
+
+  /** One line for the live region: which unit the keyboard selection is on. */
+  private announce(): void {
+    const g = this.grid;
+    const h = this.history;
+    if (!g || !h || this.selectedUnit === undefined) {
+      if (this.status.textContent) this.status.textContent = '';
+      return;
+    }
+    const unit = this.selectedUnit;
+    this.status.textContent = `Unit ${unit}: rank ${this.selectedRow() + 1} of ${g.rows}, memorization score ${num(h.latest.scores[unit])}. Press Enter for details.`;
+  }
+
+  private openDetail(): void {
+    this.detailOpen = true;
+    this.drawHeatmap();
+    this.showDetail();
   }
 
   private showDetail(): void {
     const g = this.grid;
     const h = this.history;
-    if (!g || !h) return;
-    this.drawHeatmap();
-    const unit = g.order[this.selectedRow];
+    if (!g || !h || this.selectedUnit === undefined) return;
+    const unit = this.selectedUnit;
+    const row = this.selectedRow();
     const p = h.latest;
-    const lines: (Node | string)[] = [
-      el('strong', {}, `Unit ${unit}`),
-      ` — rank ${this.selectedRow + 1} of ${g.rows} by memorization score ${num(p.scores[unit])}; ${p.method === 'ipr' ? 'Fourier IPR' : 'ablation score'} ${num(p.raw[unit])} (epoch ${h.epochs[h.epochs.length - 1]}).`,
+    const lastEpoch = h.epochs[h.epochs.length - 1];
+    this.status.textContent = `Unit ${unit} selected: rank ${row + 1} of ${g.rows}. Details below.`;
+    this.detail.dataset.unit = String(unit);
+    const children: Node[] = [
+      el(
+        'p',
+        {},
+        el('strong', {}, `Unit ${unit}`),
+        ` — rank ${row + 1} of ${g.rows} by memorization score ${num(p.scores[unit])}; ${p.method === 'ipr' ? 'Fourier IPR' : 'ablation score'} ${num(p.raw[unit])} (layer ${h.layer}, epoch ${lastEpoch}).`,
+      ),
     ];
     const spectrum = p.detail?.spectrum?.[unit];
+    const outputIpr = p.detail?.outputIpr?.[unit];
     const clean = p.detail?.cleanDrop?.[unit];
     const corrupted = p.detail?.corruptedDrop?.[unit];
+    const test = p.detail?.testDrop?.[unit];
     const spectrumHolder = this.spectrumChart.container;
-    const children: Node[] = [el('p', {}, ...lines)];
     if (spectrum && spectrum.length) {
-      children.push(el('p', { class: 'muted' }, 'Fourier power per frequency: a few tall bars = a periodic (generalizing) unit; a flat spread = memorizing.'));
-      spectrumHolder.hidden = false;
+      const top = dominantFrequency(spectrum);
+      children.push(
+        el(
+          'p',
+          { class: 'muted', 'data-testid': 'neuron-spectrum-summary' },
+          `Fourier power of the unit's input weights per frequency k = 0…${spectrum.length - 1}: a few tall bars = a periodic (generalizing) unit; a flat spread = memorizing. ` +
+            (top ? `Strongest: k = ${top.k} with ${(top.share * 100).toFixed(0)}% of the power.` : '') +
+            (outputIpr !== undefined ? ` Output-weight IPR ${num(outputIpr)}.` : ''),
+        ),
+      );
       this.detail.replaceChildren(...children);
+      spectrumHolder.hidden = false;
       this.spectrumChart.setData([spectrum.map((_, i) => i), spectrum]);
       return;
     }
     spectrumHolder.hidden = true;
-    if (clean !== undefined || corrupted !== undefined) {
+    if (clean !== undefined || corrupted !== undefined || test !== undefined) {
       children.push(
-        el('p', { class: 'muted' }, 'Accuracy drop when this unit is zeroed: a memorizing unit hurts the corrupted (wrong) labels more than the clean ones.'),
+        el('p', { class: 'muted' }, 'Accuracy drop when this unit alone is zeroed: a memorizing unit costs the corrupted (wrong) labels more than the clean ones.'),
         dropBar('clean-train drop', clean),
         dropBar('corrupted-train drop', corrupted),
+        dropBar('test drop', test),
       );
     } else children.push(el('p', { class: 'muted' }, 'This probe sent no per-unit details (spectrum or ablation drops).'));
     this.detail.replaceChildren(...children);
@@ -294,6 +449,12 @@ export class NeuronMap {
 
 function dropBar(label: string, value: number | undefined): HTMLElement {
   const pctVal = value === undefined ? 0 : Math.max(0, Math.min(1, Math.abs(value)));
-  const meter = el('meter', { min: '0', max: '1', value: String(pctVal), 'aria-label': label });
-  return el('div', { class: 'drop-row' }, el('span', { class: 'drop-label' }, label), meter, el('span', {}, value === undefined ? 'n/a' : `${(value * 100).toFixed(1)} pts`));
+  const text = value === undefined ? 'n/a' : `${(value * 100).toFixed(1)} pts`;
+  const meter = el('meter', { min: '0', max: '1', value: String(pctVal), 'aria-label': `${label}: ${text}` });
+  return el('div', { class: 'drop-row', 'data-testid': 'neuron-drop' }, el('span', { class: 'drop-label' }, label), meter, el('span', {}, text));
+}
+
+/** Sets a data attribute only when it changes (each write invalidates style on a large page). */
+function setData(e: HTMLElement, key: string, value: string): void {
+  if (e.dataset[key] !== value) e.dataset[key] = value;
 }

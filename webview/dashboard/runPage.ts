@@ -9,7 +9,7 @@ import { NeuronMap } from './neuronMap';
 import type { RunModel } from './runModel';
 import { downsampleIndices, expectedCalibrationError, pick } from './stats';
 import type { ThemeColors } from './theme';
-import { accuracySeries, verdict } from './viewModel';
+import { accuracySeries, prunedModelUi, verdict } from './viewModel';
 
 export interface PageHost {
   post(msg: WebviewToHost): void;
@@ -54,7 +54,7 @@ export class RunPage {
       neurons: section(
         'neurons',
         'Neuron map',
-        'Each row is a hidden unit, each column an epoch; bright = memorizing. A healthy model ends with few bright rows. The histogram below is the score distribution at one epoch: two humps = a memorizing group and a generalizing group. Hover for values, click a unit for details.',
+        'Each row is a hidden unit, each column an epoch; bright = memorizing. A healthy model ends with few bright rows. The histogram below is the score distribution at one epoch: two humps = a memorizing group and a generalizing group. Hover for values; click a unit (or focus the map, move with the arrow keys, press Enter) for its details.',
         emptyHints.neurons,
       ),
       pruning: section(
@@ -85,6 +85,7 @@ export class RunPage {
     for (const s of Object.values(this.sec)) app.append(s.root);
     this.buildAccuracy();
     this.sec.neurons.body.append(this.pngButtons(['neuron-heatmap', 'neuron-hist']), this.neuronMap.root);
+    this.neuronMap.onLayerChange = () => this.update();
     this.buildPruning();
     this.buildUncertainty();
     this.buildNested();
@@ -192,10 +193,20 @@ export class RunPage {
       ],
     }));
     this.pruning = ch;
-    const save = el('vscode-button', { id: 'save-pruned', 'aria-label': 'Save the pruned model' }, 'Save Pruned Model');
+    // Shown only once the engine reports a saved model (`savedModel`); until then the hint
+    // says which experiment field saves one.
+    const save = el(
+      'vscode-button',
+      { id: 'save-pruned', 'data-testid': 'save-pruned', hidden: '', 'aria-label': 'Save the pruned model: copy its folder to a folder you choose' },
+      'Save Pruned Model…',
+    );
     save.addEventListener('click', () => this.host.post({ type: 'savePrunedModel', runId: this.run.id }));
-    if (this.host.mode === 'report') save.hidden = true;
-    this.sec.pruning.body.append(this.pngButtons(['pruning-chart']), div, el('p', { id: 'pruning-summary', class: 'muted', 'data-testid': 'pruning-summary' }), save);
+    this.sec.pruning.body.append(
+      this.pngButtons(['pruning-chart']),
+      div,
+      el('p', { id: 'pruning-summary', class: 'muted', 'data-testid': 'pruning-summary' }),
+      el('div', { class: 'save-row' }, save, el('span', { id: 'pruning-save-hint', class: 'muted', 'data-testid': 'pruning-save-hint' })),
+    );
   }
 
   private buildUncertainty(): void {
@@ -295,8 +306,8 @@ export class RunPage {
         ? 'No unlearning of the corrupted labels yet (corrupted-train accuracy has not fallen from its peak).'
         : '';
 
-    // Neuron map: the first layer that reported scores.
-    const h = m.neurons.values().next().value;
+    // Neuron map: the layer picked (the first that reported scores unless the user chose).
+    const h = this.neuronMap.pick(m.neurons);
     this.sec.neurons.setHasData(!!h);
     if (h) this.neuronMap.update(h, m.neuronVersion);
 
@@ -339,7 +350,10 @@ export class RunPage {
     const last = p.pruned.length - 1;
     byId('pruning-summary').textContent =
       `${p.units} units in ${p.layer} (scored by ${p.method}, epoch ${this.model.pruning!.epoch}). Pruning ${p.pruned[last]} most memorizing units: corrupted-train ${pct(a.corruptedTrain[0])} → ${pct(a.corruptedTrain[last])}, test ${pct(a.test[0])} → ${pct(a.test[last])}.` +
-      (p.savedModel ? ` Pruned model saved: ${p.savedModel}.` : '');
+      (p.modeSplit ? ` The memorizing mode of the score histogram holds ${p.modeSplit.pruned} units.` : '');
+    const { button, hint } = prunedModelUi(p, this.host.mode);
+    byId('save-pruned').hidden = !button;
+    byId('pruning-save-hint').textContent = hint;
   }
 
   private updateUncertainty(): void {

@@ -151,3 +151,31 @@ export function extent(values: ArrayLike<number>): [number, number] | undefined 
   }
   return min <= max ? [min, max] : undefined;
 }
+
+/** Steps an integer axis may use (1, 2, 5 x 10^k): round numbers a reader can count along. */
+const integerSteps = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000, 25000, 50000, 100000];
+
+/**
+ * Tick positions for an axis of integers (epochs, unit counts): multiples of the smallest
+ * round step >= minStep (the spacing uPlot found for the axis width), inside [min, max].
+ * Never a fractional tick, however few epochs there are.
+ */
+export function integerTicks(min: number, max: number, minStep: number): number[] {
+  if (!Number.isFinite(min) || !Number.isFinite(max) || max < min) return [];
+  const want = Math.max(1, Number.isFinite(minStep) ? minStep : 1);
+  const step = integerSteps.find((s) => s >= want) ?? Math.ceil(want);
+  const first = Math.ceil(min / step) * step;
+  const out: number[] = [];
+  for (let v = first; v <= max + 1e-9 && out.length < 1000; v += step) out.push(v);
+  return out;
+}
+
+/** The frequency with the largest share of a unit's power (ignoring k = 0, the mean). */
+export function dominantFrequency(spectrum: readonly number[]): { k: number; share: number } | undefined {
+  let total = 0;
+  for (const v of spectrum) total += v;
+  let best = -1;
+  for (let k = 1; k < spectrum.length; k++) if (best < 0 || spectrum[k] > spectrum[best]) best = k;
+  if (best < 0 || total <= 0) return undefined;
+  return { k: best, share: spectrum[best] / total };
+}

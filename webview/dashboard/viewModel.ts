@@ -1,5 +1,6 @@
 // Pure view-model code for the dashboard (no DOM), unit-tested in mocha.
-import type { Accuracy, EpochEvent } from '../../src/protocol/engineMessages';
+import type { z } from 'zod';
+import type { Accuracy, EpochEvent, PruningProbeSchema } from '../../src/protocol/engineMessages';
 import type { RunStatusName } from '../../src/protocol/webviewMessages';
 
 export interface AccuracySeries {
@@ -36,4 +37,33 @@ export function verdict(acc: Accuracy | undefined, status: RunStatusName): strin
     return `Generalizing: test accuracy ${pct(acc.test)} while only ${pct(acc.corruptedTrain)} of the corrupted labels are fitted — the model learned the rule, not the noise.`;
   }
   return `Undecided so far: ${pct(acc.corruptedTrain)} of the corrupted labels fitted, test accuracy ${pct(acc.test)}.`;
+}
+
+/**
+ * The pruning section's save control: the button only when the engine saved a model
+ * (`savedModel`, a folder in the run folder); otherwise a hint naming the field that saves
+ * one, or the engine's reason (`saveNote`) when saving was asked for and did not happen.
+ * The exported report has no extension behind it: it only says where the model was saved.
+ */
+export function prunedModelUi(
+  p: Pick<z.infer<typeof PruningProbeSchema>, 'savedModel' | 'saveNote'>,
+  mode: 'vscode' | 'report',
+): { button: boolean; hint: string } {
+  if (p.savedModel) {
+    return mode === 'vscode'
+      ? { button: true, hint: `Pruned model saved in the run folder: ${p.savedModel}. "Save Pruned Model…" copies it to a folder you choose.` }
+      : { button: false, hint: `Pruned model saved in the run folder: ${p.savedModel}.` };
+  }
+  if (p.saveNote) return { button: false, hint: `Pruned model: ${p.saveNote.replace(/\.?$/, '.')}` };
+  return { button: false, hint: 'No pruned model saved. Set "probes.pruning.save": true in the experiment file to save the pruned model with the run.' };
+}
+
+/**
+ * Legend labels of compared runs: each run's name from its spec; runs sharing a name (the
+ * same experiment run twice) get their run id appended so every line stays identifiable.
+ */
+export function runLabels(runs: readonly { id: string; name: string }[]): string[] {
+  const counts = new Map<string, number>();
+  for (const r of runs) counts.set(r.name, (counts.get(r.name) ?? 0) + 1);
+  return runs.map((r) => ((counts.get(r.name) ?? 0) > 1 ? `${r.name} (${r.id})` : r.name));
 }

@@ -1,30 +1,31 @@
+import type { DetectedModel, GraphLayer, ModelGraph } from '../modelGraph';
 import type { TextIndex } from '../textIndex';
-import type { ModelLens, Range, TextEdit } from '../textTypes';
-import type { PytorchModel, SequentialModel, TorchImports } from '../python/pytorch';
+import type { ModelLens, TextEdit } from '../textTypes';
 
 export const INSERT_DROPOUT_TITLE = 'Insert Dropout';
 const DROPOUT_ARGS = '(p=0.1)';
 
 /**
  * Offers to insert Dropout after the last hidden activation of each nn.Sequential - the usual
- * place for it in an MLP head - unless a Dropout already follows that activation.
+ * place for it in an MLP head - unless a Dropout already follows that activation. Reads the
+ * model graph (no second pass over the tree).
  */
-export function insertDropoutLenses(model: PytorchModel, index: TextIndex): ModelLens[] {
+export function insertDropoutLenses(graph: ModelGraph): ModelLens[] {
   const lenses: ModelLens[] = [];
-  for (const seq of model.sequentials) {
-    const edits = insertDropoutEdits(seq, model.imports, index);
-    if (edits) lenses.push({ range: firstLineRange(seq, index), kind: 'insertDropout', title: INSERT_DROPOUT_TITLE, edits });
+  for (const model of graph.models) {
+    if (model.framework !== 'pytorch' || model.style !== 'sequential' || !model.call) continue;
+    const edits = insertDropoutEdits(graph, model, model.call.callee);
+    if (!edits) continue;
+    const line = model.range.start.line;
+    const range = graph.index.rangeAt(model.start, Math.min(model.end, graph.index.lineContentEnd(line)));
+    lenses.push({ range, kind: 'insertDropout', title: INSERT_DROPOUT_TITLE, edits });
   }
   return lenses;
 }
 
-function firstLineRange(seq: SequentialModel, index: TextIndex): Range {
-  const start = index.positionAt(seq.start);
-  return index.rangeAt(seq.start, Math.min(seq.end, index.lineContentEnd(start.line)));
-}
-
-function insertDropoutEdits(seq: SequentialModel, imports: TorchImports, index: TextIndex): TextEdit[] | undefined {
-  const layers = seq.layers;
+function insertDropoutEdits(graph: ModelGraph, model: DetectedModel, sequentialCallee: string): TextEdit[] | undefined {
+  const { layers } = model;
+  const index = graph.index;
   let k = -1;
   // A hidden activation is one that is not the final element.
   for (let i = 0; i + 1 < layers.length; i++) if (layers[i].kind === 'activation') k = i;
@@ -32,23 +33,29 @@ function insertDropoutEdits(seq: SequentialModel, imports: TorchImports, index: 
 
   const activation = layers[k];
   const next = layers[k + 1];
-  const { name, importEdit } = dropoutName(seq, imports, index);
+  const { name, importEdit } = dropoutName(graph, sequentialCallee);
   const call = `${name}${DROPOUT_ARGS}`;
   const edits: TextEdit[] = [];
 
-  const commaLine = index.positionAt(activation.endWithComma).line;
+  const commaLine = index.positionAt(endWithComma(activation, graph.text)).line;
   const nextLine = index.positionAt(next.start).line;
   if (commaLine < nextLine) {
     // One per line: a new line after the activation's (its comma and any trailing comment),
     // indented like the following argument.
     const at = index.lineContentEnd(commaLine);
-    const eol = index.text[index.lineContentEnd(commaLine)] === '\r' ? '\r\n' : '\n';
+    const eol = index.text[at] === '\r' ? '\r\n' : '\n';
     edits.push({ range: index.rangeAt(at, at), newText: `${eol}${indentOf(next.start, index)}${call},` });
   } else {
     edits.push({ range: index.rangeAt(activation.end, activation.end), newText: `, ${call}` });
   }
   if (importEdit) edits.push(importEdit);
   return edits;
+}
+
+/** End of the layer's trailing comma (past spaces, line breaks and comments), or of the layer. */
+function endWithComma(layer: GraphLayer, text: string): number {
+  const m = /^(?:\s|#[^\n]*)*,/.exec(text.slice(layer.end, layer.end + 400));
+  return m ? layer.end + m[0].length : layer.end;
 }
 
 function indentOf(offset: number, index: TextIndex): string {
@@ -61,12 +68,19 @@ function indentOf(offset: number, index: TextIndex): string {
  * Writes Dropout the way the file writes Sequential: `nn.`/`torch.nn.` qualified, or bare when
  * imported from torch.nn - reusing an existing (possibly aliased) import or adding one.
  */
-function dropoutName(seq: SequentialModel, imports: TorchImports, index: TextIndex): { name: string; importEdit?: TextEdit } {
-  if (seq.modulePrefix) return { name: `${seq.modulePrefix}Dropout` };
-  for (const [local, member] of imports.nnNames) if (member === 'Dropout') return { name: local };
-  if (imports.nnWildcard) return { name: 'Dropout' };
-  const bareSequential = seq.calleeText.trim();
-  const from = imports.nnImportFroms.find((f) => f.localNames.includes(bareSequential)) ?? imports.nnImportFroms[0];
+function dropoutName(graph: ModelGraph, sequentialCallee: string): { name: string; importEdit?: TextEdit } {
+  const dot = sequentialCallee.lastIndexOf('.');
+  if (dot >= 0) return { name: `${sequentialCallee.slice(0, dot + 1)}Dropout` };
+  let local: string | undefined;
+  let wildcard = false;
+  for (const b of graph.bindings) {
+    if ('wildcard' in b) wildcard ||= b.wildcard === 'torch.nn';
+    else if (b.target === 'torch.nn.Dropout') local = b.local;
+  }
+  if (local) return { name: local };
+  if (wildcard) return { name: 'Dropout' };
+  const froms = graph.importFroms.filter((f) => f.module === 'torch.nn');
+  const from = froms.find((f) => f.localNames.includes(sequentialCallee)) ?? froms[0];
   if (!from) return { name: 'Dropout' };
-  return { name: 'Dropout', importEdit: { range: index.rangeAt(from.lastNameEnd, from.lastNameEnd), newText: ', Dropout' } };
+  return { name: 'Dropout', importEdit: { range: graph.index.rangeAt(from.lastNameEnd, from.lastNameEnd), newText: ', Dropout' } };
 }

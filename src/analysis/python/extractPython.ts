@@ -1,7 +1,7 @@
 import type { Node } from 'web-tree-sitter';
-import { NameResolver } from '../callNames';
-import { type Arg, parseNumber, type Span, spanOf } from '../modelGraph';
-import type { RawCall, RawClass, RawFacts } from '../rawFacts';
+import { argOf, elementsOf, makeCall, visitNodes } from '../extractFacts';
+import { type Arg, parseNumber, spanOf } from '../modelGraph';
+import { emptyFacts, type ImportFrom, type RawCall, type RawClass, type RawFacts } from '../rawFacts';
 import { ScopeStack } from '../scopeStack';
 import type { NodeText } from './nodeText';
 
@@ -12,42 +12,26 @@ const TYPES = [
 
 const NO_GRAD = /\b(no_grad|inference_mode)\b/;
 
-/** Reads calls, scopes and imports of a Python file in one pass over the nodes of interest. */
-export function extractPython(root: Node, nt: NodeText): RawFacts {
-  const resolver = new NameResolver('python');
+/**
+ * Reads the calls, scopes and imports of one top-level Python statement in one pass over the
+ * nodes of interest (extractFacts.ts drives it statement by statement and caches the result).
+ */
+export function extractPythonStatement(statement: Node, nt: NodeText, topLevelStart: number): RawFacts {
   const scopes = new ScopeStack();
-  const facts: RawFacts = { calls: [], classes: [], functions: [], noGradBlocks: [], epochLoops: [], importLines: [] };
+  const facts = emptyFacts();
   const assignedAt = new Map<number, string>();
-  const topStarts = root.namedChildren.filter((c): c is Node => !!c).map((c) => nt.start(c));
-  const topLevelStart = (offset: number): number => {
-    let lo = 0;
-    let hi = topStarts.length - 1;
-    let best = 0;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (topStarts[mid] <= offset) {
-        best = topStarts[mid];
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return best;
-  };
 
-  for (const node of root.descendantsOfType(TYPES)) {
-    if (!node) continue;
-    const start = nt.start(node);
-    const end = nt.end(node);
-    scopes.advance(start);
+  visitNodes(statement, TYPES, nt, scopes, (node, start, end) => {
     switch (node.type) {
       case 'import_statement':
       case 'import_from_statement':
-        readImport(node, nt, resolver);
+        readImport(node, nt, facts);
         facts.importLines.push({ text: nt.of(node), start, end });
         break;
       case 'class_definition': {
         const name = nameOf(node, nt);
         const bases = node.childForFieldName('superclasses');
-        const cls: RawClass = { name, bases: bases ? nt.of(bases) : '', start, end, topLevelStart: topLevelStart(start) };
+        const cls: RawClass = { name, bases: bases ? nt.of(bases) : '', start, end, topLevelStart };
         facts.classes.push(cls);
         scopes.push('class', start, end, name);
         break;
@@ -98,7 +82,7 @@ export function extractPython(root: Node, nt: NodeText): RawFacts {
         break;
       }
       case 'call': {
-        const call = readCall(node, start, end, nt, scopes, topLevelStart(start));
+        const call = readCall(node, start, end, nt, scopes, topLevelStart);
         if (call) {
           call.assignedTo = assignedAt.get(start);
           facts.calls.push(call);
@@ -106,9 +90,7 @@ export function extractPython(root: Node, nt: NodeText): RawFacts {
         break;
       }
     }
-  }
-  // Imports may come after use (or inside functions): resolve once they are all known.
-  for (const call of facts.calls) call.qualified = resolver.resolve(call.callee);
+  });
   return facts;
 }
 
@@ -117,17 +99,19 @@ function nameOf(node: Node, nt: NodeText): string {
   return name ? nt.of(name) : '';
 }
 
-function readImport(node: Node, nt: NodeText, resolver: NameResolver): void {
+function readImport(node: Node, nt: NodeText, facts: RawFacts): void {
+  const bind = (local: string, target: string) => facts.bindings.push({ local, target });
   if (node.type === 'import_statement') {
     for (const name of node.childrenForFieldName('name')) {
       if (!name) continue;
       if (name.type === 'aliased_import') {
         const target = name.childForFieldName('name');
         const alias = name.childForFieldName('alias');
-        if (target && alias) resolver.bind(nt.of(alias), squash(nt.of(target)));
+        if (target && alias) bind(nt.of(alias), squash(nt.of(target)));
       } else {
+        // `import torch.nn` binds only `torch`.
         const head = squash(nt.of(name)).split('.')[0];
-        resolver.bind(head, head);
+        bind(head, head);
       }
     }
     return;
@@ -135,13 +119,18 @@ function readImport(node: Node, nt: NodeText, resolver: NameResolver): void {
   const moduleNode = node.childForFieldName('module_name');
   if (!moduleNode) return;
   const moduleName = squash(nt.of(moduleNode));
-  if (node.namedChildren.some((c) => c?.type === 'wildcard_import')) resolver.wildcards.push(moduleName);
+  if (node.namedChildren.some((c) => c?.type === 'wildcard_import')) facts.bindings.push({ wildcard: moduleName });
+  const from: ImportFrom = { module: moduleName, localNames: [], lastNameEnd: -1 };
   for (const name of node.childrenForFieldName('name')) {
     if (!name) continue;
     const target = name.type === 'aliased_import' ? name.childForFieldName('name') : name;
     const alias = name.type === 'aliased_import' ? name.childForFieldName('alias') : name;
-    if (target && alias) resolver.bind(nt.of(alias), `${moduleName}.${squash(nt.of(target))}`);
+    if (!target || !alias) continue;
+    bind(nt.of(alias), `${moduleName}.${squash(nt.of(target))}`);
+    from.localNames.push(nt.of(alias));
+    from.lastNameEnd = Math.max(from.lastNameEnd, nt.end(name));
   }
+  if (from.lastNameEnd >= 0 && moduleNode.type === 'dotted_name') facts.importFroms.push(from);
 }
 
 function squash(text: string): string {
@@ -152,8 +141,6 @@ function readCall(node: Node, start: number, end: number, nt: NodeText, scopes: 
   const fn = node.childForFieldName('function');
   const argList = node.childForFieldName('arguments');
   if (!fn) return undefined;
-  const callee = squash(nt.of(fn));
-  const dot = callee.lastIndexOf('.');
   const args: Arg[] = [];
   let elements: RawCall['elements'];
   if (argList && argList.type === 'argument_list') {
@@ -162,40 +149,12 @@ function readCall(node: Node, start: number, end: number, nt: NodeText, scopes: 
       if (child.type === 'keyword_argument') {
         const name = child.childForFieldName('name');
         const value = child.childForFieldName('value');
-        if (name && value) args.push(arg(value, nt, nt.of(name)));
+        if (name && value) args.push(argOf(value, nt, nt.of(name)));
       } else {
-        args.push(arg(child, nt));
-        if (args.length === 1 && child.type === 'list') {
-          elements = child.namedChildren
-            .filter((c): c is Node => !!c && c.type !== 'comment')
-            .map((c) => ({ ...spanOf(nt.index, nt.start(c), nt.end(c)), text: nt.of(c) }));
-        }
+        args.push(argOf(child, nt));
+        if (args.length === 1 && child.type === 'list') elements = elementsOf(child, nt);
       }
     }
   }
-  const pos = nt.index.positionAt(start);
-  const lineStart = nt.index.lineStart(pos.line);
-  const indent = /^[ \t]*/.exec(nt.index.lineText(pos.line))![0];
-  return {
-    ...spanOf(nt.index, start, end),
-    callee,
-    qualified: callee,
-    method: dot < 0 ? callee : callee.slice(dot + 1),
-    receiver: dot < 0 ? '' : callee.slice(0, dot),
-    args,
-    argList: argList ? spanOf(nt.index, nt.start(argList), nt.end(argList)) : undefined,
-    scope: scopes.current(),
-    lineStart,
-    indent,
-    elements,
-    topLevelStart: top,
-  };
-}
-
-function arg(node: Node, nt: NodeText, name?: string): Arg {
-  const start = nt.start(node);
-  const end = nt.end(node);
-  const text = nt.of(node);
-  const span: Span = spanOf(nt.index, start, end);
-  return { ...span, ...(name !== undefined ? { name } : {}), text, number: parseNumber(text) };
+  return makeCall(squash(nt.of(fn)), start, end, argList, nt, scopes.current(), top, args, elements, undefined);
 }

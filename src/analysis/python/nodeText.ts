@@ -2,7 +2,7 @@ import type { Node, Point } from 'web-tree-sitter';
 import { TextIndex, utf8ColumnToUtf16 } from '../textIndex';
 import type { Range } from '../textTypes';
 
-/** How the parser reports columns: probed once per runtime in parser.ts. */
+/** How the parser reports columns: probed once per runtime in treeSitterRuntime.ts. */
 export type ColumnUnit = 'utf16' | 'utf8';
 
 /**
@@ -25,12 +25,14 @@ export class NodeText {
     return lineStart + character;
   }
 
+  // With UTF-16 columns the parser's indices are UTF-16 offsets too: startIndex is a plain field
+  // of the node and endIndex one wasm call, cheaper than a point plus a line lookup.
   start(node: Node): number {
-    return this.offsetOf(node.startPosition);
+    return this.unit === 'utf16' ? node.startIndex : this.offsetOf(node.startPosition);
   }
 
   end(node: Node): number {
-    return this.offsetOf(node.endPosition);
+    return this.unit === 'utf16' ? node.endIndex : this.offsetOf(node.endPosition);
   }
 
   range(node: Node): Range {

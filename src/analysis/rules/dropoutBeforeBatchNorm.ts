@@ -1,7 +1,6 @@
 import type { TextIndex } from '../textIndex';
 import type { Finding, TextEdit } from '../textTypes';
 import type { ModelGraph } from '../modelGraph';
-import type { SequentialModel } from '../python/pytorch';
 import type { RuleInfo } from './ruleKit';
 
 /** What swapLayers needs of a layer: its expression and where it is. */
@@ -24,57 +23,32 @@ export const DROPOUT_BEFORE_BATCHNORM_RULE: RuleInfo = {
 };
 
 /**
- * The same check for Keras and TF.js layer lists (Sequential([...]), tf.sequential({layers}),
- * model.add chains); nn.Sequential is covered by checkDropoutBeforeBatchNorm.
+ * Dropout directly before BatchNorm in a layer list (nn.Sequential, Keras Sequential([...]) and
+ * model.add chains, tf.sequential): BatchNorm's running variance is estimated on dropped-out
+ * activations during training but applied to un-dropped ones at inference ("variance shift",
+ * Li et al., CVPR 2019), which hurts test accuracy. Placing Dropout after BatchNorm avoids it.
  */
 export function checkDropoutBeforeBatchNormGraph(graph: ModelGraph): Finding[] {
   const findings: Finding[] = [];
   for (const model of graph.models) {
-    if (model.framework === 'pytorch' || (model.style !== 'sequential' && model.style !== 'add')) continue;
+    if (model.style !== 'sequential' && model.style !== 'add') continue;
     for (let i = 0; i + 1 < model.layers.length; i++) {
       const dropout = model.layers[i];
       const norm = model.layers[i + 1];
       if (dropout.kind !== 'dropout' || norm.kind !== 'batchnorm') continue;
+      // PyTorch calls it the running variance, Keras and TF.js the moving variance.
+      const stat = model.framework === 'pytorch' ? `${norm.name} learns its running variance` : 'batch normalization learns its moving variance';
       findings.push({
         ruleId: DROPOUT_BEFORE_BATCHNORM,
         severity: 'warning',
         range: dropout.range,
         message:
-          `${dropout.name} directly before ${norm.name} causes variance shift: batch normalization learns its moving variance from dropped-out ` +
-          `activations in training but sees un-dropped ones at inference, which degrades accuracy. Move ${dropout.name} after ${norm.name} ` +
-          '(Li et al., "Understanding the Disharmony between Dropout and Batch Normalization by Variance Shift", CVPR 2019).',
-        docsUrl: DROPOUT_BEFORE_BATCHNORM_DOCS,
-        fixes: [{ title: `Move ${dropout.name} after ${norm.name}`, edits: swapLayers(dropout, norm, graph.index) }],
-      });
-    }
-  }
-  return findings;
-}
-
-/**
- * Dropout directly before BatchNorm: BatchNorm's running variance is estimated on dropped-out
- * activations during training but applied to un-dropped ones at inference ("variance shift",
- * Li et al., CVPR 2019), which hurts test accuracy. Placing Dropout after BatchNorm avoids it.
- */
-export function checkDropoutBeforeBatchNorm(models: readonly SequentialModel[], index: TextIndex): Finding[] {
-  const findings: Finding[] = [];
-  for (const model of models) {
-    for (let i = 0; i + 1 < model.layers.length; i++) {
-      const dropout = model.layers[i];
-      const norm = model.layers[i + 1];
-      if (dropout.kind !== 'dropout' || norm.kind !== 'batchnorm') continue;
-      findings.push({
-        ruleId: DROPOUT_BEFORE_BATCHNORM,
-        severity: 'warning',
-        range: dropout.range,
-        message:
-          `${dropout.constructorName} directly before ${norm.constructorName} causes variance shift: ` +
-          `${norm.constructorName} learns its running variance from dropped-out activations in training, ` +
-          `but sees un-dropped ones at inference, which degrades accuracy. Move ${dropout.constructorName} ` +
-          'after the BatchNorm (Li et al., "Understanding the Disharmony between Dropout and Batch ' +
+          `${dropout.name} directly before ${norm.name} causes variance shift: ${stat} from dropped-out activations in training, ` +
+          `but sees un-dropped ones at inference, which degrades accuracy. Move ${dropout.name} after ` +
+          `${model.framework === 'pytorch' ? 'the BatchNorm' : norm.name} (Li et al., "Understanding the Disharmony between Dropout and Batch ` +
           'Normalization by Variance Shift", CVPR 2019).',
         docsUrl: DROPOUT_BEFORE_BATCHNORM_DOCS,
-        fixes: [{ title: `Move ${dropout.constructorName} after ${norm.constructorName}`, edits: swapLayers(dropout, norm, index) }],
+        fixes: [{ title: `Move ${dropout.name} after ${norm.name}`, edits: swapLayers(dropout, norm, graph.index) }],
       });
     }
   }

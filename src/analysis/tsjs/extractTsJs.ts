@@ -1,8 +1,9 @@
 import type { Node } from 'web-tree-sitter';
-import { NameResolver, tfjsModule } from '../callNames';
+import { tfjsModule } from '../callNames';
+import { argOf, elementsOf, makeCall, visitNodes } from '../extractFacts';
 import { type Arg, parseNumber, spanOf } from '../modelGraph';
 import type { NodeText } from '../python/nodeText';
-import type { RawCall, RawFacts } from '../rawFacts';
+import { emptyFacts, type RawCall, type RawFacts } from '../rawFacts';
 import { ScopeStack } from '../scopeStack';
 
 const TYPES = [
@@ -14,51 +15,38 @@ const TYPES = [
 const FUNCTIONS = new Set(['function_declaration', 'method_definition', 'arrow_function', 'function_expression', 'function', 'generator_function_declaration']);
 const LOOPS = new Set(['for_statement', 'for_in_statement', 'while_statement', 'do_statement']);
 
-/** Reads calls, scopes and TF.js imports of a TypeScript or JavaScript file. */
-export function extractTsJs(root: Node, nt: NodeText): RawFacts {
-  const resolver = new NameResolver('tsjs');
+/** Reads the calls, scopes and TF.js imports of one top-level TypeScript or JavaScript statement. */
+export function extractTsJsStatement(statement: Node, nt: NodeText, topLevelStart: number): RawFacts {
   const scopes = new ScopeStack();
-  const facts: RawFacts = { calls: [], classes: [], functions: [], noGradBlocks: [], epochLoops: [], importLines: [] };
+  const facts = emptyFacts();
+  const bind = (local: string, target: string) => facts.bindings.push({ local, target });
   const assignedAt = new Map<number, string>();
-  const topStarts = root.namedChildren.filter((c): c is Node => !!c).map((c) => nt.start(c));
-  const topLevelStart = (offset: number): number => {
-    let best = 0;
-    for (const s of topStarts) {
-      if (s > offset) break;
-      best = s;
-    }
-    return best;
-  };
 
-  for (const node of root.descendantsOfType(TYPES)) {
-    if (!node) continue;
-    const start = nt.start(node);
-    const end = nt.end(node);
-    scopes.advance(start);
+  visitNodes(statement, TYPES, nt, scopes, (node, start, end) => {
     const type = node.type;
     if (type === 'import_statement') {
       facts.importLines.push({ text: nt.of(node), start, end });
       const source = node.childForFieldName('source');
       const mod = source ? tfjsModule(unquote(nt.of(source))) : undefined;
-      if (!mod) continue;
+      if (!mod) return;
       for (const id of node.descendantsOfType(['namespace_import', 'import_specifier', 'import_clause'])) {
         if (!id) continue;
         if (id.type === 'namespace_import') {
           const local = id.namedChildren.find((c) => c?.type === 'identifier');
-          if (local) resolver.bind(nt.of(local), mod);
+          if (local) bind(nt.of(local), mod);
         } else if (id.type === 'import_specifier') {
           const name = id.childForFieldName('name');
           const alias = id.childForFieldName('alias') ?? name;
-          if (name && alias) resolver.bind(nt.of(alias), `${mod}.${nt.of(name)}`);
+          if (name && alias) bind(nt.of(alias), `${mod}.${nt.of(name)}`);
         } else {
           // `import tf from '@tensorflow/tfjs'` (default import under esModuleInterop).
           const first = id.namedChildren[0];
-          if (first?.type === 'identifier') resolver.bind(nt.of(first), mod);
+          if (first?.type === 'identifier') bind(nt.of(first), mod);
         }
       }
     } else if (type === 'class_declaration') {
       const name = id(node, nt);
-      facts.classes.push({ name, bases: '', start, end, topLevelStart: topLevelStart(start) });
+      facts.classes.push({ name, bases: '', start, end, topLevelStart });
       scopes.push('class', start, end, name);
     } else if (FUNCTIONS.has(type)) {
       const name = id(node, nt) || assignedAt.get(start) || '';
@@ -83,17 +71,16 @@ export function extractTsJs(root: Node, nt: NodeText): RawFacts {
         assignedAt.set(nt.start(right), target);
         const req = /^require\(\s*(['"])(.+)\1\s*\)$/.exec(nt.of(right));
         const mod = req ? tfjsModule(req[2]) : undefined;
-        if (mod && left.type === 'identifier') resolver.bind(target, mod);
+        if (mod && left.type === 'identifier') bind(target, mod);
       }
     } else if (type === 'call_expression') {
-      const call = readCall(node, start, end, nt, scopes, topLevelStart(start));
+      const call = readCall(node, start, end, nt, scopes, topLevelStart);
       if (call) {
         call.assignedTo = assignedAt.get(start);
         facts.calls.push(call);
       }
     }
-  }
-  for (const call of facts.calls) call.qualified = resolver.resolve(call.callee);
+  });
   return facts;
 }
 
@@ -110,22 +97,16 @@ function readCall(node: Node, start: number, end: number, nt: NodeText, scopes: 
   const fn = node.childForFieldName('function');
   const argList = node.childForFieldName('arguments');
   if (!fn) return undefined;
-  const callee = nt.of(fn).replace(/\s+/g, '').replace(/\?\./g, '.');
-  const dot = callee.lastIndexOf('.');
   const args: Arg[] = [];
   let elements: RawCall['elements'];
   let configObject: RawCall['configObject'];
-  const toElements = (arr: Node) =>
-    arr.namedChildren
-      .filter((c): c is Node => !!c && c.type !== 'comment')
-      .map((c) => ({ ...spanOf(nt.index, nt.start(c), nt.end(c)), text: nt.of(c) }));
   if (argList && argList.type === 'arguments') {
     let positional = 0;
     for (const child of argList.namedChildren) {
       if (!child || child.type === 'comment') continue;
       positional++;
-      args.push(arg(child, nt));
-      if (positional === 1 && child.type === 'array') elements = toElements(child);
+      args.push(argOf(child, nt));
+      if (positional === 1 && child.type === 'array') elements = elementsOf(child, nt);
       if (child.type === 'object') {
         configObject ??= spanOf(nt.index, nt.start(child), nt.end(child));
         for (const prop of child.namedChildren) {
@@ -135,36 +116,15 @@ function readCall(node: Node, start: number, end: number, nt: NodeText, scopes: 
             const value = prop.childForFieldName('value');
             if (!key || !value) continue;
             const name = unquote(nt.of(key));
-            args.push(arg(value, nt, name));
-            if (name === 'layers' && value.type === 'array') elements = toElements(value);
+            args.push(argOf(value, nt, name));
+            if (name === 'layers' && value.type === 'array') elements = elementsOf(value, nt);
           } else if (prop.type === 'shorthand_property_identifier') {
-            args.push(arg(prop, nt, nt.of(prop)));
+            args.push(argOf(prop, nt, nt.of(prop)));
           }
         }
       }
     }
   }
-  const pos = nt.index.positionAt(start);
-  return {
-    ...spanOf(nt.index, start, end),
-    callee,
-    qualified: callee,
-    method: dot < 0 ? callee : callee.slice(dot + 1),
-    receiver: dot < 0 ? '' : callee.slice(0, dot),
-    args,
-    argList: argList ? spanOf(nt.index, nt.start(argList), nt.end(argList)) : undefined,
-    configObject,
-    scope: scopes.current(),
-    lineStart: nt.index.lineStart(pos.line),
-    indent: /^[ \t]*/.exec(nt.index.lineText(pos.line))![0],
-    elements,
-    topLevelStart: top,
-  };
-}
-
-function arg(node: Node, nt: NodeText, name?: string): Arg {
-  const start = nt.start(node);
-  const end = nt.end(node);
-  const text = nt.of(node);
-  return { ...spanOf(nt.index, start, end), ...(name !== undefined ? { name } : {}), text, number: parseNumber(text) };
+  const callee = nt.of(fn).replace(/\s+/g, '').replace(/\?\./g, '.');
+  return makeCall(callee, start, end, argList, nt, scopes.current(), top, args, elements, configObject);
 }

@@ -1,10 +1,12 @@
 // The probes a training run carries (experiment.probes): train.ts calls afterEpoch after
 // every epoch event and afterTraining once at the end; each emits `probe` events.
 // Probes read the model in inference mode and never change its weights.
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { EngineEvent, EpochEvent, Probe } from '../../protocol/engineMessages';
 import type { LayerSpec, ProbesSpec } from '../../protocol/experiment';
 import type { Model } from '../model';
+import { saveModel } from '../modelSource';
 import { ablationScores, EvalData, maskedHits, prefixHits, toAccuracy } from './ablation';
 import { detectDynamics } from './dynamics';
 import { iprToMemorization, neuronIpr } from './fourier';
@@ -33,6 +35,8 @@ export interface ProbeContext {
   seed: number;
   totalEpochs: number;
   onEvent: (e: EngineEvent) => void;
+  /** The run folder; probes.pruning.save writes <runDir>/pruned-model/ there. */
+  runDir?: string;
 }
 
 export interface Probes {
@@ -116,6 +120,37 @@ export function memorizationScores(ctx: ProbeContext, net: ProbeNetwork, eval_: 
   };
 }
 
+/** Unit indices, most memorizing first (ties by index, so the order is deterministic). */
+function memorizingOrder(s: Scores): number[] {
+  return Array.from({ length: s.layer.units }, (_, i) => i).sort((a, b) => s.scores[b] - s.scores[a] || a - b);
+}
+
+/** Folder (inside the run folder) and file the pruned model goes to; savedModel is relative to the run folder. */
+export const PRUNED_MODEL_DIR = 'pruned-model';
+
+/**
+ * Saves the model with the memorizing mode of `s.layer` pruned (the Otsu split the pruning
+ * probe reports). Zeroing unit j of dense_i's block output equals zeroing row j of the next
+ * dense kernel, so the saved model is a plain model: no mask to carry, any consumer of the
+ * weights gets the pruned network.
+ */
+export function savePrunedModel(runDir: string, model: Model, layers: LayerSpec[], s: Scores, pruned: number, accuracy: Record<string, unknown>): string {
+  const units = memorizingOrder(s).slice(0, pruned).sort((a, b) => a - b);
+  const next = `dense_${s.layer.denseIndex + 1}/kernel`;
+  const weights = model.namedWeights().map(({ name, variable }) => {
+    const values = Float32Array.from(variable.dataSync() as Float32Array);
+    if (name === next) {
+      const cols = variable.shape[1]!;
+      for (const j of units) values.fill(0, j * cols, (j + 1) * cols);
+    }
+    return { name, shape: variable.shape, values };
+  });
+  saveModel(path.join(runDir, PRUNED_MODEL_DIR), layers, model.inputSize, weights, {
+    pruned: { layer: s.layer.name, method: s.method, units, of: s.layer.units, accuracy },
+  });
+  return `${PRUNED_MODEL_DIR}/model.json`;
+}
+
 /**
  * Cumulative pruning (METHODS §1): zero units in order of memorization score (most
  * memorizing first; the reverse order as the control) and record the three accuracies.
@@ -124,7 +159,7 @@ export function memorizationScores(ctx: ProbeContext, net: ProbeNetwork, eval_: 
  */
 export function pruningProbe(net: ProbeNetwork, s: Scores, data: EvalData, steps: number): Extract<Probe, { kind: 'pruning' }> {
   const H = s.layer.units;
-  const memFirst = Array.from({ length: H }, (_, i) => i).sort((a, b) => s.scores[b] - s.scores[a] || a - b);
+  const memFirst = memorizingOrder(s);
   const genFirst = [...memFirst].reverse();
   const threshold = otsuThreshold(s.raw);
   // IPR: low raw = memorizing; ablation: high raw = memorizing.
@@ -269,7 +304,23 @@ export function createProbes(ctx: ProbeContext): Probes {
           const m = spec.memorization;
           const { scores } = memorizationScores(ctx, net, data, m?.method ?? 'auto', m?.layer);
           const probe = pruningProbe(net, scores, data(), p.steps);
-          if (p.save) probe.saveNote = 'not saved: the engine is not given the run folder yet (savedModel stays unset)';
+          if (p.save) {
+            if (!ctx.runDir) {
+              probe.saveNote = 'not saved: the engine was started without a run folder (runDir)';
+            } else {
+              const split = probe.modeSplit?.pruned ?? 0;
+              const at = probe.pruned.indexOf(split);
+              try {
+                probe.savedModel = savePrunedModel(ctx.runDir, ctx.model, ctx.layers, scores, split, {
+                  cleanTrain: probe.memorizingFirst.cleanTrain[at],
+                  corruptedTrain: probe.memorizingFirst.corruptedTrain[at],
+                  test: probe.memorizingFirst.test[at],
+                });
+              } catch (err) {
+                probe.saveNote = `not saved: ${(err as Error).message}`;
+              }
+            }
+          }
           emit(epoch, probe);
         });
       }

@@ -3,7 +3,6 @@
 // after that. Panels survive a window reload through WebviewPanelSerializers, which read
 // the run id(s) the webview saved with setState.
 import { randomUUID } from 'node:crypto';
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
@@ -40,6 +39,8 @@ export class DashboardPanels implements vscode.Disposable {
   private readonly pngRequests = new Map<string, { resolve: (dataUrl: string) => void; timer: NodeJS.Timeout }>();
   /** Set by "Export Report" from the webview: how to export a run (registered by the export feature). */
   exportReport: ((runId: string) => Promise<unknown>) | undefined;
+  /** "Save Pruned Model…" from the webview: asks for a folder and copies the model (export feature). */
+  savePrunedModel: ((runId: string) => Promise<unknown>) | undefined;
 
   constructor(
     private readonly ctx: Ctx,
@@ -236,7 +237,7 @@ export class DashboardPanels implements vscode.Disposable {
         break;
       }
       case 'savePrunedModel':
-        if (owns(msg.runId)) await this.revealPrunedModel(msg.runId);
+        if (owns(msg.runId)) await (this.savePrunedModel ?? (() => vscode.commands.executeCommand('reglens.savePrunedModel', msg.runId)))(msg.runId);
         break;
       case 'exportReport':
         if (owns(msg.runId)) await (this.exportReport ?? (() => vscode.commands.executeCommand('reglens.exportReport', msg.runId)))(msg.runId);
@@ -259,31 +260,6 @@ export class DashboardPanels implements vscode.Disposable {
       if (views.length) panel.title = `RegLens: Compare ${views.map((v) => v.name).join(' vs ')}`.slice(0, 80);
     }
     void panel.webview.postMessage(reply);
-  }
-
-  /** The pruning probe reports `savedModel` (relative to the run folder) when it saved one. */
-  private async revealPrunedModel(runId: string): Promise<void> {
-    const view = await this.runs.view(runId);
-    const dir = this.runs.folderOf(runId);
-    const probe = [...(view?.events ?? [])].reverse().find((e) => e.type === 'probe' && e.probe.kind === 'pruning');
-    const saved = probe?.type === 'probe' && probe.probe.kind === 'pruning' ? probe.probe.savedModel : undefined;
-    if (!saved || !dir) {
-      void vscode.window.showInformationMessage(
-        'This run has no saved pruned model: the pruning probe saves one (and reports it as "savedModel") when the experiment sets "probes.pruning.save": true.',
-      );
-      return;
-    }
-    const file = path.resolve(dir, saved);
-    // The path comes from the run folder: never reveal anything outside it.
-    if (!file.startsWith(path.resolve(dir) + path.sep)) throw new Error(`savedModel '${saved}' points outside the run folder`);
-    try {
-      await fs.access(file);
-    } catch {
-      void vscode.window.showWarningMessage(`The pruned model ${saved} is missing from the run folder.`);
-      return;
-    }
-    void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(file));
-    void vscode.window.showInformationMessage(`Pruned model: ${file}`);
   }
 
   /** After a reload (or before the tree was shown) the manager has not listed runs yet: look the ids up in every runs folder. */

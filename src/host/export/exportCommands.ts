@@ -1,12 +1,14 @@
-// "RegLens: Export Run Report (HTML)" and "RegLens: Export Chart as PNG". Both take optional
-// arguments (run id, target path) so tests and other commands can skip the dialogs.
-import { promises as fs } from 'node:fs';
+// "RegLens: Export Run Report (HTML)", "RegLens: Export Chart as PNG" and "RegLens: Save
+// Pruned Model". All take optional arguments (run id, target path) so tests and other
+// commands can skip the dialogs.
+import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import type { DashboardPanels } from '../dashboard/dashboardPanels';
 import type { RunManager } from '../runs/runManager';
 import { reportHtml } from './htmlReport';
+import { copyDestination, copySource, resolveSavedModel, savedModelOf } from './prunedModel';
 
 /** Chart element ids of the run dashboard, offered by "Export Chart as PNG". */
 const chartIds = [
@@ -14,6 +16,7 @@ const chartIds = [
   'loss-chart',
   'neuron-heatmap',
   'neuron-hist',
+  'neuron-spectrum',
   'pruning-chart',
   'entropy-hist',
   'mi-hist',
@@ -61,6 +64,55 @@ export function registerExportCommands(ctx: Ctx, runs: RunManager, dashboards: D
       return await exportReport(runIdOf(runIdArg), targetArg);
     } catch (err) {
       void vscode.window.showErrorMessage(`RegLens could not export the report: ${(err as Error).message}`);
+      return undefined;
+    }
+  });
+
+  const savePrunedModel = async (runId: string, targetArg?: unknown): Promise<string | undefined> => {
+    await dashboards.findRuns([runId]);
+    const view = await runs.view(runId);
+    const dir = runs.folderOf(runId);
+    if (!view || !dir) throw new Error(`run ${runId} is not on disk`);
+    const saved = savedModelOf(view.events);
+    if (!saved) {
+      void vscode.window.showInformationMessage(
+        'This run has no saved pruned model. Set "probes.pruning.save": true in the experiment file and run it again: the pruning probe then saves the pruned model with the run.',
+      );
+      return undefined;
+    }
+    const savedPath = resolveSavedModel(dir, saved);
+    const stat = await fs.stat(savedPath).catch(() => undefined);
+    if (!stat) throw new Error(`the pruned model ${saved} is missing from the run folder ${dir}`);
+    const source = copySource(dir, savedPath, stat.isFile());
+    let targetDir = asUri(targetArg)?.fsPath;
+    if (!targetDir) {
+      const picked = await vscode.window.showOpenDialog({
+        title: `Save the pruned model of "${view.name}" into…`,
+        openLabel: 'Save Pruned Model Here',
+        canSelectFiles: false,
+        canSelectFolders: true,
+        canSelectMany: false,
+        defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+      });
+      targetDir = picked?.[0]?.fsPath;
+    }
+    if (!targetDir) return undefined;
+    await fs.mkdir(targetDir, { recursive: true });
+    const dest = copyDestination(targetDir, source, runId, existsSync);
+    await fs.cp(source, dest, { recursive: true, errorOnExist: true, force: false });
+    if (!asUri(targetArg)) {
+      void vscode.window.showInformationMessage(`Pruned model saved: ${dest}`, 'Reveal').then((c) => c && vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(dest)));
+    }
+    return dest;
+  };
+  dashboards.savePrunedModel = (runId) => savePrunedModel(runId);
+  ctx.registerCommand('reglens.savePrunedModel', async (runIdArg?: unknown, targetArg?: unknown) => {
+    const runId = runIdOf(runIdArg) ?? dashboards.activeRunId() ?? (await pickRun());
+    if (!runId) return undefined;
+    try {
+      return await savePrunedModel(runId, targetArg);
+    } catch (err) {
+      void vscode.window.showErrorMessage(`RegLens could not save the pruned model: ${(err as Error).message}`);
       return undefined;
     }
   });

@@ -1,15 +1,20 @@
-// Code lenses above detected models that insert a regularizer in one undoable edit:
-// "Insert Dropout" (nn.Sequential) and "Add regularizer..." (PyTorch, Keras, TF.js models).
+// Code lenses above detected models: "Insert Dropout" (nn.Sequential) and "Add regularizer..."
+// (PyTorch, Keras, TF.js models) insert a regularizer in one undoable edit; "Probe this model
+// with RegLens" (layer-list models) trains it as an experiment.
 import * as vscode from 'vscode';
 import type { TextEdit } from '../../analysis/textTypes';
 import { fittingSnippets, planSnippet } from '../../snippets/insertionPlanner';
 import { Config } from '../config';
 import type { Ctx } from '../ctx';
+import { isProbeable } from '../../analysis/probeExperiment';
+import { PROBE_COMMAND, PROBE_LENS_TITLE, registerProbeCommand } from '../probe/probeCommand';
 import { DocumentAnalysis, modelCodeSelector, toVsRange, toWorkspaceEdit } from './documentAnalysis';
 
 export const ADD_REGULARIZER_TITLE = 'Add regularizer…';
 
 export function registerCodeLenses(ctx: Ctx, analysis: DocumentAnalysis): void {
+  // The probe command lives in src/host/probe; its lens is provided here with the others.
+  registerProbeCommand(ctx, analysis);
   const changed = ctx.track(new vscode.EventEmitter<void>());
   ctx.track(vscode.workspace.onDidChangeConfiguration((e) => Config.affects(e, 'codeLens') && changed.fire()));
   ctx.track(
@@ -17,7 +22,8 @@ export function registerCodeLenses(ctx: Ctx, analysis: DocumentAnalysis): void {
       onDidChangeCodeLenses: changed.event,
       provideCodeLenses: async (doc) => {
         if (!ctx.config.codeLensEnabled) return [];
-        const result = await analysis.analyze(doc);
+        const current = await analysis.analysis(doc);
+        const result = current?.result;
         const insertDropout = (result?.lenses ?? []).map(
           (lens) =>
             new vscode.CodeLens(toVsRange(lens.range), {
@@ -38,7 +44,17 @@ export function registerCodeLenses(ctx: Ctx, analysis: DocumentAnalysis): void {
                 arguments: [doc.uri, m.start],
               }),
           );
-        return [...insertDropout, ...addRegularizer];
+        // Layer-list models (also an nn.Sequential inside a module) can be trained as an experiment.
+        const probe = (current?.graph?.models ?? []).filter(isProbeable).map(
+          (m) =>
+            new vscode.CodeLens(toVsRange({ start: m.range.start, end: m.range.start }), {
+              title: PROBE_LENS_TITLE,
+              tooltip: 'Train this model on a benchmark dataset with noisy labels, as written and with a suggested regularizer, and compare the runs',
+              command: PROBE_COMMAND,
+              arguments: [doc.uri, m.start],
+            }),
+        );
+        return [...insertDropout, ...addRegularizer, ...probe];
       },
     }),
   );

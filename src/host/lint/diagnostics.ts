@@ -49,7 +49,12 @@ export function registerDiagnostics(ctx: Ctx, analysis: DocumentAnalysis): void 
   const lintAll = () => vscode.workspace.textDocuments.forEach((d) => void lint(d));
 
   ctx.track(vscode.workspace.onDidOpenTextDocument((d) => void lint(d)));
-  ctx.track(vscode.workspace.onDidChangeTextDocument((e) => schedule(e.document)));
+  ctx.track(
+    vscode.workspace.onDidChangeTextDocument((e) => {
+      analysis.recordChanges(e);
+      schedule(e.document);
+    }),
+  );
   ctx.track(
     vscode.workspace.onDidCloseTextDocument((d) => {
       collection.delete(d.uri);

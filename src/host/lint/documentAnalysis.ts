@@ -1,45 +1,104 @@
 // Runs the pure analyzer on Python, TypeScript and JavaScript documents and caches the result
 // per document version, so diagnostics, quick fixes and code lenses share one parse. The
-// analyzer keeps each document's last tree, so re-analysis after an edit parses incrementally.
+// analyzer keeps each document's last tree and per-statement facts, and gets the edits since
+// the last analysis from the change events, so re-analysis after an edit parses incrementally
+// and re-reads only the statements that changed.
 import * as vscode from 'vscode';
-import { type Analysis, type Analyzer, createAnalyzer, isSourceLanguage } from '../../analysis/analyzer';
+import { type Analysis, type Analyzer, createAnalyzer, isSourceLanguage, type TextChange } from '../../analysis/analyzer';
 import type { AnalysisResult, Range, TextEdit } from '../../analysis/textTypes';
 import { Config } from '../config';
 
 export const modelCodeSelector: vscode.DocumentSelector = [{ language: 'python' }, { language: 'typescript' }, { language: 'javascript' }];
 
+/** Pending edits kept per document at most; beyond that the analyzer diffs the texts instead. */
+const MAX_PENDING_CHANGES = 2000;
+/** Work between two returns to the event loop during an analysis. */
+const SLICE_MS = 8;
+
+interface Running {
+  version: number;
+  threshold: number;
+  promise: Promise<Analysis | undefined>;
+}
+
 export class DocumentAnalysis {
   private analyzer: Promise<Analyzer> | undefined;
   private readonly cache = new Map<string, { version: number; threshold: number; analysis: Analysis }>();
+  /** Content changes since the text of the last analysis started for the document, in order. */
+  private readonly pending = new Map<string, TextChange[]>();
+  private readonly running = new Map<string, Running>();
   private readonly config = new Config();
 
   isSupported(doc: vscode.TextDocument): boolean {
     return isSourceLanguage(doc.languageId);
   }
 
+  /** Records an edit so the next analysis re-parses only what it touched (called for every change event). */
+  recordChanges(e: vscode.TextDocumentChangeEvent): void {
+    if (!this.isSupported(e.document) || e.contentChanges.length === 0) return;
+    const key = e.document.uri.toString();
+    const list = this.pending.get(key) ?? [];
+    // VS Code reports one event's changes so that applying them in order is right.
+    for (const c of e.contentChanges) list.push({ offset: c.rangeOffset, length: c.rangeLength, text: c.text });
+    if (list.length > MAX_PENDING_CHANGES) this.pending.delete(key);
+    else this.pending.set(key, list);
+  }
+
   async analyze(doc: vscode.TextDocument): Promise<AnalysisResult | undefined> {
     return (await this.analysis(doc))?.result;
   }
 
-  /** The result and the model graph it came from. */
+  /**
+   * The result and the model graph it came from, for the document's current version. Callers
+   * asking for the same version share one analysis; an analysis whose document changed before it
+   * finished stops at its next slice and resolves to undefined (the newer edit supersedes it).
+   * Between slices of about 8 ms the extension host handles other work.
+   */
   async analysis(doc: vscode.TextDocument): Promise<Analysis | undefined> {
     const language = doc.languageId;
     if (!isSourceLanguage(language)) return undefined;
     const key = doc.uri.toString();
+    const version = doc.version;
     const threshold = this.config.largeDenseHeadThreshold;
     const hit = this.cache.get(key);
-    if (hit && hit.version === doc.version && hit.threshold === threshold) return hit.analysis;
-    // The grammar wasm loads once, on first use, not at activation.
-    this.analyzer ??= createAnalyzer();
-    const analyzer = await this.analyzer;
-    const analysis = analyzer.analyze(doc.getText(), language, { largeDenseHeadThreshold: threshold }, key);
-    this.cache.set(key, { version: doc.version, threshold, analysis });
-    return analysis;
+    if (hit && hit.version === version && hit.threshold === threshold) return hit.analysis;
+    const current = this.running.get(key);
+    if (current && current.version === version && current.threshold === threshold) return current.promise;
+
+    const before = current?.promise;
+    const promise = (async () => {
+      // One analysis per document at a time: the analyzer keeps one tree per document.
+      await before?.catch(() => undefined);
+      const stale = () => doc.isClosed || doc.version !== version;
+      if (stale()) return undefined;
+      // The grammar wasm loads once, on first use, not at activation.
+      this.analyzer ??= createAnalyzer();
+      const analyzer = await this.analyzer;
+      if (stale()) return undefined;
+      const changes = this.pending.get(key);
+      this.pending.delete(key);
+      const analysis = await analyzer.analyzeAsync(
+        doc.getText(),
+        language,
+        { options: { largeDenseHeadThreshold: threshold }, key, changes },
+        stale,
+        SLICE_MS,
+      );
+      if (analysis) this.cache.set(key, { version, threshold, analysis });
+      return analysis;
+    })();
+    const entry: Running = { version, threshold, promise };
+    this.running.set(key, entry);
+    void promise.finally(() => {
+      if (this.running.get(key) === entry) this.running.delete(key);
+    });
+    return promise;
   }
 
   forget(doc: vscode.TextDocument): void {
     const key = doc.uri.toString();
     this.cache.delete(key);
+    this.pending.delete(key);
     void this.analyzer?.then((a) => a.forget(key));
   }
 }

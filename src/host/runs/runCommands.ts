@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { ExperimentError, parseExperimentText } from '../../protocol/experiment';
 import type { Ctx } from '../ctx';
 import type { DashboardPanels } from '../dashboard/dashboardPanels';
+import { registerNativeBackendCommand } from './nativeBackend';
 import type { LiveRun, RunManager } from './runManager';
 
 export function registerRunCommands(ctx: Ctx, runs: RunManager, dashboards: DashboardPanels): void {
@@ -16,6 +17,8 @@ export function registerRunCommands(ctx: Ctx, runs: RunManager, dashboards: Dash
     const id = runIdOf(arg) ?? (await pickRunningRun(runs));
     if (id && !runs.cancel(id)) void vscode.window.showInformationMessage(`Run ${id} is not running.`);
   });
+
+  registerNativeBackendCommand(ctx);
 }
 
 function runIdOf(arg: unknown): string | undefined {

@@ -46,6 +46,13 @@ export class RunManager implements vscode.Disposable {
   }
 
   async start(experiment: Experiment, runsDir: string, experimentFile: string | undefined): Promise<LiveRun> {
+    // A model module is workspace code the engine executes: never in an untrusted workspace,
+    // whichever path (command, rerun, API) got here.
+    if (experiment.model.module && !vscode.workspace.isTrusted) {
+      throw new Error(
+        `model.module (${experiment.model.module.path}) runs JavaScript from this workspace; RegLens loads model modules only in a trusted workspace. Trust the workspace, or use model.layers / model.topology.`,
+      );
+    }
     const folder = await RunFolder.create(runsDir, experiment, { experimentFile });
     const backend = experiment.backend ?? this.ctx.config.trainingBackend;
     const events: EngineEvent[] = [];
@@ -57,6 +64,10 @@ export class RunManager implements vscode.Disposable {
       enginePath: this.ctx.asAbsolutePath('dist/engine.js'),
       experiment,
       backend,
+      nativeModuleDirs: this.nativeModuleDirs(),
+      // Relative dataset / topology / module paths: the experiment file's folder (else the workspace's).
+      baseDir: experimentFile ? path.dirname(experimentFile) : vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
+      runDir: folder.dir,
       onEvent: (event) => {
         events.push(event);
         pending = pending
@@ -107,6 +118,17 @@ export class RunManager implements vscode.Disposable {
     this.changeEmitter.fire({ kind: 'status', runId: run.id, status: 'running' });
     this.ctx.output.info(`run ${run.id} started (${experiment.name}) in ${run.dir}`);
     return run;
+  }
+
+  /** Native-backend search order: the configured path, each workspace folder, the extension's global storage (where Install Native Backend puts it). */
+  nativeModuleDirs(): string[] {
+    const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
+    const configured = this.ctx.config.nativeModulePath;
+    return [
+      ...(configured ? [folders[0] ? path.resolve(folders[0], configured) : configured] : []),
+      ...folders,
+      this.ctx.extension.globalStorageUri.fsPath,
+    ];
   }
 
   cancel(id: string): boolean {

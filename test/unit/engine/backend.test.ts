@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { installNativeBackend, resolveNativeBackend } from '../../../src/engine/backend';
+import { installNativeBackend, resolveNativeBackend } from '../../../src/engine/nativeBackend';
 
 // The native backends themselves (libtensorflow, CUDA) cannot install or run on these
 // machines; these tests cover only how they are found, with fake packages in real folders.

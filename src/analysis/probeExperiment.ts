@@ -1,0 +1,241 @@
+// "Probe this model with RegLens": turns a layer-list model found in source code (nn.Sequential,
+// Keras Sequential, tf.sequential) into two experiment files on a small benchmark dataset with
+// noisy labels - the model as written, and the same model with a suggested regularizer - so
+// their memorization of the noisy labels can be compared. Pure: graph in, experiment input out;
+// the host writes, validates and runs them.
+import type { ExperimentInput } from '../protocol/experiment';
+import type { DetectedModel, GraphLayer } from './modelGraph';
+
+/** Layers and datasets as written in an experiment file (defaults filled in by the schema). */
+type LayerSpec = NonNullable<ExperimentInput['model']['layers']>[number];
+type DatasetSpec = ExperimentInput['dataset'];
+
+export type ProbeDatasetId = 'mnist' | 'moons' | 'spirals';
+
+export interface ProbeDataset {
+  id: ProbeDatasetId;
+  label: string;
+  detail: string;
+  classes: number;
+  /** Training settings that suit the dataset's size. */
+  epochs: number;
+  batchSize: number;
+  lr: number;
+}
+
+export const PROBE_DATASETS: readonly ProbeDataset[] = [
+  { id: 'moons', label: 'Two moons', detail: '1,000 2-D points, 2 classes; seconds per run', classes: 2, epochs: 150, batchSize: 64, lr: 3e-3 },
+  { id: 'spirals', label: 'Spirals', detail: '1,500 2-D points on 3 interleaved arms, 3 classes', classes: 3, epochs: 200, batchSize: 64, lr: 3e-3 },
+  { id: 'mnist', label: 'MNIST', detail: '2,000 training digits (784 inputs), 10 classes', classes: 10, epochs: 30, batchSize: 128, lr: 1e-3 },
+];
+
+export interface LabelNoise {
+  kind: 'symmetric' | 'pairflip';
+  rate: number;
+}
+
+export const DEFAULT_LABEL_NOISE: LabelNoise = { kind: 'symmetric', rate: 0.3 };
+/** Rate of the dropout the regularized variant inserts after hidden activations. */
+export const PROBE_DROPOUT_RATE = 0.3;
+/** Decoupled weight decay of the regularized variant when every hidden activation already has dropout. */
+export const PROBE_WEIGHT_DECAY = 0.01;
+
+export interface ProbeOptions {
+  dataset: ProbeDatasetId;
+  labelNoise?: LabelNoise;
+  /** Overrides the dataset's epoch count (tests, quick looks). */
+  epochs?: number;
+  /** What the model is called in the experiments' names: its variable, else the file. */
+  modelName: string;
+}
+
+export interface ProbeExperiments {
+  plain: ExperimentInput;
+  regularized: ExperimentInput;
+  /** What the regularized variant adds, e.g. "dropout 0.3 after 2 hidden activations". */
+  regularizer: string;
+  /** Layers that could not be carried over or were approximated. */
+  notes: string[];
+}
+
+/** Models whose layer list can become an experiment: list- or add-style with at least one dense layer. */
+export function isProbeable(model: DetectedModel): boolean {
+  return (model.style === 'sequential' || model.style === 'add') && model.layers.some((l) => l.kind === 'linear');
+}
+
+const FN_MAP: Record<string, { fn: 'relu' | 'tanh' | 'sigmoid' | 'gelu'; exact: boolean }> = {
+  relu: { fn: 'relu', exact: true },
+  relu6: { fn: 'relu', exact: false },
+  leakyrelu: { fn: 'relu', exact: false },
+  prelu: { fn: 'relu', exact: false },
+  rrelu: { fn: 'relu', exact: false },
+  elu: { fn: 'relu', exact: false },
+  selu: { fn: 'relu', exact: false },
+  celu: { fn: 'relu', exact: false },
+  tanh: { fn: 'tanh', exact: true },
+  hardtanh: { fn: 'tanh', exact: false },
+  softsign: { fn: 'tanh', exact: false },
+  sigmoid: { fn: 'sigmoid', exact: true },
+  hardsigmoid: { fn: 'sigmoid', exact: false },
+  gelu: { fn: 'gelu', exact: true },
+  silu: { fn: 'gelu', exact: false },
+  swish: { fn: 'gelu', exact: false },
+  mish: { fn: 'gelu', exact: false },
+  hardswish: { fn: 'gelu', exact: false },
+  softplus: { fn: 'relu', exact: false },
+};
+
+/** `'relu'`, `"relu"`, `tf.nn.relu` -> relu. */
+function activationName(text: string): string {
+  return text.replace(/^['"`]|['"`]$/g, '').replace(/^.*\./, '').replace(/_/g, '').toLowerCase();
+}
+
+/** The activation a layer applies: its class (nn.ReLU), or its `activation` argument (Dense, Activation). */
+function activationOf(layer: GraphLayer): string | undefined {
+  // Keras Activation('relu') names it positionally; LeakyReLU(0.1)'s first argument is a slope.
+  const generic = layer.kind === 'activation' && /^activation$/i.test(layer.name);
+  const arg = layer.call?.args.find((a) => a.name === 'activation') ?? (generic ? layer.call?.args.find((a) => a.name === undefined) : undefined);
+  if (arg) return activationName(arg.text);
+  return layer.kind === 'activation' ? activationName(layer.name) : undefined;
+}
+
+const OUTPUT_ONLY = new Set(['softmax', 'logsoftmax', 'linear', 'none', 'null']);
+
+/** Converts the model's layers; undefined when it has no dense layer. */
+export function probeLayers(model: DetectedModel, classes: number): { layers: LayerSpec[]; notes: string[] } | undefined {
+  const notes: string[] = [];
+  const out: LayerSpec[] = [];
+  const pushActivation = (name: string, where: string) => {
+    if (OUTPUT_ONLY.has(name)) return;
+    const mapped = FN_MAP[name];
+    if (!mapped) {
+      notes.push(`${where}: activation "${name}" has no RegLens counterpart; used relu`);
+      out.push({ type: 'activation', fn: 'relu' });
+      return;
+    }
+    if (!mapped.exact) notes.push(`${where}: ${name} approximated by ${mapped.fn}`);
+    out.push({ type: 'activation', fn: mapped.fn });
+  };
+  for (const l of model.layers) {
+    const where = l.text.length > 40 ? `${l.text.slice(0, 37)}...` : l.text;
+    switch (l.kind) {
+      case 'linear': {
+        const units = l.features !== undefined && Number.isInteger(l.features) && l.features > 0 ? l.features : undefined;
+        if (units === undefined) notes.push(`${where}: width is not a literal; used 64 units`);
+        out.push({ type: 'dense', units: units ?? 64 });
+        const act = activationOf(l);
+        if (act) pushActivation(act, where);
+        break;
+      }
+      case 'activation': {
+        const act = activationOf(l);
+        if (act) pushActivation(act, where);
+        break;
+      }
+      case 'dropout': {
+        const rate = l.rate;
+        if (rate === undefined || !(rate >= 0 && rate < 1)) {
+          notes.push(`${where}: rate is not a literal in [0, 1); used 0.5`);
+          out.push({ type: 'dropout', rate: 0.5 });
+        } else {
+          out.push({ type: 'dropout', rate });
+        }
+        break;
+      }
+      case 'batchnorm':
+        out.push({ type: 'batchNorm' });
+        break;
+      default:
+        // Flatten is implicit (the datasets come flat); anything else cannot be carried over.
+        if (!/(^|\.)(flatten|softmax|logsoftmax|log_softmax)\b/i.test(l.name)) notes.push(`${where}: left out (only dense, activation, dropout and batch norm layers are carried over)`);
+    }
+  }
+  let last = -1;
+  for (let i = 0; i < out.length; i++) if (out[i].type === 'dense') last = i;
+  if (last < 0) return undefined;
+  // The input size comes from the dataset; the output layer is rewired to its classes, and what
+  // follows it (an output activation) is left to the loss.
+  const output = out[last] as Extract<LayerSpec, { type: 'dense' }>;
+  if (output.units !== classes) notes.push(`output layer: ${output.units} units rewired to the dataset's ${classes} classes`);
+  const layers = [...out.slice(0, last), { ...output, units: classes }];
+  return { layers, notes };
+}
+
+/** Inserts dropout after hidden activations that lack it; the number inserted. */
+function withDropout(layers: LayerSpec[], rate: number): { layers: LayerSpec[]; inserted: number } {
+  const out: LayerSpec[] = [];
+  let inserted = 0;
+  for (let i = 0; i < layers.length; i++) {
+    out.push(layers[i]);
+    if (layers[i].type !== 'activation') continue;
+    // Already regularized: a dropout before the next dense layer.
+    let j = i + 1;
+    while (j < layers.length && layers[j].type !== 'dense' && layers[j].type !== 'dropout') j++;
+    if (j < layers.length && layers[j].type === 'dense') {
+      out.push({ type: 'dropout', rate });
+      inserted++;
+    }
+  }
+  return { layers: out, inserted };
+}
+
+function datasetSpec(id: ProbeDatasetId, labelNoise: LabelNoise | undefined): DatasetSpec {
+  const noise = labelNoise && labelNoise.rate > 0 ? { labelNoise } : {};
+  switch (id) {
+    case 'mnist':
+      return { kind: 'mnist', train: 2000, test: 1000, ...noise };
+    case 'moons':
+      return { kind: 'moons', samples: 1000, noise: 0.15, testFraction: 0.3, ...noise };
+    case 'spirals':
+      return { kind: 'spirals', samples: 1500, classes: 3, turns: 1.5, noise: 0.05, testFraction: 0.3, ...noise };
+  }
+}
+
+function noiseText(noise: LabelNoise | undefined): string {
+  return noise && noise.rate > 0 ? `${Math.round(noise.rate * 100)}% ${noise.kind} label noise` : 'clean labels';
+}
+
+/** The two experiments for a model; undefined when the model has no dense layer. */
+export function probeExperiments(model: DetectedModel, options: ProbeOptions): ProbeExperiments | undefined {
+  const dataset = PROBE_DATASETS.find((d) => d.id === options.dataset);
+  if (!dataset) return undefined;
+  const converted = probeLayers(model, dataset.classes);
+  if (!converted) return undefined;
+  const labelNoise = options.labelNoise ?? DEFAULT_LABEL_NOISE;
+  const epochs = options.epochs ?? dataset.epochs;
+  const base = (name: string, description: string, layers: LayerSpec[], weightDecay: number): ExperimentInput => ({
+    name,
+    description,
+    seed: 0,
+    dataset: datasetSpec(dataset.id, labelNoise),
+    model: { layers },
+    training: { epochs, batchSize: dataset.batchSize, optimizer: { kind: 'adam', lr: dataset.lr, weightDecay } },
+    // Which hidden units memorize the noisy labels: the dashboard's neuron map.
+    probes: labelNoise.rate > 0 ? { memorization: { every: Math.max(1, Math.round(epochs / 10)) } } : undefined,
+  });
+  const what = `${model.framework} ${model.style === 'add' ? 'model.add chain' : 'sequential model'} ${options.modelName}`;
+  const title = `${options.modelName} on ${dataset.label}, ${noiseText(labelNoise)}`;
+  const source = `Generated by "Probe this model with RegLens" from the ${what}; input and output rewired to ${dataset.label}.`;
+
+  const dropped = withDropout(converted.layers, PROBE_DROPOUT_RATE);
+  const regularizer =
+    dropped.inserted > 0
+      ? `dropout ${PROBE_DROPOUT_RATE} after ${dropped.inserted} hidden activation${dropped.inserted > 1 ? 's' : ''}`
+      : `decoupled weight decay ${PROBE_WEIGHT_DECAY}`;
+  const plain = base(`Probe: ${title}`, `${source} The model as written.`, converted.layers, 0);
+  const regularized = base(
+    `Probe: ${title} + ${regularizer}`,
+    `${source} With ${regularizer}, the regularizer RegLens suggests for this model.`,
+    dropped.inserted > 0 ? dropped.layers : converted.layers,
+    dropped.inserted > 0 ? 0 : PROBE_WEIGHT_DECAY,
+  );
+  return { plain, regularized, regularizer, notes: converted.notes };
+}
+
+/** `models/mlp.py` -> `mlp`; the experiment files are `<stem>.probe.reglens.json` and `<stem>.probe-regularized.reglens.json`. */
+export function probeFileNames(sourcePath: string): { plain: string; regularized: string } {
+  const base = sourcePath.replace(/^.*[\\/]/, '');
+  const dot = base.lastIndexOf('.');
+  const stem = dot > 0 ? base.slice(0, dot) : base;
+  return { plain: `${stem}.probe.reglens.json`, regularized: `${stem}.probe-regularized.reglens.json` };
+}

@@ -1,0 +1,131 @@
+// "Probe this model with RegLens": writes two experiment files for a layer-list model found in
+// the code (as written, and with the regularizer RegLens suggests), runs both through the
+// ordinary Run Experiment command and opens them side by side in the compare dashboard.
+import * as vscode from 'vscode';
+import type { DetectedModel } from '../../analysis/modelGraph';
+import {
+  DEFAULT_LABEL_NOISE,
+  isProbeable,
+  type LabelNoise,
+  PROBE_DATASETS,
+  type ProbeDatasetId,
+  probeExperiments,
+  probeFileNames,
+} from '../../analysis/probeExperiment';
+import { parseExperiment } from '../../protocol/experiment';
+import type { Ctx } from '../ctx';
+import type { DocumentAnalysis } from '../lint/documentAnalysis';
+
+export const PROBE_COMMAND = 'reglens.probeModel';
+export const PROBE_LENS_TITLE = 'Probe this model with RegLens';
+
+/** Optional third argument of the command (tests, keybindings): skips the quick picks. */
+export interface ProbeCommandOptions {
+  dataset?: ProbeDatasetId;
+  /** Default with a dataset given: 30% symmetric; otherwise asked for. */
+  labelNoise?: LabelNoise;
+  /** Overrides the dataset's epoch count. */
+  epochs?: number;
+  /** false: only write the experiment files. */
+  run?: boolean;
+}
+
+export interface ProbeCommandResult {
+  /** The two experiment files written: plain, regularized. */
+  files: string[];
+  /** Run ids when both runs started. */
+  runIds?: string[];
+  regularizer: string;
+  notes: string[];
+}
+
+const NOISE_CHOICES: { label: string; noise: LabelNoise }[] = [
+  { label: '30% symmetric label noise', noise: DEFAULT_LABEL_NOISE },
+  { label: '20% symmetric label noise', noise: { kind: 'symmetric', rate: 0.2 } },
+  { label: '40% symmetric label noise', noise: { kind: 'symmetric', rate: 0.4 } },
+  { label: '30% pair-flip label noise', noise: { kind: 'pairflip', rate: 0.3 } },
+  { label: 'Clean labels', noise: { kind: 'symmetric', rate: 0 } },
+];
+
+export function registerProbeCommand(ctx: Ctx, analysis: DocumentAnalysis): void {
+  ctx.registerCommand(PROBE_COMMAND, async (uri: unknown, modelStart: unknown, options?: unknown): Promise<ProbeCommandResult | undefined> => {
+    if (!(uri instanceof vscode.Uri) || typeof modelStart !== 'number') {
+      void vscode.window.showErrorMessage(`RegLens: ${PROBE_LENS_TITLE} is run from the code lens above a model.`);
+      return undefined;
+    }
+    const opts = (options && typeof options === 'object' ? options : {}) as ProbeCommandOptions;
+    const doc = await vscode.workspace.openTextDocument(uri);
+    // Re-analysed here: a lens computed before an edit still finds its model, or says it is gone.
+    const current = await analysis.analysis(doc);
+    const model = current?.graph?.models.find((m) => m.start === modelStart);
+    if (!model || !isProbeable(model)) {
+      void vscode.window.showWarningMessage('The model moved since the code lens was computed; try again.');
+      return undefined;
+    }
+
+    const dataset = opts.dataset ?? (await pickDataset(model));
+    if (!dataset) return undefined;
+    // A caller that names the dataset (tests, keybindings) gets the default noise without a pick.
+    const labelNoise = opts.labelNoise ?? (opts.dataset ? DEFAULT_LABEL_NOISE : await pickNoise());
+    if (!labelNoise) return undefined;
+
+    const modelName = model.name ?? `${uri.path.replace(/^.*\//, '')}:${model.range.start.line + 1}`;
+    const probe = probeExperiments(model, { dataset, labelNoise, epochs: opts.epochs, modelName });
+    if (!probe) {
+      void vscode.window.showWarningMessage('RegLens: this model has no dense layer to carry over.');
+      return undefined;
+    }
+    const names = probeFileNames(uri.path);
+    const folder = vscode.Uri.joinPath(uri, '..');
+    const files = [vscode.Uri.joinPath(folder, names.plain), vscode.Uri.joinPath(folder, names.regularized)];
+    const bodies = [probe.plain, probe.regularized];
+    for (let i = 0; i < files.length; i++) {
+      // The same validation the run command applies, so a conversion bug surfaces here, named.
+      parseExperiment(bodies[i]);
+      await vscode.workspace.fs.writeFile(files[i], Buffer.from(`${JSON.stringify(bodies[i], null, 2)}\n`, 'utf8'));
+    }
+    for (const note of probe.notes) ctx.output.info(`probe ${modelName}: ${note}`);
+    const result: ProbeCommandResult = { files: files.map((f) => f.fsPath), regularizer: probe.regularizer, notes: probe.notes };
+    if (opts.run === false) return result;
+
+    if (!vscode.workspace.isTrusted) {
+      // Lenses and the files work untrusted; training needs trust (see capabilities in package.json).
+      void vscode.window
+        .showWarningMessage(
+          `RegLens wrote ${names.plain} and ${names.regularized}. Running them needs a trusted workspace.`,
+          'Manage Workspace Trust',
+        )
+        .then((choice) => choice && vscode.commands.executeCommand('workbench.trust.manage'));
+      return result;
+    }
+    const runIds: string[] = [];
+    for (const file of files) {
+      const id = await vscode.commands.executeCommand<string | undefined>('reglens.runExperiment', file);
+      if (typeof id !== 'string') return result;
+      runIds.push(id);
+    }
+    await vscode.commands.executeCommand('reglens.compareRuns', runIds);
+    if (probe.notes.length) {
+      void vscode.window
+        .showInformationMessage(`RegLens: ${probe.notes.length} layer(s) were approximated or left out; see the RegLens log.`, 'Show Log')
+        .then((c) => c && ctx.output.show());
+    }
+    return { ...result, runIds };
+  });
+}
+
+async function pickDataset(model: DetectedModel): Promise<ProbeDatasetId | undefined> {
+  const pick = await vscode.window.showQuickPick(
+    PROBE_DATASETS.map((d) => ({ label: d.label, description: `${d.classes} classes`, detail: d.detail, id: d.id })),
+    { title: `Probe this ${model.framework} model on which dataset?`, placeHolder: 'Its input and output layers are rewired to the dataset' },
+  );
+  return pick?.id;
+}
+
+async function pickNoise(): Promise<LabelNoise | undefined> {
+  const pick = await vscode.window.showQuickPick(
+    NOISE_CHOICES.map((c) => ({ label: c.label, noise: c.noise })),
+    { title: 'Label noise', placeHolder: 'Noisy labels show whether the model memorizes them' },
+  );
+  return pick?.noise;
+}

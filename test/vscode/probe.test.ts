@@ -1,0 +1,74 @@
+// "Probe this model with RegLens" in a real extension host: the lens on an nn.Sequential, the
+// two experiment files it writes (validated with the experiment schema), and a short run of both
+// opened side by side in the compare dashboard.
+import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as vscode from 'vscode';
+import type { RegLensApi } from '../../src/extension';
+import { parseExperimentText } from '../../src/protocol/experiment';
+import type { ProbeCommandResult } from '../../src/host/probe/probeCommand';
+import { extensionApi, waitFor, workspaceUri } from './waitFor';
+
+const TITLE = 'Probe this model with RegLens';
+
+async function probeLens(name: string): Promise<vscode.CodeLens> {
+  const src = workspaceUri('probe_mlp.py');
+  const dst = workspaceUri(name);
+  await vscode.workspace.fs.copy(src, dst, { overwrite: true });
+  const doc = await vscode.workspace.openTextDocument(dst);
+  await vscode.window.showTextDocument(doc);
+  return waitFor(`a "${TITLE}" code lens`, async () => {
+    const all = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri, 20);
+    return all.find((l) => l.command?.title === TITLE);
+  });
+}
+
+describe('Probe this model with RegLens', () => {
+  before(async () => {
+    await extensionApi();
+  });
+
+  it('shows the lens on an nn.Sequential and writes two valid experiment files', async () => {
+    const lens = await probeLens('probe_files.py');
+    assert.equal(lens.range.start.line, 4, 'above `model = nn.Sequential(`');
+    const cmd = lens.command!;
+    const result = await vscode.commands.executeCommand<ProbeCommandResult>(cmd.command, ...(cmd.arguments ?? []), {
+      dataset: 'moons',
+      labelNoise: { kind: 'symmetric', rate: 0.3 },
+      run: false,
+    });
+    assert.ok(result, 'the command returns what it wrote');
+    assert.deepEqual(
+      result.files.map((f) => f.replace(/^.*[\\/]/, '')),
+      ['probe_files.probe.reglens.json', 'probe_files.probe-regularized.reglens.json'],
+    );
+    const [plain, regularized] = result.files.map((f) => parseExperimentText(readFileSync(f, 'utf8'), f));
+    assert.equal(plain.dataset.kind, 'moons');
+    assert.deepEqual(plain.dataset.labelNoise, { kind: 'symmetric', rate: 0.3 });
+    const types = (e: typeof plain) => e.model.layers.map((l) => l.type).join(' ');
+    assert.equal(types(plain), 'dense activation dense activation dense');
+    assert.equal(types(regularized), 'dense activation dropout dense activation dropout dense');
+    const out = plain.model.layers[plain.model.layers.length - 1];
+    assert.equal(out.type === 'dense' && out.units, 2, 'output rewired to the two moons classes');
+    assert.match(result.regularizer, /^dropout 0\.3/);
+  });
+
+  it('runs both experiments (2 epochs) and opens them in one compare panel', async () => {
+    const api = await extensionApi<RegLensApi>();
+    assert.ok(vscode.workspace.isTrusted, 'the test workspace is trusted');
+    const lens = await probeLens('probe_run.py');
+    const cmd = lens.command!;
+    const result = await vscode.commands.executeCommand<ProbeCommandResult>(cmd.command, ...(cmd.arguments ?? []), {
+      dataset: 'moons',
+      epochs: 2,
+    });
+    assert.equal(result?.runIds?.length, 2, 'both runs started');
+    const [a, b] = result.runIds!;
+    await waitFor('a compare panel of both runs', () => api.openCompares().some((ids) => ids.includes(a) && ids.includes(b)));
+    for (const id of [a, b]) {
+      const summary = await api.whenRunEnds(id);
+      assert.equal(summary?.status, 'finished', `run ${id} ended ${summary?.status}: ${summary?.error ?? ''}`);
+      assert.equal(summary?.epochs, 2);
+    }
+  });
+});
