@@ -32,12 +32,13 @@
 //               a unit's details show its ablation drops
 //   compare     RegLens: Compare Runs (select all): two rows, a legend naming both experiments,
 //               non-blank overlays of corrupted-train, test and loss; test-results/dashboard-compare.png
-// On success the dark dashboard screenshot is also copied to docs/images/dashboard.png (README).
+// The README's pictures come from real example runs (scripts/screenshot-runs.mjs), not from
+// these fixture runs, so tests never modify tracked files.
 // Failure: test-results/failure-<step>.png, page console errors, extension host log tail, and
 // test-results/e2e-vscode-logs/. Always: test-results/e2e-console.log (page console).
 // Env: REGLENS_E2E_COMMAND (palette entry, default "RegLens: Run Experiment"),
 //      REGLENS_E2E_RUN_TIMEOUT_MS (training run to finish, default 300000), REGLENS_CACHE.
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDeps } from './ensure-deps.mjs';
 import { readExtHostLog, remoteUri, startCodeServer, tail, tailText, waitFor, waitForActivation, workbenchUrl } from './codeServer.mjs';
@@ -567,12 +568,6 @@ async function main() {
       ws.keep();
       console.log(`[e2e] kept run folder ${cs.runDir} and workspace ${ws.dir}`);
     } else ws.remove();
-  }
-  if (!failedStep) {
-    // The README shows the dashboard: refresh it only from a fully successful run.
-    mkdirSync(join(repoRoot, 'docs', 'images'), { recursive: true });
-    copyFileSync(join(resultsDir, 'dashboard-dark.png'), join(repoRoot, 'docs', 'images', 'dashboard.png'));
-    console.log(`[e2e] docs/images/dashboard.png updated`);
   }
   const n = (s) => results.filter((r) => r.state === s).length;
   console.log(`\n[e2e] total ${secs(Date.now() - t0)}, peak RSS of code-server + Chromium ~${mem.stop()} MiB`);
