@@ -9,18 +9,27 @@ import { version } from '../package.json';
 import type { EngineEvent } from './protocol/engineMessages';
 import { BackendNameSchema, ExperimentError, parseExperimentText } from './protocol/experiment';
 import type { BackendName, Experiment } from './protocol/experiment';
-import { startEngine } from './runs/engineProcess';
+import { expandSweep, isSweep } from './protocol/sweep';
+import type { SweepMember } from './protocol/sweep';
 import type { EngineOutcome } from './runs/engineProcess';
-import { RunFolder } from './runs/runFolder';
+import { startRecordedRun } from './runs/recordedRun';
+import type { RecordedRun, RecordedRunResult } from './runs/recordedRun';
 import type { RunSummary } from './runs/runFolder';
+import { resolveParallelism, runSweep } from './runs/sweepRunner';
+import type { SweepMemberResult } from './runs/sweepRunner';
 
 const USAGE = `Usage: reglens run <experiment.reglens.json> [options]
 
 Trains the experiment and records it in a run folder (spec.json, events.jsonl,
 summary.json) that the RegLens VS Code extension lists and charts.
 
+An experiment with a "sweep" field, e.g. {"training.optimizer.weightDecay": [0, 5]},
+runs every combination of the values as its own run (one engine process each) and
+prints one table with a row per run.
+
 Options:
-  --epochs N                 override training.epochs
+  --epochs N                 override training.epochs (of every run of a sweep)
+  --parallel N               sweeps: runs training at once (default: the number of CPU cores)
   --backend auto|tensorflow-gpu|tensorflow|wasm|cpu TensorFlow.js backend (default: the experiment's, else auto)
   --runs-dir DIR             where run folders go (default: ./.reglens/runs)
   --native-modules DIR       folder holding (node_modules of) @tensorflow/tfjs-node or
@@ -30,7 +39,8 @@ Options:
   -h, --help                 show this help
   -v, --version              show the version
 
-Exit codes: 0 finished, 1 failed, 2 bad usage or experiment, 130 cancelled (Ctrl+C).`;
+Exit codes: 0 finished (a sweep: every run), 1 failed (a sweep: any run), 2 bad usage
+or experiment, 130 cancelled (Ctrl+C).`;
 
 export const EXIT = { finished: 0, failed: 1, usage: 2, cancelled: 130 } as const;
 
@@ -43,6 +53,8 @@ interface RunArgs {
   runsDir: string;
   quiet: boolean;
   nativeModules: string[];
+  /** Sweep members at once; undefined: one per CPU core. */
+  parallel?: number;
 }
 
 type Parsed = { kind: 'help' } | { kind: 'version' } | ({ kind: 'run' } & RunArgs);
@@ -58,6 +70,7 @@ export function parseCliArgs(argv: string[]): Parsed {
         epochs: { type: 'string' },
         backend: { type: 'string' },
         'runs-dir': { type: 'string' },
+        parallel: { type: 'string' },
         'native-modules': { type: 'string', multiple: true },
         quiet: { type: 'boolean', short: 'q' },
         help: { type: 'boolean', short: 'h' },
@@ -81,6 +94,13 @@ export function parseCliArgs(argv: string[]): Parsed {
       throw new UsageError(`--epochs must be a positive integer, got "${values.epochs}"`);
     }
   }
+  let parallel: number | undefined;
+  if (values.parallel !== undefined) {
+    parallel = Number(values.parallel);
+    if (!/^\d+$/.test(values.parallel) || !Number.isSafeInteger(parallel) || parallel < 1) {
+      throw new UsageError(`--parallel must be a positive integer, got "${values.parallel}"`);
+    }
+  }
   let backend: RunArgs['backend'];
   if (values.backend !== undefined) {
     const r = BackendNameSchema.safeParse(values.backend);
@@ -95,6 +115,7 @@ export function parseCliArgs(argv: string[]): Parsed {
     runsDir: path.resolve(values['runs-dir'] ?? path.join('.reglens', 'runs')),
     quiet: values.quiet ?? false,
     nativeModules: (values['native-modules'] ?? []).map((d) => path.resolve(d)),
+    ...(parallel !== undefined ? { parallel } : {}),
   };
 }
 
@@ -191,8 +212,10 @@ function enginePath(): string {
 
 async function run(args: RunArgs): Promise<number> {
   let experiment: Experiment;
+  let members: SweepMember[] | undefined;
   try {
     experiment = loadExperiment(args);
+    if (isSweep(experiment)) members = expandSweep(experiment);
   } catch (err) {
     if (err instanceof ExperimentError) {
       process.stderr.write(`reglens: ${err.message}\n`);
@@ -200,94 +223,178 @@ async function run(args: RunArgs): Promise<number> {
     }
     throw err;
   }
-  const folder = await RunFolder.create(args.runsDir, experiment, { experimentFile: path.resolve(args.file) });
+  if (members) return runSweepMembers(args, experiment.name, members);
   const progress = new Progress(args.quiet, Boolean(process.stdout.isTTY));
   const total = experiment.training.epochs;
-  let pending: Promise<void> = Promise.resolve();
-  let writeError: string | undefined;
-  let failure: string | undefined;
   let seconds = 0;
-  let epochs = 0;
-  let engineOutput = '';
 
-  const handle = startEngine({
-    enginePath: enginePath(),
+  const recorded = await startRecordedRun({
+    ...engineOptions(args),
     experiment,
     backend: experiment.backend ?? 'auto',
-    // REGLENS_NATIVE_MODULES reaches the engine through the environment and is searched first.
-    nativeModuleDirs: [...args.nativeModules, process.cwd()],
-    baseDir: path.dirname(path.resolve(args.file)),
-    runDir: folder.dir,
+    onWriteError: (message) => progress.message(`reglens: ${message}`),
+    engineOutputInError: args.quiet,
     onEvent(event) {
-      pending = pending.then(
-        () => folder.append(event),
-      ).catch((err: Error) => {
-        if (!writeError) {
-          writeError = `could not write ${folder.dir}: ${err.message}`;
-          progress.message(`reglens: ${writeError}`);
-        }
-      });
       switch (event.type) {
         case 'started':
           progress.start(event.totalEpochs, event.backend);
           break;
         case 'epoch':
           seconds += event.seconds;
-          epochs = event.epoch;
-          progress.epoch(event, total, seconds / epochs);
+          progress.epoch(event, total, seconds / event.epoch);
           break;
         case 'log':
           if (event.level !== 'info') progress.message(`reglens: ${event.level}: ${event.message}`);
           break;
-        case 'failed':
-          failure = event.message;
-          break;
-        case 'finished':
-          break;
       }
     },
     onStderr(text) {
-      // Kept for the report if the engine dies; shown live unless --quiet.
-      engineOutput = (engineOutput + text).slice(-4000);
       if (!args.quiet) progress.message(text);
     },
   });
+  const handle = recorded.handle;
 
-  let interrupted = 0;
-  const onSigint = () => {
-    interrupted++;
-    if (interrupted === 1) {
+  const offSigint = onSigint(
+    () => {
       progress.message('reglens: cancelling (Ctrl+C again to stop immediately)');
       handle.cancel();
-    } else if (handle.pid !== undefined) {
+    },
+    () => [handle.pid],
+  );
+  const result = await recorded.ended.finally(() => {
+    offSigint();
+    progress.stop();
+  });
+  process.stdout.write(finalTable(result.summary, result.secondsPerEpoch, recorded.dir));
+  return exitCodeFor(result.outcome, result.writeFailed);
+}
+
+/** Options every run of this invocation shares (single run or sweep member). */
+function engineOptions(args: RunArgs) {
+  return {
+    enginePath: enginePath(),
+    runsDir: args.runsDir,
+    experimentFile: path.resolve(args.file),
+    // REGLENS_NATIVE_MODULES reaches the engine through the environment and is searched first.
+    nativeModuleDirs: [...args.nativeModules, process.cwd()],
+    baseDir: path.dirname(path.resolve(args.file)),
+  };
+}
+
+/** First Ctrl+C: `cancel`. Second: SIGKILL the engines. Returns the unsubscribe. */
+function onSigint(cancel: () => void, pids: () => (number | undefined)[]): () => void {
+  let interrupted = 0;
+  const listener = () => {
+    interrupted++;
+    if (interrupted === 1) return cancel();
+    for (const pid of pids()) {
+      if (pid === undefined) continue;
       try {
-        process.kill(handle.pid, 'SIGKILL');
+        process.kill(pid, 'SIGKILL');
       } catch {
         // already gone
       }
     }
   };
-  process.on('SIGINT', onSigint);
+  process.on('SIGINT', listener);
+  return () => process.off('SIGINT', listener);
+}
 
-  const { outcome, code, signal } = await handle.done;
-  process.off('SIGINT', onSigint);
-  progress.stop();
-  await pending;
-  const error =
-    outcome === 'failed'
-      ? failure
-      : outcome === 'died'
-        ? `the engine exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`})${args.quiet && engineOutput ? `:\n${engineOutput}` : ''}`
-        : writeError;
-  let summary: RunSummary;
-  try {
-    summary = await folder.finish(outcome, error);
-  } catch (err) {
-    process.stderr.write(`reglens: could not write the run summary: ${(err as Error).message}\n`);
-    summary = { ...folder.summary(), status: outcome, error };
-  }
-  process.stdout.write(finalTable(summary, epochs ? seconds / epochs : null, folder.dir));
-  return exitCodeFor(outcome, writeError !== undefined);
+/** A sweep: members as separate engine processes, `--parallel` at a time, one table at the end. */
+async function runSweepMembers(args: RunArgs, title: string, members: SweepMember[]): Promise<number> {
+  const parallel = resolveParallelism(args.parallel);
+  const total = members.length;
+  const say = (text: string) => {
+    if (!args.quiet) process.stderr.write(text + '\n');
+  };
+  say(`reglens: sweep of ${total} runs, ${Math.min(parallel, total)} at a time`);
+  const live = new Map<number, RecordedRun>();
+  const t0 = Date.now();
+  let ended = 0;
+  const tag = (i: number) => `[${i + 1}/${total}]`;
+
+  const sweep = runSweep(members, {
+    parallel,
+    start: async (member, i) => {
+      const recorded = await startRecordedRun({
+        ...engineOptions(args),
+        experiment: member.experiment,
+        backend: member.experiment.backend ?? 'auto',
+        // Several engines share the terminal: no live engine output, but a dead engine's last words go into its error.
+        engineOutputInError: true,
+        onWriteError: (message) => say(`reglens: ${tag(i)} ${message}`),
+        onEvent(event) {
+          if (event.type === 'log' && event.level !== 'info') say(`reglens: ${tag(i)} ${event.level}: ${event.message}`);
+        },
+      });
+      live.set(i, recorded);
+      say(`${tag(i)} started ${member.label} (${path.relative(process.cwd(), recorded.dir) || recorded.dir})`);
+      return { cancel: () => recorded.handle.cancel(), ended: recorded.ended };
+    },
+    onEnded(r) {
+      ended++;
+      live.delete(r.index);
+      const what = r.state === 'ended' ? `${r.result.outcome}, test ${pct(r.result.summary.final?.test).trim()}` : r.state === 'error' ? `could not start: ${r.error}` : 'not started';
+      say(`${tag(r.index)} ${what} — ${members[r.index].label} (${ended}/${total} done)`);
+    },
+  });
+
+  const offSigint = onSigint(
+    () => {
+      say('reglens: cancelling the sweep (Ctrl+C again to stop immediately)');
+      sweep.cancel();
+    },
+    () => [...live.values()].map((r) => r.handle.pid),
+  );
+  const results = await sweep.done.finally(offSigint);
+  const wall = (Date.now() - t0) / 1000;
+  process.stdout.write(sweepTable(title, args.runsDir, members, results, wall, parallel));
+  return sweepExitCode(results, sweep.cancelled);
+}
+
+/** Nonzero when any member did not finish: 130 after Ctrl+C, else 1 for a failed, dead or unrecorded member. */
+export function sweepExitCode(results: SweepMemberResult<RecordedRunResult>[], cancelled: boolean): number {
+  if (cancelled) return EXIT.cancelled;
+  const ok = results.every((r) => r.state === 'ended' && r.result.outcome === 'finished' && !r.result.writeFailed);
+  return ok ? EXIT.finished : EXIT.failed;
+}
+
+function sweepTable(
+  title: string,
+  runsDir: string,
+  members: SweepMember[],
+  results: SweepMemberResult<RecordedRunResult>[],
+  wallSeconds: number,
+  parallel: number,
+): string {
+  const head = ['run', 'status', 'epochs', 'clean-train', 'corrupted-train', 'test', 's/epoch', 'backend', 'run folder'];
+  const rows = results.map((r) => {
+    const label = members[r.index].label;
+    if (r.state !== 'ended') return [label, r.state === 'skipped' ? 'not started' : 'error', '-', '-', '-', '-', '-', '-', '-'];
+    const s = r.result.summary;
+    return [
+      label,
+      s.status,
+      `${s.epochs}/${s.totalEpochs}`,
+      pct(s.final?.cleanTrain).trim(),
+      s.final?.corruptedTrain === null || !s.final ? 'n/a' : pct(s.final.corruptedTrain).trim(),
+      pct(s.final?.test).trim(),
+      r.result.secondsPerEpoch === null ? '-' : r.result.secondsPerEpoch.toFixed(3),
+      s.backend ?? '-',
+      path.relative(process.cwd(), path.join(runsDir, s.id)) || path.join(runsDir, s.id),
+    ];
+  });
+  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c].length)));
+  const line = (cells: string[]) => '  ' + cells.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd();
+  const errors = results.flatMap((r) =>
+    r.state === 'error' ? [`  ${members[r.index].label}: ${r.error}`] : r.state === 'ended' && r.result.summary.error ? [`  ${members[r.index].label}: ${r.result.summary.error}`] : [],
+  );
+  return (
+    `\n${title}: sweep of ${members.length} runs, ${Math.min(parallel, members.length)} at a time, ${wallSeconds.toFixed(1)} s wall\n` +
+    [line(head), ...rows.map(line)].join('\n') +
+    '\n' +
+    (errors.length ? `errors:\n${errors.join('\n')}\n` : '')
+  );
 }
 
 export function exitCodeFor(outcome: EngineOutcome, recordFailed: boolean): number {

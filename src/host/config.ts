@@ -22,6 +22,11 @@ export class Config {
     return this.cfg.get<string>('training.nativeModulePath', '').trim();
   }
 
+  /** Sweep runs training at once; 0 means one per CPU core (resolved by resolveParallelism). */
+  get parallelRuns(): number {
+    return this.cfg.get<number>('training.parallelRuns', 0);
+  }
+
   /** Runs folder for a workspace folder (absolute). */
   runsDirectory(folder: vscode.Uri): vscode.Uri {
     const rel = vscode.workspace.getConfiguration(Config.section, folder).get<string>('runs.directory', '.reglens/runs');

@@ -302,6 +302,45 @@ export const BackendNameSchema = z.enum(['auto', 'tensorflow-gpu', 'tensorflow',
   'auto: @tensorflow/tfjs-node-gpu, then @tensorflow/tfjs-node (when installed), then wasm, then cpu.',
 );
 
+/** Most members one sweep may expand to: each member is an engine process and a run folder. */
+export const MAX_SWEEP_MEMBERS = 64;
+
+/** Dotted path into the experiment: object keys, and 0-based indices into arrays (model.layers.2.rate). */
+const sweepPath = z
+  .string()
+  .regex(/^[A-Za-z_$][\w$]*(\.([A-Za-z_$][\w$]*|\d+))*$/, 'must be a dotted path such as "training.optimizer.weightDecay"');
+
+export const SweepSchema = z
+  .record(sweepPath, z.array(z.unknown()).min(1, 'give at least one value'))
+  .superRefine((sweep, ctx) => {
+    const paths = Object.keys(sweep);
+    if (paths.length === 0) ctx.addIssue({ code: 'custom', path: [], message: 'give at least one field to sweep' });
+    for (const p of paths) {
+      const head = p.split('.')[0];
+      // The member name is derived from the experiment's name, and a member cannot sweep again.
+      if (head === 'name' || head === 'sweep' || head === '$schema') {
+        ctx.addIssue({ code: 'custom', path: [p], message: `"${head}" cannot be swept` });
+      }
+      // Overlapping paths would make a member depend on the order the keys are applied in.
+      const outer = paths.find((q) => q !== p && p.startsWith(q + '.'));
+      if (outer) ctx.addIssue({ code: 'custom', path: [p], message: `overlaps "${outer}"; sweep one or the other` });
+      const seen = new Set<string>();
+      sweep[p].forEach((v, i) => {
+        const key = JSON.stringify(v);
+        if (seen.has(key)) ctx.addIssue({ code: 'custom', path: [p, i], message: `value ${key} is listed twice` });
+        seen.add(key);
+      });
+    }
+    const counts = paths.map((p) => sweep[p].length);
+    const members = counts.reduce((a, b) => a * b, 1);
+    if (members > MAX_SWEEP_MEMBERS) {
+      ctx.addIssue({ code: 'custom', path: [], message: `expands to ${members} runs (${counts.join(' × ')}); at most ${MAX_SWEEP_MEMBERS}` });
+    }
+  })
+  .describe(
+    `Parameter sweep: dotted path into this experiment -> values to try, e.g. { "training.optimizer.weightDecay": [0, 2, 5] }. Every combination (cartesian product, at most ${MAX_SWEEP_MEMBERS}) becomes its own run, named "<name> [weightDecay=2]"; runs train in parallel engine processes (setting reglens.training.parallelRuns, CLI --parallel).`,
+  );
+
 export const ExperimentSchema = z
   .object({
     $schema: z.string().optional(),
@@ -313,6 +352,7 @@ export const ExperimentSchema = z
     model: ModelSchema,
     training: TrainingSchema,
     probes: ProbesSchema.optional().describe('Memorization, pruning, MC dropout, nested ordering and dynamics probes.'),
+    sweep: SweepSchema.optional(),
   })
   .strict();
 
@@ -324,6 +364,7 @@ export type DatasetSpec = z.infer<typeof DatasetSchema>;
 export type RegularizersSpec = z.infer<typeof RegularizersSchema>;
 export type ProbesSpec = z.infer<typeof ProbesSchema>;
 export type BackendName = z.infer<typeof BackendNameSchema>;
+export type SweepSpec = z.infer<typeof SweepSchema>;
 
 export class ExperimentError extends Error {
   constructor(
@@ -344,8 +385,25 @@ export function parseExperiment(value: unknown): Experiment {
   const result = ExperimentSchema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const field = issue.path.length ? issue.path.join('.') : undefined;
-  throw new ExperimentError(`${field ?? '(root)'}: ${issue.message}`, field);
+  const field = fieldOf(issue.path);
+  throw new ExperimentError(`${field ?? '(root)'}: ${issueMessage(issue)}`, field);
+}
+
+/**
+ * "training.epochs"; a sweep key is itself a dotted path, so it is quoted to stay readable:
+ * sweep["training.optimizer.lr"].1
+ */
+export function fieldOf(issuePath: readonly PropertyKey[]): string | undefined {
+  if (issuePath.length === 0) return undefined;
+  const parts = issuePath.map(String);
+  if (parts[0] === 'sweep' && parts.length > 1) return [`sweep[${JSON.stringify(parts[1])}]`, ...parts.slice(2)].join('.');
+  return parts.join('.');
+}
+
+/** zod reports a bad record key as "Invalid key in record"; the key's own message says why. */
+function issueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_key' && issue.issues[0]) return issue.issues[0].message;
+  return issue.message;
 }
 
 /** Parses experiment file text; JSON syntax errors name the line and column. */
@@ -369,11 +427,11 @@ export function parseExperimentText(text: string, fileName = 'experiment'): Expe
   if (result.success) return result.data;
   // Same message as parseExperiment, prefixed with where the bad value is.
   const issue = result.error.issues[0];
-  const field = issue.path.length ? issue.path.join('.') : undefined;
+  const field = fieldOf(issue.path);
   const unknownKey = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
   const pos = locateJsonPath(text, issue.path as (string | number)[], unknownKey);
   const where = pos ? `${fileName}:${pos.line}:${pos.column}` : fileName;
-  throw new ExperimentError(`${where}: ${field ?? '(root)'}: ${issue.message}`, field, pos?.line, pos?.column);
+  throw new ExperimentError(`${where}: ${field ?? '(root)'}: ${issueMessage(issue)}`, field, pos?.line, pos?.column);
 }
 
 export function experimentJsonSchema(): unknown {

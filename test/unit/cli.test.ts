@@ -39,6 +39,9 @@ describe('reglens CLI', function () {
     assert.equal(exitCodeFor('failed', false), 1);
     assert.equal(exitCodeFor('died', false), 1);
     assert.equal(exitCodeFor('cancelled', false), 130);
+    const p = parseCliArgs(['run', 'a.json', '--parallel', '3']);
+    assert.equal(p.kind === 'run' && p.parallel, 3);
+    for (const bad of [['run', 'a', '--parallel', '0'], ['run', 'a', '--parallel', 'x']]) assert.throws(() => parseCliArgs(bad), /--parallel/);
   });
 
   it('--help and --version', () => {
@@ -59,6 +62,36 @@ describe('reglens CLI', function () {
     assert.match(r.stdout, /epochs\s+3\/3/);
     assert.match(r.stdout, /backend\s+cpu/);
     assert.match(r.stdout, /run folder\s+\.reglens[/\\]runs[/\\]\d{8}-\d{6}-[0-9a-f]{4}/);
+  });
+
+  it('runs a sweep as separate runs and prints one row per run', async () => {
+    const file = write('sweep.reglens.json', { ...tinyExperiment({ epochs: 2 }), sweep: { 'training.optimizer.weightDecay': [0, 5] } });
+    const runsDir = path.join(dir, 'runs');
+    const r = cli(['run', file, '--parallel', '2', '--backend', 'cpu', '--runs-dir', runsDir]);
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /tiny: sweep of 2 runs, 2 at a time, [\d.]+ s wall/);
+    assert.match(r.stdout, /^\s+weightDecay=0\s+finished\s+2\/2\s+\d+\.\d%/m);
+    assert.match(r.stdout, /^\s+weightDecay=5\s+finished\s+2\/2\s+\d+\.\d%/m);
+    const runs = await listRuns(runsDir);
+    assert.deepEqual(runs.map((x) => x.name).sort(), ['tiny [weightDecay=0]', 'tiny [weightDecay=5]']);
+    assert.ok(runs.every((x) => x.status === 'finished'));
+    const spec = JSON.parse(fs.readFileSync(path.join(runsDir, runs[0].id, 'spec.json'), 'utf8'));
+    assert.equal(spec.sweep, undefined, 'each run folder records a plain experiment');
+  });
+
+  it('a sweep exits 1 when any run fails, and 2 for a sweep value the schema rejects', () => {
+    const runsDir = path.join(dir, 'runs');
+    // 5 output units for 11 classes: that member fails in the engine, the other finishes.
+    const file = write('sweep.reglens.json', { ...tinyExperiment({ epochs: 2 }), sweep: { 'model.layers.2.units': [11, 5] } });
+    const r = cli(['run', file, '--quiet', '--backend', 'cpu', '--runs-dir', runsDir]);
+    assert.equal(r.status, 1, r.stderr + r.stdout);
+    assert.match(r.stdout, /units=11\s+finished/);
+    assert.match(r.stdout, /units=5\s+failed/);
+    const bad = write('bad-sweep.reglens.json', { ...tinyExperiment(), sweep: { 'training.optimizer.weightDecay': [-1] } });
+    const b = cli(['run', bad, '--runs-dir', path.join(dir, 'bad-runs')]);
+    assert.equal(b.status, 2);
+    assert.match(b.stderr, /sweep\["training\.optimizer\.weightDecay"\] = -1 makes run 1 .*training\.optimizer\.weightDecay/);
+    assert.equal(fs.existsSync(path.join(dir, 'bad-runs')), false, 'no run folder for an invalid sweep');
   });
 
   it('rejects a bad experiment with exit 2, naming the field and line', () => {
@@ -89,5 +122,27 @@ describe('reglens CLI', function () {
     const [run] = await listRuns(runsDir);
     assert.equal(run.status, 'cancelled');
     assert.ok(run.epochs >= 1 && run.epochs < 300);
+  });
+
+  it('Ctrl+C on a sweep cancels every running run: exit 130', async () => {
+    const file = write('slow-sweep.reglens.json', { ...slowExperiment(300), sweep: { seed: [0, 1, 2] } });
+    const runsDir = path.join(dir, 'runs');
+    const child = spawn(process.execPath, [cliPath, 'run', file, '--parallel', '2', '--runs-dir', runsDir], { cwd: dir });
+    let err = '';
+    await new Promise<void>((resolve) =>
+      child.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        if (/\[2\/3\] started/.test(err)) resolve();
+      }),
+    );
+    child.kill('SIGINT');
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    assert.equal(code, 130, err);
+    const runs = await listRuns(runsDir);
+    assert.equal(runs.length, 2, 'the third run never started');
+    assert.ok(runs.every((r) => r.status === 'cancelled'), JSON.stringify(runs.map((r) => r.status)));
+    assert.match(out, /seed=2\s+not started/);
   });
 });

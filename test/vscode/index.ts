@@ -27,6 +27,7 @@ function loadTests(): void {
   require('./dashboard.test');
   require('./lintFrameworks.test');
   require('./probe.test');
+  require('./sweep.test');
 }
 
 interface TestRecord {

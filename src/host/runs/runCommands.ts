@@ -2,6 +2,11 @@
 // validate it, start the engine, show progress with Cancel, open the dashboard.
 import * as vscode from 'vscode';
 import { ExperimentError, parseExperimentText } from '../../protocol/experiment';
+import { expandSweep, isSweep } from '../../protocol/sweep';
+import type { SweepMember } from '../../protocol/sweep';
+import { maxCompared } from '../../protocol/webviewMessages';
+import type { RunSummary } from '../../runs/runFolder';
+import { resolveParallelism, runSweep } from '../../runs/sweepRunner';
 import type { Ctx } from '../ctx';
 import type { DashboardPanels } from '../dashboard/dashboardPanels';
 import { registerNativeBackendCommand } from './nativeBackend';
@@ -10,7 +15,7 @@ import type { LiveRun, RunManager } from './runManager';
 export function registerRunCommands(ctx: Ctx, runs: RunManager, dashboards: DashboardPanels): void {
   ctx.registerCommand('reglens.runExperiment', async (arg?: unknown) => {
     const run = await runExperiment(ctx, runs, dashboards, arg instanceof vscode.Uri ? arg : undefined);
-    return run?.id;
+    return Array.isArray(run) ? run : run?.id;
   });
 
   ctx.registerCommand('reglens.cancelRun', async (arg?: unknown) => {
@@ -59,12 +64,13 @@ async function pickExperimentFile(): Promise<vscode.Uri | undefined> {
   return pick?.uri;
 }
 
+/** A single run, or for a sweep file the ids of its runs (once all have started, or the sweep has ended). */
 export async function runExperiment(
   ctx: Ctx,
   runs: RunManager,
   dashboards: DashboardPanels,
   uri: vscode.Uri | undefined,
-): Promise<LiveRun | undefined> {
+): Promise<LiveRun | string[] | undefined> {
   if (!vscode.workspace.isTrusted) {
     const choice = await vscode.window.showWarningMessage(
       'Running an experiment executes training code; RegLens runs it only in a trusted workspace.',
@@ -91,6 +97,19 @@ export async function runExperiment(
 
   const folder = vscode.workspace.getWorkspaceFolder(file)?.uri ?? vscode.Uri.joinPath(file, '..');
   const runsDir = ctx.config.runsDirectory(folder);
+  if (isSweep(experiment)) {
+    let members;
+    try {
+      members = expandSweep(experiment);
+    } catch (err) {
+      const msg = err instanceof ExperimentError ? err.message : String(err);
+      void vscode.window
+        .showErrorMessage(`Invalid sweep in ${vscode.workspace.asRelativePath(file)}: ${msg}`, 'Open File')
+        .then((choice) => choice && vscode.window.showTextDocument(doc));
+      return undefined;
+    }
+    return runSweepMembers(ctx, runs, dashboards, experiment.name, members, runsDir.fsPath, file.fsPath);
+  }
   let run: LiveRun;
   try {
     run = await runs.start(experiment, runsDir.fsPath, file.fsPath);
@@ -138,4 +157,92 @@ function trackProgress(ctx: Ctx, runs: RunManager, run: LiveRun): void {
         .then((c) => c && ctx.output.show());
     }
   });
+}
+
+/**
+ * Runs a sweep's members through RunManager (so each is an ordinary live run with its folder),
+ * `reglens.training.parallelRuns` at a time, with one progress notification whose Cancel stops
+ * them all. Once every member has started they open together in a compare panel, which then
+ * follows them live. Resolves with the run ids at that point.
+ */
+async function runSweepMembers(
+  ctx: Ctx,
+  runs: RunManager,
+  dashboards: DashboardPanels,
+  title: string,
+  members: SweepMember[],
+  runsDir: string,
+  experimentFile: string,
+): Promise<string[]> {
+  const total = members.length;
+  const parallel = resolveParallelism(ctx.config.parallelRuns);
+  const ids: (string | undefined)[] = new Array(total).fill(undefined);
+  let started = 0;
+  let ended = 0;
+  // Set once the notification exists (withProgress may call back later than it returns).
+  let showEnded: (() => void) | undefined;
+  let allStarted!: () => void;
+  const whenAllStarted = new Promise<void>((resolve) => (allStarted = resolve));
+  ctx.output.info(`sweep "${title}": ${total} runs, ${Math.min(parallel, total)} at a time`);
+
+  const sweep = runSweep(members, {
+    parallel,
+    start: async (member, index) => {
+      const run = await runs.start(member.experiment, runsDir, experimentFile);
+      ids[index] = run.id;
+      return { cancel: () => runs.cancel(run.id), ended: run.ended };
+    },
+    onStarted: () => {
+      if (++started === total) allStarted();
+    },
+    onEnded: () => {
+      ended++;
+      showEnded?.();
+    },
+  });
+  // Cancelled or failed to start before all had started: open what there is.
+  void sweep.done.then(() => allStarted());
+  // On deactivation RunManager stops the live runs; the sweep must not start the remaining ones.
+  // (One small object per sweep stays registered until then.)
+  ctx.track({ dispose: () => sweep.cancel() });
+
+  void vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `RegLens sweep: ${title}`, cancellable: true },
+    (progress, token) => {
+      token.onCancellationRequested(() => sweep.cancel());
+      let shown = 0;
+      showEnded = () => {
+        progress.report({ increment: ((ended - shown) / total) * 100, message: `${ended}/${total} runs done, up to ${Math.min(parallel, total)} at a time` });
+        shown = ended;
+      };
+      showEnded();
+      return sweep.done;
+    },
+  );
+
+  void sweep.done.then((results) => {
+    const problems = results.flatMap((r) => {
+      const label = members[r.index].label;
+      if (r.state === 'error') return [`${label}: could not start (${r.error})`];
+      const s: RunSummary | undefined = r.state === 'ended' ? r.result : undefined;
+      return s && (s.status === 'failed' || s.status === 'died') ? [`${label}: ${s.status}${s.error ? ` (${s.error})` : ''}`] : [];
+    });
+    if (problems.length) {
+      void vscode.window
+        .showErrorMessage(`RegLens sweep "${title}": ${problems.length} of ${total} runs did not finish. ${problems.join('; ')}`, 'Show Log')
+        .then((c) => c && ctx.output.show());
+    }
+  });
+
+  await whenAllStarted;
+  const runIds = ids.filter((id): id is string => id !== undefined);
+  if (runIds.length >= 2) {
+    await dashboards.showCompare(runIds.slice(0, maxCompared));
+    if (runIds.length > maxCompared) {
+      void vscode.window.showInformationMessage(
+        `The compare panel shows the first ${maxCompared} of the sweep's ${runIds.length} runs; pick others with "RegLens: Compare Runs".`,
+      );
+    }
+  } else if (runIds.length === 1) await dashboards.show(runIds[0]);
+  return runIds;
 }

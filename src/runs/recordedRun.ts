@@ -1,0 +1,105 @@
+// One engine run recorded in a run folder, outside VS Code: RunFolder.create, startEngine,
+// every event appended (in arrival order) before finish() writes the outcome. The CLI runs
+// single experiments and sweep members through this; the host has RunManager, which adds
+// live state for dashboards on top of the same two pieces.
+import type { EngineEvent } from '../protocol/engineMessages';
+import type { BackendName, Experiment } from '../protocol/experiment';
+import { startEngine } from './engineProcess';
+import type { EngineHandle, EngineOutcome } from './engineProcess';
+import { RunFolder } from './runFolder';
+import type { RunSummary } from './runFolder';
+
+export interface RecordedRunOptions {
+  enginePath: string;
+  runsDir: string;
+  experiment: Experiment;
+  /** Absolute path of the experiment file, recorded in summary.json. */
+  experimentFile?: string;
+  backend: BackendName;
+  nativeModuleDirs?: string[];
+  /** Where relative dataset, topology and module paths resolve. */
+  baseDir?: string;
+  onEvent?(event: EngineEvent): void;
+  onStderr?(text: string): void;
+  /** Called once, on the first event that could not be written. */
+  onWriteError?(message: string): void;
+  /** Put the tail of the engine's output into the error of a run whose engine died (when it was not shown live). */
+  engineOutputInError?: boolean;
+}
+
+export interface RecordedRunResult {
+  outcome: EngineOutcome;
+  summary: RunSummary;
+  /** Mean of the epochs' own timings; null before the first epoch. */
+  secondsPerEpoch: number | null;
+  /** An event or the summary could not be written: the record is incomplete. */
+  writeFailed: boolean;
+}
+
+export interface RecordedRun {
+  readonly id: string;
+  readonly dir: string;
+  readonly handle: EngineHandle;
+  readonly ended: Promise<RecordedRunResult>;
+}
+
+/** Creates the run folder (rejects on disk errors, before any engine starts) and starts the engine. */
+export async function startRecordedRun(opts: RecordedRunOptions): Promise<RecordedRun> {
+  const folder = await RunFolder.create(opts.runsDir, opts.experiment, opts.experimentFile ? { experimentFile: opts.experimentFile } : {});
+  let pending: Promise<void> = Promise.resolve();
+  let writeError: string | undefined;
+  let failure: string | undefined;
+  let seconds = 0;
+  let epochs = 0;
+  let engineOutput = '';
+
+  const handle = startEngine({
+    enginePath: opts.enginePath,
+    experiment: opts.experiment,
+    backend: opts.backend,
+    ...(opts.nativeModuleDirs ? { nativeModuleDirs: opts.nativeModuleDirs } : {}),
+    ...(opts.baseDir ? { baseDir: opts.baseDir } : {}),
+    runDir: folder.dir,
+    onEvent(event) {
+      pending = pending
+        .then(() => folder.append(event))
+        .catch((err: Error) => {
+          if (writeError) return;
+          writeError = `could not write ${folder.dir}: ${err.message}`;
+          opts.onWriteError?.(writeError);
+        });
+      if (event.type === 'epoch') {
+        seconds += event.seconds;
+        epochs = event.epoch;
+      } else if (event.type === 'failed') failure = event.message;
+      opts.onEvent?.(event);
+    },
+    onStderr(text) {
+      // Kept for the error of a run whose engine dies.
+      engineOutput = (engineOutput + text).slice(-4000);
+      opts.onStderr?.(text);
+    },
+  });
+
+  const ended = handle.done.then(async ({ outcome, code, signal }): Promise<RecordedRunResult> => {
+    await pending;
+    const error =
+      outcome === 'failed'
+        ? failure
+        : outcome === 'died'
+          ? `the engine exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`})${opts.engineOutputInError && engineOutput ? `:\n${engineOutput}` : ''}`
+          : writeError;
+    let summary: RunSummary;
+    let summaryFailed = false;
+    try {
+      summary = await folder.finish(outcome, error);
+    } catch (err) {
+      summaryFailed = true;
+      opts.onWriteError?.(`could not write the run summary: ${(err as Error).message}`);
+      summary = { ...folder.summary(), status: outcome, ...(error !== undefined ? { error } : {}) };
+    }
+    return { outcome, summary, secondsPerEpoch: epochs ? seconds / epochs : null, writeFailed: writeError !== undefined || summaryFailed };
+  });
+
+  return { id: folder.id, dir: folder.dir, handle, ended };
+}
