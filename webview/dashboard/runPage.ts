@@ -34,7 +34,11 @@ export class RunPage {
   private nestedCurve!: Chart;
   private importance!: Chart;
   private precision!: Chart;
+  // The probe object each section last drew: probes are immutable, so a live update (one
+  // epoch + one score snapshot) leaves these charts alone instead of redrawing them.
   private uncertainDrawn: unknown;
+  private pruningDrawn: unknown;
+  private nestedDrawn: unknown;
 
   constructor(
     private readonly app: HTMLElement,
@@ -343,7 +347,8 @@ export class RunPage {
   private updatePruning(): void {
     const p = this.model.pruning?.probe;
     this.sec.pruning.setHasData(!!p);
-    if (!p) return;
+    if (!p || this.pruningDrawn === p) return;
+    this.pruningDrawn = p;
     const a = p.memorizingFirst;
     const b = p.generalizingFirst;
     this.pruning.setData([p.pruned, a.corruptedTrain, a.cleanTrain, a.test, b.corruptedTrain, b.cleanTrain, b.test] as uPlot.AlignedData);
@@ -417,8 +422,9 @@ export class RunPage {
   private updateNested(): void {
     const st = this.model.nested;
     this.sec.nested.setHasData(!!st);
-    if (!st) return;
+    if (!st || this.nestedDrawn === st.probe) return;
     const p = st.probe;
+    this.nestedDrawn = p;
     this.nestedCurve.setData([p.k, p.accuracy], [{ x: p.kStar, label: `K* = ${p.kStar}` }]);
     this.importance.setData([p.importance.map((_, i) => i), p.importance]);
     byId('nested-summary').textContent = `K* = ${p.kStar} of ${p.k.length} units in ${p.layer}; rank correlation of importance with unit index ${num(p.rankCorrelation, 2)} (negative = earlier units matter more).`;
