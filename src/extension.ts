@@ -2,6 +2,7 @@
 import type * as vscode from 'vscode';
 import { Ctx } from './host/ctx';
 import { DashboardPanels } from './host/dashboard/dashboardPanels';
+import { registerExampleCommands } from './host/examples/exampleCommands';
 import { registerCodeLenses } from './host/lint/codeLenses';
 import { registerDiagnostics } from './host/lint/diagnostics';
 import { DocumentAnalysis } from './host/lint/documentAnalysis';
@@ -30,6 +31,7 @@ export function activate(context: vscode.ExtensionContext): RegLensApi {
   const runs = ctx.track(new RunManager(ctx));
   const dashboards = ctx.track(new DashboardPanels(ctx, runs));
   registerRunCommands(ctx, runs, dashboards);
+  registerExampleCommands(ctx);
   const views = registerRunViews(ctx, runs, dashboards);
   const analysis = new DocumentAnalysis();
   registerDiagnostics(ctx, analysis);

@@ -28,6 +28,7 @@ function loadTests(): void {
   require('./lintFrameworks.test');
   require('./probe.test');
   require('./sweep.test');
+  require('./examples.test');
 }
 
 interface TestRecord {

@@ -49,9 +49,9 @@ async function pickExperimentFile(): Promise<vscode.Uri | undefined> {
   if (active && active.path.endsWith('.reglens.json')) return active;
   const files = await vscode.workspace.findFiles('**/*.reglens.json', '**/node_modules/**', 200);
   if (files.length === 0) {
-    void vscode.window.showWarningMessage(
-      'No *.reglens.json experiment file in this workspace. Create one (see examples/grok-corrupted.reglens.json in the RegLens README).',
-    );
+    void vscode.window
+      .showWarningMessage('No *.reglens.json experiment file in this workspace. Start from one of the examples RegLens ships with?', 'Open Example Experiment')
+      .then((choice) => choice && vscode.commands.executeCommand('reglens.openExample'));
     return undefined;
   }
   if (files.length === 1) return files[0];
