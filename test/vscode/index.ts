@@ -29,6 +29,7 @@ function loadTests(): void {
   require('./probe.test');
   require('./sweep.test');
   require('./examples.test');
+  require('./nativeBackend.test');
 }
 
 interface TestRecord {
