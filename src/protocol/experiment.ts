@@ -268,7 +268,11 @@ export const ProbesSchema = z
         method: z.enum(['auto', 'ipr', 'ablation']).default('auto').describe(
           'ipr: Fourier inverse participation ratio (modular arithmetic only); ablation: corrupted-train accuracy drop minus clean-train drop when the unit is zeroed; auto: ipr on modular data, else ablation.',
         ),
-        layer: layerName.optional().describe('Hidden layer to score; default dense_0 for ipr, else the last hidden layer.'),
+        layer: layerName.optional().describe('Hidden layer to score; default dense_0 for ipr, else the last hidden layer. Pruning uses this layer.'),
+        alsoLayers: z
+          .union([z.literal('all'), z.array(layerName).min(1)])
+          .optional()
+          .describe('More hidden layers to score at each snapshot ("all": every hidden layer); the dashboard\'s layer picker switches between them. Each costs one more scoring pass.'),
       })
       .strict()
       .optional(),

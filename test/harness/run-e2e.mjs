@@ -29,7 +29,7 @@
 //               dashboard-neurons-dark.png (the neuron map section)
 //   reload      Developer: Reload Window: the same run's dashboard is restored (serializer + snapshot)
 //   second      Ctrl+P probes-moons.reglens.json, run it: every section has data, 32 neuron rows,
-//               a unit's details show its ablation drops
+//               a unit's details show its ablation drops; the layer picker switches to dense_1 (16 rows)
 //   compare     RegLens: Compare Runs (select all): two rows, a legend naming both experiments,
 //               non-blank overlays of corrupted-train, test and loss; test-results/dashboard-compare.png
 // The README's pictures come from real example runs (scripts/screenshot-runs.mjs), not from
@@ -481,7 +481,20 @@ async function main() {
       const unit = await clickNeuron(wv, 0);
       const drops = await wv.locator('[data-testid="neuron-drop"]').allInnerTexts();
       if (drops.length < 2 || !drops.some((d) => /corrupted-train drop/.test(d)) || !drops.some((d) => /clean-train drop/.test(d))) throw new Error(`ablation details of unit ${unit}: ${JSON.stringify(drops)}`);
-      return `run ${id}; ${notes.join('; ')}; unit ${unit}: ${drops.map((d) => d.replace(/\s+/g, ' ')).join(' | ')}`;
+      // The fixture scores both hidden layers (alsoLayers "all"): the layer picker switches the map.
+      const picker = wv.locator('[data-testid="neuron-layer"]');
+      const options = await picker.locator('option').allInnerTexts();
+      if (options.length !== 2) throw new Error(`layer picker offers ${JSON.stringify(options)}, expected dense_0 and dense_1`);
+      await picker.selectOption('dense_1');
+      const heat = wv.locator('[data-testid="neuron-heatmap"]');
+      const deadline = Date.now() + 10_000;
+      while (Number(await heat.getAttribute('data-units')) !== 16) {
+        if (Date.now() > deadline) throw new Error(`after picking dense_1 the neuron map has ${await heat.getAttribute('data-units')} rows, expected 16`);
+        await wv.locator('[data-testid="neuron-heatmap"][data-units="16"]').waitFor({ timeout: 1_000 }).catch(() => {});
+      }
+      const count = (await wv.locator('[data-testid="neuron-count"]').innerText()).trim();
+      if (!count.startsWith('16 units')) throw new Error(`neuron count after picking dense_1 reads '${count}'`);
+      return `run ${id}; ${notes.join('; ')}; unit ${unit}: ${drops.map((d) => d.replace(/\s+/g, ' ')).join(' | ')}; picker ${options.join(' / ')} -> dense_1: 16 rows`;
     }],
     ['compare', async () => {
       await runPaletteCommand(page, 'RegLens: Compare Runs', { opensPicker: true });

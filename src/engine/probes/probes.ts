@@ -246,7 +246,17 @@ export function createProbes(ctx: ProbeContext): Probes {
   const memorization = (epoch: number) =>
     guarded('memorization', () => {
       const m = spec.memorization!;
-      emit(epoch, memorizationScores(ctx, net, data, m.method, m.layer).probe);
+      const primary = memorizationScores(ctx, net, data, m.method, m.layer).probe;
+      emit(epoch, primary);
+      // The primary layer first: it is the one the dashboard shows until the user picks another.
+      const more = m.alsoLayers === 'all' ? net.hidden.map((l) => l.name) : (m.alsoLayers ?? []);
+      const done = new Set([primary.kind === 'neuronScores' ? primary.layer : '']);
+      for (const name of more) {
+        if (done.has(name)) continue;
+        done.add(name);
+        // IPR fits only the first layer of a modular model: elsewhere 'auto' picks ablation quietly.
+        emit(epoch, memorizationScores(ctx, net, data, m.method === 'ablation' ? 'ablation' : 'auto', name).probe);
+      }
     });
   const dynamics = (epoch: number) =>
     guarded('dynamics', () => {

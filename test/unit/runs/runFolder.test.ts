@@ -105,6 +105,7 @@ describe('RunFolder', () => {
     assert.equal(r.truncated, true);
     assert.equal(r.invalidLines, 1);
     assert.deepEqual(r.events, [started, epoch(1)]);
+    await run.finish('cancelled'); // closes events.jsonl (an open handle would be reclaimed by GC with a warning)
   });
 
   it('lists runs newest first, skipping folders that are not runs', async () => {
@@ -164,6 +165,7 @@ describe('RunFolder', () => {
     const e = byId.get('20260103-000000-0000')!;
     assert.equal(e.status, 'failed');
     assert.match(e.error ?? '', /summary\.json invalid/);
+    await broken.finish('cancelled'); // closes its events.jsonl
   });
 
   describe('disk errors surface as rejections', () => {

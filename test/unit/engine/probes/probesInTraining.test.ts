@@ -8,7 +8,7 @@ import type { EngineEvent, Probe } from '../../../../src/protocol/engineMessages
 import { parseExperiment } from '../../../../src/protocol/experiment';
 import type { ExperimentInput } from '../../../../src/protocol/experiment';
 
-function experiment(layers: ExperimentInput['model']['layers'], epochs = 6) {
+function experiment(layers: ExperimentInput['model']['layers'], epochs = 6, alsoLayers?: 'all' | string[]) {
   return parseExperiment({
     name: 'probes',
     seed: 2,
@@ -16,7 +16,7 @@ function experiment(layers: ExperimentInput['model']['layers'], epochs = 6) {
     model: { layers },
     training: { epochs, batchSize: 32, optimizer: { kind: 'adam', lr: 0.01 } },
     probes: {
-      memorization: { every: 2 },
+      memorization: { every: 2, ...(alsoLayers ? { alsoLayers } : {}) },
       pruning: { steps: 4, save: true },
       mcDropout: { passes: 8, examples: 60 },
       nestedOrdering: {},
@@ -25,10 +25,10 @@ function experiment(layers: ExperimentInput['model']['layers'], epochs = 6) {
   });
 }
 
-async function run(layers: ExperimentInput['model']['layers'], epochs?: number) {
+async function run(layers: ExperimentInput['model']['layers'], epochs?: number, alsoLayers?: 'all' | string[]) {
   const events: EngineEvent[] = [];
   const tensors: number[] = [];
-  await train(experiment(layers, epochs), {
+  await train(experiment(layers, epochs, alsoLayers), {
     backend: 'wasm',
     onEvent: (e) => {
       // Every probe event passes the host's validation, after a JSON round trip.
@@ -122,5 +122,24 @@ describe('probes inside train()', () => {
     assert.equal(mc.unavailable, undefined);
     assert.ok(mc.summary!.meanMutualInformation.test >= 0);
     assert.equal(of(probes, 'nestedOrdering')[0].layer, 'dense_1');
+  });
+
+  it('scores every hidden layer with alsoLayers "all", the primary layer first, quietly using ablation off the IPR layer', async () => {
+    const layers: ExperimentInput['model']['layers'] = [
+      { type: 'dense', units: 24, useBias: false },
+      { type: 'activation', fn: 'square' },
+      { type: 'dense', units: 8 },
+      { type: 'activation', fn: 'relu' },
+      { type: 'dense', units: 11 },
+    ];
+    const { probes, warnings } = await run(layers, 4, 'all');
+    assert.deepEqual(warnings, []);
+    const scores = of(probes, 'neuronScores');
+    // Epochs 2 and 4 (the last): both layers each time, dense_0 (IPR, the primary) first.
+    assert.deepEqual(scores.map((s) => `${s.layer}:${s.method}:${s.scores.length}`), ['dense_0:ipr:24', 'dense_1:ablation:8', 'dense_0:ipr:24', 'dense_1:ablation:8']);
+    // Pruning stays on the primary layer.
+    assert.equal(of(probes, 'pruning')[0].layer, 'dense_0');
+    const named = of((await run(layers, 2, ['dense_1'])).probes, 'neuronScores');
+    assert.deepEqual(named.map((s) => s.layer), ['dense_0', 'dense_1']);
   });
 });
