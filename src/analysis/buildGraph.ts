@@ -90,6 +90,26 @@ function layerInsertPoint(layers: GraphLayer[]): DetectedModel['layerInsert'] {
   return { after: layers[k], next: layers[k + 1] };
 }
 
+/**
+ * The `("name", layer)` pairs of `nn.Sequential(OrderedDict([...]))` (a common way to name the
+ * layers), or undefined when the Sequential is written any other way.
+ */
+function orderedDictPairs(call: RawCall, callAt: Map<number, RawCall>): (Span & { text: string })[] | undefined {
+  const only = call.args.length === 1 && call.args[0].name === undefined ? call.args[0] : undefined;
+  const inner = only && callAt.get(only.start);
+  if (!inner || inner.end !== only!.end || !/(^|\.)OrderedDict$/.test(inner.callee) || !inner.elements) return undefined;
+  return inner.elements;
+}
+
+/** The layer of one `("name", layer)` pair: the pair's outermost last call, spanning the whole pair. */
+function layerFromPair(pair: Span & { text: string }, calls: RawCall[], text: string): GraphLayer {
+  let last: RawCall | undefined;
+  for (const c of callsWithin(calls, pair.start, pair.end)) if (!last || c.start >= last.end) last = c;
+  const what = last && /^\(\s*(['"]).*?\1\s*,\s*$/s.test(text.slice(pair.start, last.start)) ? layerOf(last) : undefined;
+  if (!last || !what) return otherLayer(pair);
+  return { ...toLayer(last, what.framework, what.name, text.slice(last.start, last.end)), start: pair.start, end: pair.end, range: pair.range, text: pair.text };
+}
+
 const STEP_METHODS = new Set(['backward', 'step', 'fit', 'fit_generator', 'fitDataset', 'train_on_batch', 'trainOnBatch', 'minimize']);
 
 interface CalleeKind {
@@ -172,7 +192,10 @@ export function buildGraph(raw: RawFacts, language: SourceLanguage, text: string
     if (seqKind) {
       let layers: GraphLayer[];
       let style: DetectedModel['style'] = 'sequential';
-      if (seqKind === 'pytorch') {
+      const pairs = seqKind === 'pytorch' ? orderedDictPairs(call, callAt) : undefined;
+      if (pairs) {
+        layers = pairs.map((p) => layerFromPair(p, raw.calls, text));
+      } else if (seqKind === 'pytorch') {
         // `**kwargs` is not a layer; `*blocks` stays as an 'other' layer (it holds layers).
         layers = call.args.filter((a) => a.name === undefined && !a.text.startsWith('**')).map((a) => layerFromElement(a));
       } else if (call.elements) {
@@ -192,8 +215,9 @@ export function buildGraph(raw: RawFacts, language: SourceLanguage, text: string
         name: call.assignedTo,
         layers,
         insideModule: !!cls,
+        namedLayers: !!pairs,
         topLevelStart: call.topLevelStart,
-        layerInsert: style === 'sequential' ? layerInsertPoint(layers) : undefined,
+        layerInsert: style === 'sequential' && !pairs ? layerInsertPoint(layers) : undefined,
         call,
       });
       continue;
@@ -223,7 +247,9 @@ export function buildGraph(raw: RawFacts, language: SourceLanguage, text: string
     const kind = calleeKind(q);
     if (kind.optimizer?.framework === 'pytorch') {
       const wd = argNamed(call, 'weight_decay');
-      optimizers.push({ framework: 'pytorch', name: kind.optimizer.name, call, weightDecay: wd ? wd.number : 0, weightDecayArg: wd, paramsText: call.args[0]?.name === undefined ? call.args[0]?.text : undefined });
+      // Parameters come first positionally or as `params=`.
+      const params = argNamed(call, 'params', 0);
+      optimizers.push({ framework: 'pytorch', name: kind.optimizer.name, call, weightDecay: wd ? wd.number : 0, weightDecayArg: wd, paramsText: params?.text });
     } else if (kind.optimizer?.framework === 'keras') {
       const wd = argNamed(call, 'weight_decay');
       optimizers.push({ framework: 'keras', name: kind.optimizer.name, call, weightDecay: wd ? wd.number : 0, weightDecayArg: wd });

@@ -82,6 +82,11 @@ export interface DetectedModel extends Span {
   layers: GraphLayer[];
   /** An nn.Sequential inside an nn.Module class (whose own entry already covers its layers). */
   insideModule?: boolean;
+  /**
+   * `nn.Sequential(OrderedDict([("name", layer), ...]))`: each layer's span is its whole
+   * `("name", layer)` pair, so edits inserting a bare layer into the list do not apply.
+   */
+  namedLayers?: boolean;
   /** Start of the top-level statement holding the model: definitions are inserted above it. */
   topLevelStart: number;
   /** For list-style models: insert new layers here (after the last hidden activation) or undefined. */

@@ -13,7 +13,8 @@ const DROPOUT_ARGS = '(p=0.1)';
 export function insertDropoutLenses(graph: ModelGraph): ModelLens[] {
   const lenses: ModelLens[] = [];
   for (const model of graph.models) {
-    if (model.framework !== 'pytorch' || model.style !== 'sequential' || !model.call) continue;
+    // OrderedDict layers are ("name", layer) pairs: a bare Dropout would not fit in the list.
+    if (model.framework !== 'pytorch' || model.style !== 'sequential' || !model.call || model.namedLayers) continue;
     const edits = insertDropoutEdits(graph, model, model.call.callee);
     if (!edits) continue;
     const line = model.range.start.line;

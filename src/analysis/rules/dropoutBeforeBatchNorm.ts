@@ -1,6 +1,6 @@
 import type { TextIndex } from '../textIndex';
 import type { Finding, TextEdit } from '../textTypes';
-import type { ModelGraph } from '../modelGraph';
+import { type Call, callsWithin, type GraphLayer, type ModelGraph } from '../modelGraph';
 import type { RuleInfo } from './ruleKit';
 
 /** What swapLayers needs of a layer: its expression and where it is. */
@@ -31,11 +31,14 @@ export const DROPOUT_BEFORE_BATCHNORM_RULE: RuleInfo = {
 export function checkDropoutBeforeBatchNormGraph(graph: ModelGraph): Finding[] {
   const findings: Finding[] = [];
   for (const model of graph.models) {
-    if (model.style !== 'sequential' && model.style !== 'add') continue;
+    if (model.style !== 'sequential' && model.style !== 'add' && model.style !== 'functional') continue;
     for (let i = 0; i + 1 < model.layers.length; i++) {
       const dropout = model.layers[i];
       const norm = model.layers[i + 1];
       if (dropout.kind !== 'dropout' || norm.kind !== 'batchnorm') continue;
+      // Functional models list layers in construction order; only a direct chain counts
+      // (`x = Dropout(r)(x)` then `x = BatchNormalization()(x)`), not two branches off one tensor.
+      if (model.style === 'functional' && !feeds(graph, dropout, norm)) continue;
       // PyTorch calls it the running variance, Keras and TF.js the moving variance.
       const stat = model.framework === 'pytorch' ? `${norm.name} learns its running variance` : 'batch normalization learns its moving variance';
       findings.push({
@@ -53,6 +56,17 @@ export function checkDropoutBeforeBatchNormGraph(graph: ModelGraph): Finding[] {
     }
   }
   return findings;
+}
+
+/** The call applying a functional layer to a tensor: `Dropout(0.3)(x)` / `tf.layers.dropout({...}).apply(x)`. */
+function application(graph: ModelGraph, layer: GraphLayer): Call | undefined {
+  return callsWithin(graph.calls, layer.start, layer.end + 400).find((c) => c.start === layer.start && c.end > layer.end && c.args[0]?.name === undefined);
+}
+
+/** True when the dropout's output tensor is the batch norm's input. */
+function feeds(graph: ModelGraph, dropout: GraphLayer, norm: GraphLayer): boolean {
+  const out = application(graph, dropout)?.assignedTo;
+  return !!out && application(graph, norm)?.args[0]?.text === out;
 }
 
 interface LineTail {

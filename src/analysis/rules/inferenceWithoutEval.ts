@@ -12,6 +12,12 @@ export const INFERENCE_WITHOUT_EVAL: RuleInfo = {
 
 const BUILTINS = new Set(['len', 'range', 'print', 'zip', 'enumerate', 'list', 'dict', 'tuple', 'float', 'int', 'str', 'sum', 'max', 'min', 'iter', 'next']);
 
+/** Calls that walk over parameters or tensors without running a model. */
+const PARAMETER_WALK = new Set([
+  'parameters', 'named_parameters', 'buffers', 'named_buffers', 'state_dict', 'values', 'items', 'keys', 'zip', 'enumerate', 'range', 'len',
+  'detach', 'data', 'lerp', 'mul', 'add', 'copy', 'clone', 'isinstance', 'hasattr', 'getattr', 'no_grad', 'inference_mode',
+]);
+
 /**
  * torch.no_grad() only stops gradient tracking; dropout and BatchNorm stay in training mode
  * until model.eval(). Conversely an eval() inside the epoch loop with no train() after it
@@ -27,6 +33,8 @@ export function checkInferenceWithoutEval(graph: ModelGraph): Finding[] {
     for (const block of noGradBlocks) {
       const inside = graph.calls.filter((c) => c.start > block.start && c.end <= block.end);
       if (inside.some((c) => MC_FUNCTION.test(c.scope.functionName ?? ''))) continue;
+      // A block that only updates tensors in place (EMA weights, clamping, re-initialising) runs no model.
+      if (inside.every((c) => c.method.endsWith('_') || PARAMETER_WALK.has(c.method))) continue;
       const target = trainCalls[0]?.receiver ?? inside.find((c) => /^[A-Za-z_]\w*$/.test(c.callee) && !BUILTINS.has(c.callee) && c.callee !== 'torch')?.callee;
       const fixes = [];
       const line = block.range.start.line;

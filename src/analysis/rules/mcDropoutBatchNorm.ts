@@ -1,4 +1,4 @@
-import type { ModelGraph } from '../modelGraph';
+import type { Call, ModelGraph } from '../modelGraph';
 import type { Finding } from '../textTypes';
 import { ensureImport, finding, MC_FUNCTION, ownLine, replace, type RuleInfo } from './ruleKit';
 
@@ -14,6 +14,18 @@ function hasBatchNorm(graph: ModelGraph, framework: string): boolean {
   return graph.models.some((m) => m.framework === framework && m.layers.some((l) => l.kind === 'batchnorm'));
 }
 
+/** Calls that take gradients: a training=True forward next to them is a training step, not MC sampling. */
+const GRADIENT_CALL = /^(GradientTape|gradient|apply_gradients|minimize|variableGrads|valueAndGrads|grads|grad|valueAndGrad)$/;
+
+/**
+ * True when `g` encloses `call` (TF.js `optimizer.minimize(() => model.apply(x, {training: true}))`)
+ * or runs in the same function and innermost loop (a Keras GradientTape step).
+ */
+function computesGradients(g: Call, call: Call): boolean {
+  if (g.start <= call.start && call.end <= g.end) return true;
+  return g.scope.functionStart === call.scope.functionStart && g.scope.loopStart === call.scope.loopStart;
+}
+
 /**
  * model.train() (PyTorch) or training=True (Keras, TF.js) for MC sampling turns on every
  * training behaviour: BatchNorm uses batch statistics (and PyTorch updates its running stats),
@@ -24,9 +36,10 @@ export function checkMcDropoutBatchNorm(graph: ModelGraph): Finding[] {
   if (hasBatchNorm(graph, 'pytorch')) {
     for (const call of graph.training.trainCalls) {
       const mc = call.scope.inNoGrad || MC_FUNCTION.test(call.scope.functionName ?? '');
-      // The dropout-only pattern (`if isinstance(m, nn.Dropout): m.train()`) is the fix, not the bug.
+      // The dropout-only pattern is the fix, not the bug, however the guard tests the type:
+      // `if isinstance(m, nn.Dropout):`, `if type(m) == nn.Dropout:`, `if m.__class__.__name__.startswith("Dropout"):`.
       const prevLine = graph.index.lineStart(Math.max(0, call.range.start.line - 1));
-      if (!mc || /isinstance\([^)]*Dropout/.test(graph.text.slice(prevLine, call.start))) continue;
+      if (!mc || /\bif\b[^:\n]*Dropout/.test(graph.text.slice(prevLine, call.start))) continue;
       const line = ownLine(graph, call);
       const fixes = [];
       if (line) {
@@ -52,10 +65,15 @@ export function checkMcDropoutBatchNorm(graph: ModelGraph): Finding[] {
       );
     }
   }
+  let gradientCalls: Call[] | undefined;
   for (const fw of ['keras', 'tfjs'] as const) {
-    if (!hasBatchNorm(graph, fw)) continue;
+    if (!hasBatchNorm(graph, fw) || !graph.training.trainingTrueCalls.length) continue;
+    gradientCalls ??= graph.calls.filter((c) => GRADIENT_CALL.test(c.method));
     for (const call of graph.training.trainingTrueCalls) {
       if (/^(fit|fitDataset|train_step|train_on_batch)$/.test(call.method) || call.scope.functionName === 'call') continue;
+      // `layers.Dropout(0.5)(x, training=True)` forces only that dropout on: the recommended MC pattern.
+      if (/dropout/i.test(call.callee)) continue;
+      if (gradientCalls.some((g) => computesGradients(g, call))) continue;
       if (call.scope.functionName !== undefined && /train/i.test(call.scope.functionName) && !MC_FUNCTION.test(call.scope.functionName)) continue;
       out.push(
         finding(

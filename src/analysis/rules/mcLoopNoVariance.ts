@@ -1,4 +1,4 @@
-import type { ModelGraph } from '../modelGraph';
+import { callsWithin, type ModelGraph } from '../modelGraph';
 import type { Finding } from '../textTypes';
 import { callsIn, finding, MC_FUNCTION, type RuleInfo } from './ruleKit';
 
@@ -21,14 +21,24 @@ export function checkMcLoopNoVariance(graph: ModelGraph): Finding[] {
     graph.models.some((m) => m.layers.some((l) => l.kind === 'dropout' && l.rate !== 0)) ||
     graph.calls.some((c) => /dropout/i.test(c.qualified) && !/Config$/.test(c.qualified)) ||
     graph.loraConfigs.some((l) => l.dropout !== 0);
+  // An always-on dropout layer (class MCDropout(Dropout), the tf.dropout op, or a Keras
+  // `Dropout(0.5)(x, training=True)` in the model) makes predict() vary.
+  const alwaysOn =
+    /class\s+\w*Dropout\w*|tf\.dropout\(/.test(graph.text) || graph.training.trainingTrueCalls.some((c) => /dropout/i.test(c.callee));
+  // Helpers in this file that switch modules to train() (`def enable_dropout(m): ... m.train()`),
+  // called directly or passed on (`model.apply(enable_dropout)`).
+  // Computed on the first MC function that needs it: most files have none.
+  let helpers: Set<string> | undefined;
+  const helperNames = () =>
+    (helpers ??= new Set(graph.functions.filter((f) => callsWithin(graph.training.trainCalls, f.start + 1, f.end).length > 0).map((f) => f.name)));
   for (const fn of graph.functions) {
     if (!MC_FUNCTION.test(fn.name)) continue;
     const calls = callsIn(graph, fn.start, fn.end);
     const loopCalls = calls.filter((c) => c.scope.loopDepth > 0 && c.scope.functionStart === fn.start);
     if (!loopCalls.length) continue;
-    // An always-on dropout layer (class MCDropout(Dropout) / tf.dropout op) makes predict() vary.
-    const alwaysOn = /class\s+\w*Dropout\w*|tf\.dropout\(/.test(graph.text);
-    const enables = alwaysOn || calls.some(
+    const h = helperNames();
+    const callsHelper = h.size > 0 && calls.some((c) => h.has(c.method) || c.args.some((a) => h.has(a.text)));
+    const enables = alwaysOn || callsHelper || calls.some(
       (c) => (c.method === 'train' && c.args[0]?.text !== 'False') || c.args.some((a) => a.name === 'training' && /^(True|true)$/.test(a.text)),
     ) || /\.train\(\s*(True)?\s*\)|training\s*=\s*True|training:\s*true/.test(graph.text.slice(fn.start, fn.end));
     const evalCall = calls.find((c) => c.method === 'eval' && c.args.length === 0 && c.receiver);

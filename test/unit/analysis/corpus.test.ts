@@ -9,8 +9,10 @@ const CORPUS = join(__dirname, '..', '..', 'fixtures', 'corpus');
 
 // Hand-checked findings per corpus file: `rule@line` (1-based). Files not listed have none.
 const EXPECTED: Record<string, string[]> = {
+  'keras_alias_bugs.py': ['dropout-before-batchnorm@7', 'dropout-rate-range@10'],
   'keras_bad_rate.py': ['dropout-rate-range@5'],
   'keras_cnn_cifar.py': ['dropout-before-batchnorm@8'],
+  'keras_functional_dropout_bn_bug.py': ['dropout-before-batchnorm@8'],
   'keras_mc_predict_bug.py': ['mc-loop-no-variance@9'],
   'keras_mc_training_true.py': ['mc-dropout-flips-batchnorm@14'],
   'keras_subclass.py': ['multi-epoch-no-dropout@9'],
@@ -18,16 +20,21 @@ const EXPECTED: Record<string, string[]> = {
   'keras_zero_dropout_epochs.py': ['multi-epoch-no-dropout@6'],
   'tfjs_bn_after_dropout.js': ['dropout-before-batchnorm@5'],
   'tfjs_functional.ts': ['large-dense-head-unregularized@6'],
+  'tfjs_functional_bug.js': ['dropout-before-batchnorm@5'],
+  'tfjs_mc_bn_named.ts': ['mc-dropout-flips-batchnorm@16'],
   'tfjs_mc_training.ts': ['mc-dropout-flips-batchnorm@15'],
   'tfjs_rate_percent.ts': ['dropout-rate-range@6'],
   'tfjs_rate_zero.js': ['dropout-rate-range@6', 'multi-epoch-no-dropout@6'],
+  'torch_alias_bugs.py': ['dropout-before-batchnorm@16', 'adam-weight-decay@28', 'weight-decay-bias-norm@28'],
   'torch_big_head.py': ['large-dense-head-unregularized@6'],
   'torch_cutmix_buggy.py': ['cutmix-lambda@6'],
+  'torch_eval_stuck.py': ['functional-dropout-training@15', 'inference-without-eval@24'],
   'torch_functional_dropout.py': ['functional-dropout-training@16'],
   'torch_inference_no_eval.py': ['inference-without-eval@7'],
   'torch_lora_mc_uncertainty.py': ['lora-dropout-zero-mc@6'],
   'torch_mc_eval_bug.py': ['mc-loop-no-variance@8'],
   'torch_multisample_head.py': ['multi-sample-dropout-logits@14'],
+  'torch_optim_keyword.py': ['weight-decay-bias-norm@20'],
   'torch_resnet_train.py': ['adam-weight-decay@7', 'weight-decay-bias-norm@7'],
 };
 

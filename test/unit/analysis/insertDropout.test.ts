@@ -105,4 +105,18 @@ describe('lens Insert Dropout', () => {
     assert.deepEqual(lenses('import torch.nn as nn\nm = nn.Sequential(nn.Linear(2, 2), nn.Sigmoid())\n'), []);
     assert.deepEqual(lenses(fixture('flax_not_torch.py')), []);
   });
+
+  it('offers nothing for an OrderedDict Sequential, whose layers are ("name", layer) pairs', () => {
+    const text = [
+      'import torch.nn as nn',
+      'from collections import OrderedDict',
+      'head = nn.Sequential(OrderedDict([',
+      '    ("fc1", nn.Linear(512, 256)),',
+      '    ("act", nn.ReLU()),',
+      '    ("fc2", nn.Linear(256, 10)),',
+      ']))',
+      '',
+    ].join('\n');
+    assert.deepEqual(lenses(text), []);
+  });
 });
