@@ -1,8 +1,11 @@
 // `npm run bench`: seconds per epoch of the shipped example (quadratic grokking
 // model, p = 97, batch 512) and of a ReLU MLP 194-512-512-97 on the wasm and cpu
-// backends, through the real training loop (train()). Medians; the first epoch
-// is dropped on wasm as warm-up. Writes bench-results/bench.json.
-//   node dist/bench.js [--wasm-epochs N] [--cpu-epochs N] [--skip-cpu] [--out FILE]
+// backends, through the real training loop (train()), and of the same models in
+// PyTorch on the same machine (bench/peer/torch_epoch.py, one thread), measured in
+// the same run so the ratios compare like with like. Medians; the first epoch is
+// dropped on wasm and PyTorch as warm-up. Writes bench-results/bench.json.
+//   node dist/bench.js [--wasm-epochs N] [--cpu-epochs N] [--peer-epochs N] [--skip-cpu] [--skip-peer] [--out FILE]
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -58,11 +61,43 @@ interface Measurement {
   backend: string;
   epochs: number;
   secondsPerEpoch: number;
+  /** Median of the training steps alone (no per-epoch evaluation). */
+  trainSecondsPerEpoch: number | null;
   samples: number[];
+}
+
+/** PyTorch's numbers for one model, or why there are none. */
+type PeerResult =
+  | { available: true; torch: string; blas: string; threads: number; trainSeconds: number; epochSeconds: number; trainSamples: number[]; epochSamples: number[] }
+  | { available: false; reason: string };
+
+const PEER_PYTHON = '/usr/bin/python3';
+const PEER_SETUP = 'apt-get install -y python3-torch libopenblas0-pthread (scripts/ensure-torch-peer.sh)';
+
+/** bench/peer/torch_epoch.py from the bundle (dist/) or from source (bench/). */
+function peerScript(): string {
+  for (const dir of [path.join(__dirname, '..', 'bench', 'peer'), path.join(__dirname, 'peer')]) {
+    const file = path.join(dir, 'torch_epoch.py');
+    if (fs.existsSync(file)) return file;
+  }
+  return path.join('bench', 'peer', 'torch_epoch.py');
+}
+
+function measurePeer(modelId: string, epochs: number): PeerResult {
+  const r = spawnSync(PEER_PYTHON, [peerScript(), '--model', modelId, '--epochs', String(epochs), '--threads', '1'], { encoding: 'utf8' });
+  if (r.error) return { available: false, reason: `${PEER_PYTHON}: ${r.error.message}; install with ${PEER_SETUP}` };
+  if (r.status !== 0) {
+    const last = r.stderr.trim().split('\n').pop() ?? '';
+    return { available: false, reason: /No module named 'torch'/.test(r.stderr) ? `PyTorch is not installed for ${PEER_PYTHON}: ${PEER_SETUP}` : `torch_epoch.py exited ${r.status}: ${last}` };
+  }
+  const out = JSON.parse(r.stdout) as Omit<Extract<PeerResult, { available: true }>, 'available'>;
+  process.stderr.write(`  ${modelId} pytorch (1 thread): train ${out.trainSeconds.toFixed(3)} s, train + eval ${out.epochSeconds.toFixed(3)} s per epoch\n`);
+  return { available: true, ...out };
 }
 
 async function measure(modelId: string, layers: ExperimentInput['model']['layers'], backend: 'wasm' | 'cpu', epochs: number): Promise<Measurement> {
   const seconds: number[] = [];
+  const trainSeconds: number[] = [];
   let actual = backend as string;
   let error: string | undefined;
   await train(experimentFor(layers, epochs), {
@@ -71,6 +106,7 @@ async function measure(modelId: string, layers: ExperimentInput['model']['layers
       if (e.type === 'started') actual = e.backend;
       if (e.type === 'epoch') {
         seconds.push(e.seconds);
+        if (e.trainSeconds !== undefined) trainSeconds.push(e.trainSeconds);
         process.stderr.write(`  ${modelId} ${actual} epoch ${e.epoch}/${epochs}: ${e.seconds.toFixed(3)} s\n`);
       }
       if (e.type === 'failed') error = e.message;
@@ -79,8 +115,25 @@ async function measure(modelId: string, layers: ExperimentInput['model']['layers
   if (error) throw new Error(`${modelId} on ${backend}: ${error}`);
   if (actual !== backend) throw new Error(`${modelId}: asked for ${backend}, got ${actual}`);
   // The first wasm epoch includes one-time XNNPACK setup; cpu epochs are too slow to spare one.
-  const samples = backend === 'wasm' && seconds.length > 2 ? seconds.slice(1) : seconds;
-  return { model: modelId, backend, epochs, secondsPerEpoch: median(samples), samples: seconds };
+  const warm = backend === 'wasm' && seconds.length > 2 ? 1 : 0;
+  return {
+    model: modelId,
+    backend,
+    epochs,
+    secondsPerEpoch: median(seconds.slice(warm)),
+    trainSecondsPerEpoch: trainSeconds.length ? median(trainSeconds.slice(warm)) : null,
+    samples: seconds,
+  };
+}
+
+function peerColumns(wasm: Measurement | undefined, peer: PeerResult | undefined) {
+  if (!peer?.available) return { pytorchTrain: null, pytorchEpoch: null, wasmTrainOverPytorch: null, wasmOverPytorch: null };
+  return {
+    pytorchTrain: peer.trainSeconds,
+    pytorchEpoch: peer.epochSeconds,
+    wasmTrainOverPytorch: wasm?.trainSecondsPerEpoch ? wasm.trainSecondsPerEpoch / peer.trainSeconds : null,
+    wasmOverPytorch: wasm ? wasm.secondsPerEpoch / peer.epochSeconds : null,
+  };
 }
 
 async function main(): Promise<void> {
@@ -88,7 +141,9 @@ async function main(): Promise<void> {
     options: {
       'wasm-epochs': { type: 'string', default: '6' },
       'cpu-epochs': { type: 'string', default: '2' },
+      'peer-epochs': { type: 'string', default: '8' },
       'skip-cpu': { type: 'boolean', default: false },
+      'skip-peer': { type: 'boolean', default: false },
       'skip-probes': { type: 'boolean', default: false },
       'skip-analysis': { type: 'boolean', default: false },
       'only-probes': { type: 'boolean', default: false },
@@ -98,8 +153,11 @@ async function main(): Promise<void> {
   const wasmEpochs = Number(values['wasm-epochs']);
   const cpuEpochs = Number(values['cpu-epochs']);
   const results: Measurement[] = [];
+  const peers = new Map<string, PeerResult>();
   for (const m of values['only-probes'] ? [] : models) {
     results.push(await measure(m.id, m.layers, 'wasm', wasmEpochs));
+    // Right after the wasm run, so both see the same machine load.
+    if (!values['skip-peer']) peers.set(m.id, measurePeer(m.id, Number(values['peer-epochs'])));
     if (!values['skip-cpu']) results.push(await measure(m.id, m.layers, 'cpu', cpuEpochs));
   }
 
@@ -112,6 +170,8 @@ async function main(): Promise<void> {
       wasm: wasm?.secondsPerEpoch ?? null,
       cpu: cpu?.secondsPerEpoch ?? null,
       cpuOverWasm: wasm && cpu ? cpu.secondsPerEpoch / wasm.secondsPerEpoch : null,
+      wasmTrain: wasm?.trainSecondsPerEpoch ?? null,
+      ...peerColumns(wasm, peers.get(m.id)),
     };
   });
   const report = {
@@ -121,7 +181,8 @@ async function main(): Promise<void> {
     cpuModel: os.cpus()[0]?.model,
     examplesPerEpoch: Math.round(0.5 * 97 * 97),
     batchSize: 512,
-    note: 'seconds per epoch through train(): training steps plus accuracy on the full train and test sets',
+    note: 'seconds per epoch through train(): training steps plus accuracy on the full train and test sets; wasmTrain: the training steps alone; pytorch*: the same model, data, AdamW and batch in PyTorch with one thread (bench/peer/torch_epoch.py), measured right after the wasm run',
+    peer: values['skip-peer'] ? null : Object.fromEntries(peers),
     rows,
     measurements: results,
     // Probe speed (bench/probeBench.ts): ablation rank-1 vs per-unit loop, MC dropout, RSS.
@@ -133,11 +194,15 @@ async function main(): Promise<void> {
   fs.writeFileSync(values.out!, JSON.stringify(report, null, 2) + '\n');
 
   const fmt = (x: number | null, d = 3) => (x === null ? '-' : x.toFixed(d));
+  const ratio = (x: number | null) => (x === null ? '-' : `${x.toFixed(1)}x`);
   const w = Math.max(...rows.map((r) => r.label.length));
-  console.log(`\n${'model'.padEnd(w)}  wasm s/epoch  cpu s/epoch  cpu/wasm`);
+  console.log(`\n${'model'.padEnd(w)}  wasm s/epoch  cpu s/epoch  cpu/wasm  | train only: wasm  pytorch  wasm/pytorch | with eval: pytorch  wasm/pytorch`);
   for (const r of rows) {
-    console.log(`${r.label.padEnd(w)}  ${fmt(r.wasm).padStart(12)}  ${fmt(r.cpu).padStart(11)}  ${r.cpuOverWasm === null ? '-' : `${r.cpuOverWasm.toFixed(1)}x`}`);
+    console.log(
+      `${r.label.padEnd(w)}  ${fmt(r.wasm).padStart(12)}  ${fmt(r.cpu).padStart(11)}  ${ratio(r.cpuOverWasm).padStart(8)}  |  ${fmt(r.wasmTrain).padStart(15)}  ${fmt(r.pytorchTrain).padStart(7)}  ${ratio(r.wasmTrainOverPytorch).padStart(12)} |  ${fmt(r.pytorchEpoch).padStart(16)}  ${ratio(r.wasmOverPytorch).padStart(12)}`,
+    );
   }
+  for (const [id, p] of peers) if (!p.available) console.log(`PyTorch peer for ${id}: ${p.reason}`);
   if (report.probes) {
     const p = report.probes;
     console.log(`\nablation, 512 units: rank-1 ${p.ablation.rank1Seconds.toFixed(2)} s, per-unit loop ${p.ablation.loopSeconds.toFixed(2)} s (${p.ablation.loopOverRank1.toFixed(1)}x), batched ${p.ablation.batchedSeconds.toFixed(2)} s`);

@@ -269,6 +269,7 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
       }
       const meanLoss = lossSum.dataSync()[0] / nTrain;
       lossSum.dispose();
+      const trainSeconds = (performance.now() - t0) / 1000;
       if (!Number.isFinite(meanLoss)) {
         throw new Error(
           `the training loss became ${meanLoss} in epoch ${epoch}; try a lower learning rate (training.optimizer.lr)`,
@@ -285,6 +286,7 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
         loss: meanLoss,
         accuracy: last,
         seconds,
+        trainSeconds,
         ...(Number.isFinite(test.loss) ? { testLoss: test.loss } : {}),
         ...(peer && selected ? { labelPrecision: selectedClean / selected } : {}),
       };

@@ -42,7 +42,10 @@ export const EpochEventSchema = z
     epoch: z.number().int().positive(),
     loss: finite,
     accuracy: AccuracySchema,
+    /** Wall time of the epoch: training steps plus the accuracy evaluation (not the probes). */
     seconds: z.number().nonnegative(),
+    /** The training steps alone (what a PyTorch loop without evaluation would time). */
+    trainSeconds: z.number().nonnegative().optional(),
     /** Held-out (test) loss, for the multi-epoch degradation signal. */
     testLoss: finite.optional(),
     /** Co-teaching: fraction of the samples selected for training whose label is clean. */

@@ -155,6 +155,51 @@ export interface HeatmapGrid {
 }
 
 /**
+ * Running sums of a history's snapshots, so a live update costs units x columns, not
+ * units x snapshots. Unit-major (sum of unit u over snapshots 0..s-1 at u * capacity + s),
+ * so filling a heatmap row reads and writes memory in order.
+ */
+interface PrefixSums {
+  units: number;
+  capacity: number;
+  cum: Float64Array;
+  /** The snapshots summed so far (by identity: the last one can be replaced in place). */
+  refs: Float32Array[];
+}
+const prefixCache = new WeakMap<NeuronHistory, PrefixSums>();
+
+function prefixSums(h: NeuronHistory, units: number): PrefixSums {
+  const n = h.scores.length;
+  let c = prefixCache.get(h);
+  if (!c || c.units !== units) {
+    c = { units, capacity: 0, cum: new Float64Array(0), refs: [] };
+    prefixCache.set(h, c);
+  }
+  let valid = 0;
+  while (valid < c.refs.length && valid < n && c.refs[valid] === h.scores[valid]) valid++;
+  c.refs.length = valid;
+  if (n + 1 > c.capacity) {
+    const capacity = Math.max(64, 2 * (n + 1));
+    const cum = new Float64Array(units * capacity);
+    for (let u = 0; u < units; u++) cum.set(c.cum.subarray(u * c.capacity, u * c.capacity + valid + 1), u * capacity);
+    c.cum = cum;
+    c.capacity = capacity;
+  }
+  const { cum, capacity } = c;
+  for (let s = valid; s < n; s++) {
+    const snap = h.scores[s];
+    // A snapshot of another width (layer resized between runs' files) adds nothing, not misdrawn cells.
+    const same = snap.length === units;
+    for (let u = 0; u < units; u++) {
+      const i = u * capacity + s;
+      cum[i + 1] = cum[i] + (same ? snap[u] : 0);
+    }
+    c.refs.push(snap);
+  }
+  return c;
+}
+
+/**
  * The heatmap's cells: units sorted by their score at the latest snapshot (most memorizing
  * on top), snapshots bucketed into at most maxCols columns and normalised over the history.
  */
@@ -166,19 +211,27 @@ export function heatmapGrid(h: NeuronHistory, maxCols: number): HeatmapGrid {
   const cols = n ? starts.length - 1 : 0;
   const values = new Float32Array(units * cols);
   const span = h.max > h.min ? h.max - h.min : 1;
-  const sum = new Float64Array(units);
-  for (let c = 0; c < cols; c++) {
-    sum.fill(0);
-    const a = starts[c];
-    const b = Math.max(a + 1, starts[c + 1]);
-    for (let s = a; s < b; s++) {
-      const snap = h.scores[s];
-      // A snapshot of another width (layer resized between runs' files) is skipped, not misdrawn.
-      if (snap.length !== units) continue;
-      for (let u = 0; u < units; u++) sum[u] += snap[u];
+  if (n) {
+    const { cum, capacity } = prefixSums(h, units);
+    // Buckets tile the snapshots (each ends where the next starts), so every running sum is read once.
+    const ends = new Int32Array(cols);
+    const scale = new Float64Array(cols);
+    for (let c = 0; c < cols; c++) {
+      ends[c] = Math.max(starts[c] + 1, starts[c + 1]);
+      scale[c] = 1 / ((ends[c] - starts[c]) * span);
     }
-    const inv = 1 / (b - a);
-    for (let r = 0; r < units; r++) values[r * cols + c] = (sum[order[r]] * inv - h.min) / span;
+    const offset = h.min / span;
+    const first = starts[0];
+    for (let r = 0; r < units; r++) {
+      const base = order[r] * capacity;
+      const row = r * cols;
+      let prev = cum[base + first];
+      for (let c = 0; c < cols; c++) {
+        const next = cum[base + ends[c]];
+        values[row + c] = (next - prev) * scale[c] - offset;
+        prev = next;
+      }
+    }
   }
   const colEpochs = Array.from({ length: cols }, (_, c) => h.epochs[Math.max(starts[c], starts[c + 1] - 1)]);
   return { rows: units, cols, values, order, colEpochs };

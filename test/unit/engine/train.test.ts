@@ -71,6 +71,9 @@ for (const backend of ['wasm', 'cpu'] as const) {
       assert.ok(end.accuracy.cleanTrain > 0.6, JSON.stringify(end.accuracy));
       assert.notEqual(end.accuracy.corruptedTrain, null);
 
+      // The training steps are timed apart from the evaluation that follows them.
+      for (const e of epochs) assert.ok(e.trainSeconds !== undefined && e.trainSeconds > 0 && e.trainSeconds <= e.seconds, `${e.trainSeconds} of ${e.seconds} s`);
+
       // Flat tensor count across epochs (optimizer slots exist from the first step on).
       assert.ok(tensors.every((n) => n === tensors[0]), `tensor counts ${tensors.join(',')}`);
     });

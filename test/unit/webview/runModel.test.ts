@@ -46,6 +46,30 @@ describe('dashboard run model', () => {
     for (const v of g.values) assert.ok(v >= 0 && v <= 1);
   });
 
+  it('gives the same grid when updated live as when built from the whole history', () => {
+    const snap = (e: number) => scores(e, [Math.sin(e), (e % 7) / 7, 1 / e, (e * 13) % 5]);
+    const live = new RunModel([]);
+    const grids: ReturnType<typeof heatmapGrid>[] = [];
+    const all: EngineEvent[] = [];
+    for (let e = 1; e <= 23; e++) {
+      all.push(snap(e));
+      live.apply([snap(e)]);
+      // Drawn after every snapshot, as the dashboard does while training (cached running sums).
+      grids.push(heatmapGrid(live.neurons.get('dense_0')!, 6));
+    }
+    // A re-sent last snapshot replaces the old one: the cache must not keep its sums.
+    const resent = scores(23, [0.5, 0.5, 0.5, 0.5]);
+    all.push(resent);
+    live.apply([resent]);
+    const fresh = heatmapGrid(new RunModel(all).neurons.get('dense_0')!, 6);
+    const incremental = heatmapGrid(live.neurons.get('dense_0')!, 6);
+    assert.deepEqual(incremental.order, fresh.order);
+    assert.deepEqual(incremental.colEpochs, fresh.colEpochs);
+    assert.equal(incremental.values.length, fresh.values.length);
+    incremental.values.forEach((v, i) => assert.ok(Math.abs(v - fresh.values[i]) < 1e-6, `cell ${i}: ${v} vs ${fresh.values[i]}`));
+    assert.notDeepEqual(Array.from(grids[22].values), Array.from(incremental.values), 'the replacement changed the picture');
+  });
+
   it('prefers the dynamics probe for the unlearning epoch, else computes it', () => {
     const computed = new RunModel([epoch(1, 0.2), epoch(2, 0.9), epoch(3, 0.4), epoch(4, 0.1)]);
     assert.deepEqual(computed.unlearningEpoch(), { epoch: 3, source: 'computed' });
