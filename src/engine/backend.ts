@@ -12,6 +12,8 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+// The self-check takes a gradient: without the registry every backend would fail it.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 // A named, used import: the package's "sideEffects" list omits its node entry, so
 // esbuild would drop a bare import and the cpu backend would never register.
 import { version_cpu } from '@tensorflow/tfjs-backend-cpu';

@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -58,5 +59,16 @@ describe('native backend resolution', () => {
       /offline: installing @tensorflow\/tfjs-node needs the npm registry/,
     );
     assert.ok(lines.some((l) => /ENOTFOUND/.test(l)), 'progress lines streamed');
+  });
+});
+
+describe('backend selection on its own', () => {
+  it('picks wasm in a process that imports nothing but the backend module', () => {
+    // The self-check takes a gradient. In-process every other test has already registered the
+    // gradients (train.ts does), so only a fresh process shows whether backend.ts stands alone.
+    const script = "require('./src/engine/backend').selectBackend('wasm').then((b) => console.log(JSON.stringify(b)))";
+    const r = spawnSync(process.execPath, ['--require', 'tsx/cjs', '-e', script], { cwd: path.join(__dirname, '..', '..', '..'), encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout.trim().split('\n').pop()!), { name: 'wasm' });
   });
 });
