@@ -4,12 +4,13 @@
 // PyTorch on the same machine (bench/peer/torch_epoch.py, one thread), measured in
 // the same run so the ratios compare like with like. Medians; the first epoch is
 // dropped on wasm and PyTorch as warm-up. Writes bench-results/bench.json.
-//   node dist/bench.js [--wasm-epochs N] [--cpu-epochs N] [--peer-epochs N] [--skip-cpu] [--skip-peer] [--out FILE]
+//   node dist/bench.js [--wasm-epochs N] [--cpu-epochs N] [--peer-epochs N] [--skip-cpu] [--skip-peer] [--eval-thread auto|off] [--out FILE]
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { isEvalThread } from '../src/engine/evalThread';
 import { train } from '../src/engine/train';
 import { runAnalysisBench } from './analysis';
 import { GROK_MLP_LAYERS } from './benchShared';
@@ -95,6 +96,8 @@ function measurePeer(modelId: string, epochs: number): PeerResult {
   return { available: true, ...out };
 }
 
+let evalThread: 'auto' | false = 'auto';
+
 async function measure(modelId: string, layers: ExperimentInput['model']['layers'], backend: 'wasm' | 'cpu', epochs: number): Promise<Measurement> {
   const seconds: number[] = [];
   const trainSeconds: number[] = [];
@@ -102,6 +105,7 @@ async function measure(modelId: string, layers: ExperimentInput['model']['layers
   let error: string | undefined;
   await train(experimentFor(layers, epochs), {
     backend,
+    evalThread,
     onEvent: (e) => {
       if (e.type === 'started') actual = e.backend;
       if (e.type === 'epoch') {
@@ -144,12 +148,15 @@ async function main(): Promise<void> {
       'peer-epochs': { type: 'string', default: '8' },
       'skip-cpu': { type: 'boolean', default: false },
       'skip-peer': { type: 'boolean', default: false },
+      // 'off' evaluates every epoch on the training thread (for A/B runs of the second thread).
+      'eval-thread': { type: 'string', default: 'auto' },
       'skip-probes': { type: 'boolean', default: false },
       'skip-analysis': { type: 'boolean', default: false },
       'only-probes': { type: 'boolean', default: false },
       out: { type: 'string', default: path.join('bench-results', 'bench.json') },
     },
   });
+  evalThread = values['eval-thread'] === 'off' ? false : 'auto';
   const wasmEpochs = Number(values['wasm-epochs']);
   const cpuEpochs = Number(values['cpu-epochs']);
   const results: Measurement[] = [];
@@ -177,6 +184,7 @@ async function main(): Promise<void> {
   const report = {
     time: new Date().toISOString(),
     node: process.version,
+    evalThread,
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model,
     examplesPerEpoch: Math.round(0.5 * 97 * 97),
@@ -215,7 +223,10 @@ async function main(): Promise<void> {
   console.log(`\nwritten to ${values.out}`);
 }
 
-main().catch((err: Error) => {
-  console.error(`bench: ${err.message}`);
-  process.exitCode = 1;
-});
+// The bundle also runs train()'s evaluation thread, which must not start the benchmark.
+if (!isEvalThread()) {
+  main().catch((err: Error) => {
+    console.error(`bench: ${err.message}`);
+    process.exitCode = 1;
+  });
+}

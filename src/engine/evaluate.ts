@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Accuracy } from '../protocol/engineMessages';
 import type { Model } from './model';
+import { perSampleCE } from './regularizers/loss';
 
 /** Bounds eval memory on large splits; one chunk covers p = 97 entirely. */
 const EVAL_CHUNK = 8192;
@@ -51,4 +52,23 @@ export function accuracyOf(data: LabelledSplits, trainPred: Int32Array, testPred
     corruptedTrain: bad ? badHits / bad : null,
     test: testPred.length ? testHits / testPred.length : 0,
   };
+}
+
+/** Test predictions and mean cross-entropy against the true test labels, in eval mode. */
+export function evaluateTest(model: Model, xTest: tf.Tensor2D, yTest: tf.Tensor2D): { pred: Int32Array; loss: number } {
+  const n = xTest.shape[0];
+  const pred = new Int32Array(n);
+  let lossSum = 0;
+  const CHUNK = 8192;
+  for (let start = 0; start < n; start += CHUNK) {
+    const size = Math.min(CHUNK, n - start);
+    const [p, l] = tf.tidy(() => {
+      const logits = model.forward(tf.slice(xTest, [start, 0], [size, -1]), { mode: 'eval' }).logits;
+      return [tf.argMax(logits, 1), tf.sum(perSampleCE(logits, tf.slice(yTest, [start, 0], [size, -1])))];
+    });
+    pred.set(p.dataSync() as Int32Array, start);
+    lossSum += l.dataSync()[0];
+    tf.dispose([p, l]);
+  }
+  return { pred, loss: n ? lossSum / n : NaN };
 }

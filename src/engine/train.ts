@@ -8,7 +8,8 @@ import type { Experiment, LayerSpec } from '../protocol/experiment';
 import { BackendChoice, selectBackend } from './backend';
 import { nativeSearchDirs } from './nativeBackend';
 import { Dataset, makeDataset } from './data/dataset';
-import { accuracyOf, predict } from './evaluate';
+import { accuracyOf, evaluateTest, predict } from './evaluate';
+import { assignWeights, EvalThread, type EvalResult, weightsOf } from './evalThread';
 import { buildModel, Model, ModelShapeError } from './model';
 import { ModelSourceError, resolveModel } from './modelSource';
 import { cutmixBatch } from './regularizers/cutmix';
@@ -27,8 +28,19 @@ export interface TrainOptions {
   /** The run folder: where artifacts such as the pruned model go. Without it nothing is saved. */
   runDir?: string;
   signal?: AbortSignal;
+  /**
+   * Evaluate each epoch on a second thread while the next one trains (wasm only). 'auto'
+   * (the default) does so when an evaluation is large enough to be worth a thread.
+   */
+  evalThread?: 'auto' | boolean;
   onEvent: (e: EngineEvent) => void;
 }
+
+/**
+ * Below this much evaluation work per epoch (multiply-adds, ~10 ms on wasm) a second thread
+ * costs more than it saves: its start-up loads the backend and a copy of the model.
+ */
+const EVAL_THREAD_MIN_MACS = 100e6;
 
 /** Longest stretch of synchronous work before letting IPC (cancel) in. */
 const YIELD_EVERY_MS = 100;
@@ -46,6 +58,8 @@ export class ExperimentShapeError extends Error {}
 export async function train(experiment: Experiment, opts: TrainOptions): Promise<void> {
   const { onEvent, signal } = opts;
   const disposables: { dispose(): void }[] = [];
+  // Emits an epoch still being evaluated on the eval thread (set once training starts).
+  let flushPending: () => Promise<void> = async () => undefined;
   try {
     const nativeDirs = nativeSearchDirs(opts.nativeModuleDirs ?? []);
     let backend = await selectBackend(experiment.backend ?? opts.backend, { nativeDirs });
@@ -193,6 +207,74 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
     let last: Accuracy | null = null;
     let lastYield = performance.now();
 
+    // Evaluation of epoch N on a second thread overlaps the training of epoch N + 1. Epochs
+    // after which a probe reads the model, the last epoch, and runs with early stopping
+    // (which must decide before training on) are evaluated here, in order.
+    const evalMacs = (nTrain + data.test.n) * model.parameters;
+    const evalThread =
+      backend.name === 'wasm' && !patience && training.epochs > 1 && (opts.evalThread === true || ((opts.evalThread ?? 'auto') === 'auto' && evalMacs >= EVAL_THREAD_MIN_MACS))
+        ? EvalThread.start(
+            { layers, inputSize: d, classes: K, image: data.image, seed, xTrain: data.train.x, xTest: data.test.x, testLabels: data.test.labels },
+            backend.name,
+          )
+        : undefined;
+    if (evalThread) {
+      disposables.push(evalThread);
+      onEvent({ type: 'log', level: 'info', message: 'Each epoch is evaluated on a second thread while the next one trains.' });
+    }
+    interface TrainedEpoch {
+      epoch: number;
+      loss: number;
+      trainSeconds: number;
+      labelPrecision?: number;
+    }
+    let pending: (TrainedEpoch & { weights: Float32Array[]; result: Promise<EvalResult>; postSeconds: number }) | undefined;
+    let fellBack = false;
+    const emitEpoch = async (t: TrainedEpoch, r: EvalResult, evalSeconds: number): Promise<EpochEvent> => {
+      last = accuracyOf(data, r.trainPred, r.testPred);
+      const seconds = t.trainSeconds + evalSeconds;
+      totalSeconds += seconds;
+      epochsDone = t.epoch;
+      const epochEvent: EpochEvent = {
+        type: 'epoch',
+        epoch: t.epoch,
+        loss: t.loss,
+        accuracy: last,
+        seconds,
+        trainSeconds: t.trainSeconds,
+        ...(Number.isFinite(r.testLoss) ? { testLoss: r.testLoss } : {}),
+        ...(t.labelPrecision !== undefined ? { labelPrecision: t.labelPrecision } : {}),
+      };
+      onEvent(epochEvent);
+      await probes.afterEpoch(epochEvent);
+      return epochEvent;
+    };
+    const evaluateHere = (): EvalResult => {
+      const test = evaluateTest(model, xTest, yTest);
+      return { trainPred: predict(model, xTrain), testPred: test.pred, testLoss: test.loss };
+    };
+    flushPending = async () => {
+      const p = pending;
+      if (!p) return;
+      pending = undefined;
+      const t0 = performance.now();
+      let r: EvalResult;
+      try {
+        r = await p.result;
+      } catch (err) {
+        // The thread failed: evaluate that epoch's own weights here, so no epoch is lost.
+        if (!fellBack) {
+          fellBack = true;
+          onEvent({ type: 'log', level: 'warning', message: `Evaluating on the training thread from epoch ${p.epoch} on: ${(err as Error).message}` });
+        }
+        const current = weightsOf(model);
+        assignWeights(model, p.weights);
+        r = evaluateHere();
+        assignWeights(model, current);
+      }
+      await emitEpoch(p, r, p.postSeconds + (performance.now() - t0) / 1000);
+    };
+
     for (let epoch = 1; epoch <= training.epochs; epoch++) {
       const t0 = performance.now();
       shuffle(batchRng, order);
@@ -202,6 +284,7 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
       for (let start = 0; start < nTrain; start += batchSize) {
         if (signal?.aborted) {
           lossSum.dispose();
+          await flushPending();
           onEvent({ type: 'log', level: 'info', message: `Cancelled after ${epochsDone} epochs.` });
           return;
         }
@@ -270,46 +353,45 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
       const meanLoss = lossSum.dataSync()[0] / nTrain;
       lossSum.dispose();
       const trainSeconds = (performance.now() - t0) / 1000;
+      // The previous epoch, evaluated on the other thread meanwhile, is reported first.
+      await flushPending();
       if (!Number.isFinite(meanLoss)) {
         throw new Error(
           `the training loss became ${meanLoss} in epoch ${epoch}; try a lower learning rate (training.optimizer.lr)`,
         );
       }
-      const test = evaluateTest(model, xTest, yTest);
-      last = accuracyOf(data, predict(model, xTrain), test.pred);
-      const seconds = (performance.now() - t0) / 1000;
-      totalSeconds += seconds;
-      epochsDone = epoch;
-      const epochEvent: EpochEvent = {
-        type: 'epoch',
-        epoch,
-        loss: meanLoss,
-        accuracy: last,
-        seconds,
-        trainSeconds,
-        ...(Number.isFinite(test.loss) ? { testLoss: test.loss } : {}),
-        ...(peer && selected ? { labelPrecision: selectedClean / selected } : {}),
-      };
-      onEvent(epochEvent);
-      await probes.afterEpoch(epochEvent);
-      if (patience && Number.isFinite(test.loss)) {
-        if (test.loss < bestTestLoss - patience.minDelta) {
-          bestTestLoss = test.loss;
-          bestEpoch = epoch;
-        } else if (epoch - bestEpoch >= patience.patience) {
-          onEvent({
-            type: 'log',
-            level: 'info',
-            message: `Early stopping after epoch ${epoch}: the test loss has not improved for ${patience.patience} epochs (best ${bestTestLoss.toFixed(4)} at epoch ${bestEpoch}).`,
-          });
-          stoppedEarly = true;
-          break;
+      const trained: TrainedEpoch = { epoch, loss: meanLoss, trainSeconds, ...(peer && selected ? { labelPrecision: selectedClean / selected } : {}) };
+      if (evalThread && !evalThread.error && epoch < training.epochs && !probes.readsModelAfter(epoch)) {
+        const t1 = performance.now();
+        const weights = weightsOf(model);
+        const result = evalThread.evaluate(weights);
+        // Handled when the epoch is flushed; this keeps a failure meanwhile from counting as unhandled.
+        result.catch(() => undefined);
+        pending = { ...trained, weights, result, postSeconds: (performance.now() - t1) / 1000 };
+      } else {
+        const t1 = performance.now();
+        const r = evaluateHere();
+        await emitEpoch(trained, r, (performance.now() - t1) / 1000);
+        if (patience && Number.isFinite(r.testLoss)) {
+          if (r.testLoss < bestTestLoss - patience.minDelta) {
+            bestTestLoss = r.testLoss;
+            bestEpoch = epoch;
+          } else if (epoch - bestEpoch >= patience.patience) {
+            onEvent({
+              type: 'log',
+              level: 'info',
+              message: `Early stopping after epoch ${epoch}: the test loss has not improved for ${patience.patience} epochs (best ${bestTestLoss.toFixed(4)} at epoch ${bestEpoch}).`,
+            });
+            stoppedEarly = true;
+            break;
+          }
         }
       }
       // Always yield between epochs so a cancel message is seen promptly.
       await yieldToEventLoop();
       lastYield = performance.now();
     }
+    await flushPending();
     if (signal?.aborted) {
       onEvent({ type: 'log', level: 'info', message: `Cancelled after ${epochsDone} epochs.` });
       return;
@@ -323,6 +405,8 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
       secondsPerEpoch: epochsDone ? totalSeconds / epochsDone : null,
     });
   } catch (err) {
+    // An epoch already trained and being evaluated elsewhere is still reported.
+    await flushPending().catch(() => undefined);
     const e = err instanceof Error ? err : new Error(String(err));
     onEvent({
       type: 'failed',
@@ -352,25 +436,6 @@ function describeLayer(l: LayerSpec): string {
     default:
       return l.type;
   }
-}
-
-/** Test predictions and mean cross-entropy against the true test labels, in eval mode. */
-function evaluateTest(model: Model, xTest: tf.Tensor2D, yTest: tf.Tensor2D): { pred: Int32Array; loss: number } {
-  const n = xTest.shape[0];
-  const pred = new Int32Array(n);
-  let lossSum = 0;
-  const CHUNK = 8192;
-  for (let start = 0; start < n; start += CHUNK) {
-    const size = Math.min(CHUNK, n - start);
-    const [p, l] = tf.tidy(() => {
-      const logits = model.forward(tf.slice(xTest, [start, 0], [size, -1]), { mode: 'eval' }).logits;
-      return [tf.argMax(logits, 1), tf.sum(perSampleCE(logits, tf.slice(yTest, [start, 0], [size, -1])))];
-    });
-    pred.set(p.dataSync() as Int32Array, start);
-    lossSum += l.dataSync()[0];
-    tf.dispose([p, l]);
-  }
-  return { pred, loss: n ? lossSum / n : NaN };
 }
 
 /** Feature-group columns as indices; names need a CSV header. */

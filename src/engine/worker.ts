@@ -3,6 +3,7 @@
 // IPC. Stdout/stderr are for humans only.
 import type { EngineEvent } from '../protocol/engineMessages';
 import { parseEngineCommand } from '../protocol/engineMessages';
+import { isEvalThread } from './evalThread';
 import { train } from './train';
 
 function main(): void {
@@ -80,4 +81,5 @@ function main(): void {
   });
 }
 
-main();
+// The same bundle also runs the evaluation thread (evalThread.ts), which has no IPC channel.
+if (!isEvalThread()) main();

@@ -40,6 +40,8 @@ export interface ProbeContext {
 }
 
 export interface Probes {
+  /** Whether afterEpoch(epoch) reads the model: then it must run before training goes on. */
+  readsModelAfter(epoch: number): boolean;
   afterEpoch(e: EpochEvent): Promise<void>;
   afterTraining(epochsDone: number): Promise<void>;
   dispose(): void;
@@ -212,7 +214,7 @@ export function nestedOrderingProbe(net: ProbeNetwork, layer: HiddenLayer, data:
   };
 }
 
-const NOOP: Probes = { afterEpoch: async () => undefined, afterTraining: async () => undefined, dispose: () => undefined };
+const NOOP: Probes = { readsModelAfter: () => false, afterEpoch: async () => undefined, afterTraining: async () => undefined, dispose: () => undefined };
 
 export function createProbes(ctx: ProbeContext): Probes {
   const spec = ctx.spec;
@@ -289,7 +291,11 @@ export function createProbes(ctx: ProbeContext): Probes {
       );
     });
 
+  const due = (every: number | undefined, epoch: number) => every !== undefined && every > 0 && epoch % every === 0 && epoch !== ctx.totalEpochs;
   return {
+    readsModelAfter(epoch) {
+      return due(spec.dynamics?.every, epoch) || due(spec.memorization?.every, epoch) || due(spec.mcDropout?.every, epoch);
+    },
     async afterEpoch(e) {
       lastEpoch = e.epoch;
       if (spec.dynamics) {

@@ -12,12 +12,14 @@ async function collect(
   backend: 'wasm' | 'cpu',
   signal?: AbortSignal,
   onEpoch?: (e: EngineEvent) => void,
+  evalThread?: boolean,
 ): Promise<{ events: EngineEvent[]; tensors: number[] }> {
   const events: EngineEvent[] = [];
   const tensors: number[] = [];
   await train(experiment, {
     backend,
     signal,
+    evalThread,
     onEvent: (e) => {
       // Every event must pass the same validation the host applies.
       const r = parseEngineEvent(JSON.parse(JSON.stringify(e)));
@@ -85,7 +87,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
         if (e.type === 'epoch' && e.epoch === 2) controller.abort();
       });
       assert.equal(tf.memory().numTensors, before);
-      assert.equal(epochsOf(events).length, 2);
+      assert.deepEqual(epochsOf(events).map((e) => e.epoch), [1, 2]);
       assert.ok(!events.some((e) => e.type === 'finished' || e.type === 'failed'));
       const last = events[events.length - 1];
       assert.ok(last.type === 'log' && /cancel/i.test(last.message));
@@ -154,5 +156,51 @@ describe('train() results', () => {
     const last = events[events.length - 1];
     assert.equal(last.type, 'failed');
     assert.match(last.type === 'failed' ? last.message : '', /loss became/);
+  });
+});
+
+describe('train() with the evaluation on a second thread (wasm)', () => {
+  before(() => selectBackend('wasm'));
+  afterEach(() => delete process.env.REGLENS_TEST_EVAL_THREAD_CRASH_AFTER);
+  // What must not change when the evaluation moves: everything but the timings.
+  const outcome = (events: EngineEvent[]): object[] =>
+    events.flatMap((e): object[] =>
+      e.type === 'epoch' ? [{ epoch: e.epoch, loss: e.loss, accuracy: e.accuracy, testLoss: e.testLoss }] : e.type === 'probe' ? [{ epoch: e.epoch, probe: e.probe.kind }] : [],
+    );
+  // Probes every 3 epochs: those epochs are evaluated on the training thread, the others on the second one.
+  const withProbes = () => ({ ...tinyExperiment({ epochs: 8 }), probes: { memorization: { every: 3, method: 'ablation' as const } } }) as Experiment;
+
+  it('reports the same epochs, in order, as evaluating on the training thread', async () => {
+    const here = await collect(withProbes(), 'wasm', undefined, undefined, false);
+    const before = tf.memory().numTensors;
+    const there = await collect(withProbes(), 'wasm', undefined, undefined, true);
+    assert.equal(tf.memory().numTensors, before, 'tensors left after train()');
+    assert.deepEqual(outcome(there.events), outcome(here.events));
+    assert.deepEqual(epochsOf(there.events).map((e) => e.epoch), [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert.ok(outcome(here.events).some((e) => 'probe' in e), 'the probes ran');
+    assert.equal(there.events[there.events.length - 1].type, 'finished');
+  });
+
+  it('reports an epoch already trained when cancelled, and none after it', async () => {
+    const controller = new AbortController();
+    const { events } = await collect(tinyExperiment({ epochs: 50 }), 'wasm', controller.signal, (e) => {
+      if (e.type === 'epoch' && e.epoch === 2) controller.abort();
+    }, true);
+    // Epoch 2 is reported while epoch 3 trains; epoch 3 is reported too, then the run stops.
+    assert.deepEqual(epochsOf(events).map((e) => e.epoch), [1, 2, 3]);
+    assert.ok(!events.some((e) => e.type === 'finished' || e.type === 'failed'));
+    const last = events[events.length - 1];
+    assert.ok(last.type === 'log' && /cancel/i.test(last.message));
+  });
+
+  it('loses no epoch when the thread crashes: it evaluates the saved weights itself and says so', async () => {
+    const here = await collect(tinyExperiment({ epochs: 6 }), 'wasm', undefined, undefined, false);
+    process.env.REGLENS_TEST_EVAL_THREAD_CRASH_AFTER = '2';
+    const there = await collect(tinyExperiment({ epochs: 6 }), 'wasm', undefined, undefined, true);
+    assert.deepEqual(outcome(there.events), outcome(here.events));
+    const notes = there.events.flatMap((e) => (e.type === 'log' && e.level === 'warning' ? [e.message] : []));
+    assert.equal(notes.length, 1, notes.join('\n'));
+    assert.match(notes[0], /Evaluating on the training thread from epoch 3 on: the evaluation thread exited \(code 3\)/);
+    assert.equal(there.events[there.events.length - 1].type, 'finished');
   });
 });
