@@ -159,6 +159,9 @@ async function main(): Promise<void> {
   evalThread = values['eval-thread'] === 'off' ? false : 'auto';
   const wasmEpochs = Number(values['wasm-epochs']);
   const cpuEpochs = Number(values['cpu-epochs']);
+  // The probes first, so their RSS is what a process running them needs, not what the
+  // training rows before them (wasm heaps, the evaluation thread) left behind.
+  const probes = values['skip-probes'] ? null : await benchProbes();
   const results: Measurement[] = [];
   const peers = new Map<string, PeerResult>();
   for (const m of values['only-probes'] ? [] : models) {
@@ -194,7 +197,7 @@ async function main(): Promise<void> {
     rows,
     measurements: results,
     // Probe speed (bench/probeBench.ts): ablation rank-1 vs per-unit loop, MC dropout, RSS.
-    probes: values['skip-probes'] ? null : await benchProbes(),
+    probes,
     // Model-code analysis of a 5,000-line file (bench/analysis.ts): full and one-character-edit medians.
     analysis: values['skip-analysis'] ? null : await runAnalysisBench(),
   };
