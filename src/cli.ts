@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import { version } from '../package.json';
-import type { EngineEvent } from './protocol/engineMessages';
+import { EvalThreadSchema, type EngineEvent, type EvalThreadChoice } from './protocol/engineMessages';
 import { BackendNameSchema, ExperimentError, parseExperimentText } from './protocol/experiment';
 import type { BackendName, Experiment } from './protocol/experiment';
 import { expandSweep, isSweep } from './protocol/sweep';
@@ -15,7 +15,7 @@ import type { EngineOutcome } from './runs/engineProcess';
 import { startRecordedRun } from './runs/recordedRun';
 import type { RecordedRun, RecordedRunResult } from './runs/recordedRun';
 import type { RunSummary } from './runs/runFolder';
-import { resolveParallelism, runSweep } from './runs/sweepRunner';
+import { evalThreadForSweep, resolveParallelism, runSweep } from './runs/sweepRunner';
 import type { SweepMemberResult } from './runs/sweepRunner';
 
 const USAGE = `Usage: reglens run <experiment.reglens.json> [options]
@@ -32,6 +32,9 @@ Options:
   --parallel N               sweeps: runs training at once (default: the number of CPU cores)
   --backend auto|tensorflow-gpu|tensorflow|wasm|cpu TensorFlow.js backend (default: the experiment's, else auto)
   --runs-dir DIR             where run folders go (default: ./.reglens/runs)
+  --eval-thread auto|on|off  evaluate each epoch on a second thread while the next one
+                             trains (wasm; default auto: when the evaluation is large
+                             enough, and not for sweep members running in parallel)
   --native-modules DIR       folder holding (node_modules of) @tensorflow/tfjs-node or
                              tfjs-node-gpu; repeatable. Also searched: REGLENS_NATIVE_MODULES
                              (a path list, first), then the current folder.
@@ -55,6 +58,7 @@ interface RunArgs {
   nativeModules: string[];
   /** Sweep members at once; undefined: one per CPU core. */
   parallel?: number;
+  evalThread: EvalThreadChoice;
 }
 
 type Parsed = { kind: 'help' } | { kind: 'version' } | ({ kind: 'run' } & RunArgs);
@@ -71,6 +75,7 @@ export function parseCliArgs(argv: string[]): Parsed {
         backend: { type: 'string' },
         'runs-dir': { type: 'string' },
         parallel: { type: 'string' },
+        'eval-thread': { type: 'string' },
         'native-modules': { type: 'string', multiple: true },
         quiet: { type: 'boolean', short: 'q' },
         help: { type: 'boolean', short: 'h' },
@@ -101,6 +106,8 @@ export function parseCliArgs(argv: string[]): Parsed {
       throw new UsageError(`--parallel must be a positive integer, got "${values.parallel}"`);
     }
   }
+  const evalThread = EvalThreadSchema.safeParse(values['eval-thread'] ?? 'auto');
+  if (!evalThread.success) throw new UsageError(`--eval-thread must be auto, on or off, got "${values['eval-thread']}"`);
   let backend: RunArgs['backend'];
   if (values.backend !== undefined) {
     const r = BackendNameSchema.safeParse(values.backend);
@@ -116,6 +123,7 @@ export function parseCliArgs(argv: string[]): Parsed {
     quiet: values.quiet ?? false,
     nativeModules: (values['native-modules'] ?? []).map((d) => path.resolve(d)),
     ...(parallel !== undefined ? { parallel } : {}),
+    evalThread: evalThread.data,
   };
 }
 
@@ -232,6 +240,7 @@ async function run(args: RunArgs): Promise<number> {
     ...engineOptions(args),
     experiment,
     backend: experiment.backend ?? 'auto',
+    evalThread: args.evalThread,
     onWriteError: (message) => progress.message(`reglens: ${message}`),
     engineOutputInError: args.quiet,
     onEvent(event) {
@@ -320,6 +329,7 @@ async function runSweepMembers(args: RunArgs, title: string, members: SweepMembe
         ...engineOptions(args),
         experiment: member.experiment,
         backend: member.experiment.backend ?? 'auto',
+        evalThread: evalThreadForSweep(args.evalThread, parallel),
         // Several engines share the terminal: no live engine output, but a dead engine's last words go into its error.
         engineOutputInError: true,
         onWriteError: (message) => say(`reglens: ${tag(i)} ${message}`),

@@ -56,6 +56,7 @@ function main(): void {
       nativeModuleDirs: command.nativeModuleDirs,
       baseDir: command.baseDir,
       runDir: command.runDir,
+      evalThread: command.evalThread === 'on' ? true : command.evalThread === 'off' ? false : 'auto',
       signal: controller.signal,
       onEvent: (e) => {
         if (e.type === 'failed') failed = true;

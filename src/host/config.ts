@@ -2,6 +2,7 @@
 // changed setting applies at once; nothing is cached in module state.
 import * as vscode from 'vscode';
 import { RULE_SETTING_KEYS } from '../analysis/rules/ruleCatalog';
+import type { EvalThreadChoice } from '../protocol/engineMessages';
 import type { BackendName } from '../protocol/experiment';
 
 export type SeveritySetting = 'error' | 'warning' | 'information' | 'hint' | 'off';
@@ -20,6 +21,11 @@ export class Config {
   /** Folder holding (node_modules of) @tensorflow/tfjs-node(-gpu), searched first; '' when unset. */
   get nativeModulePath(): string {
     return this.cfg.get<string>('training.nativeModulePath', '').trim();
+  }
+
+  /** Whether the engine evaluates each epoch on a second thread (wasm): auto, on, off. */
+  get evaluationThread(): EvalThreadChoice {
+    return this.cfg.get<EvalThreadChoice>('training.evaluationThread', 'auto');
   }
 
   /** Sweep runs training at once; 0 means one per CPU core (resolved by resolveParallelism). */

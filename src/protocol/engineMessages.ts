@@ -256,6 +256,9 @@ export const EngineEventSchema = z.discriminatedUnion('type', [
   FailedEventSchema,
 ]);
 
+export const EvalThreadSchema = z.enum(['auto', 'on', 'off']);
+export type EvalThreadChoice = z.infer<typeof EvalThreadSchema>;
+
 /** Host -> engine. */
 export const EngineCommandSchema = z.discriminatedUnion('type', [
   z
@@ -270,6 +273,8 @@ export const EngineCommandSchema = z.discriminatedUnion('type', [
       baseDir: z.string().optional(),
       /** The run folder, for artifacts the engine writes itself (probes.pruning.save). */
       runDir: z.string().optional(),
+      /** Evaluate each epoch on a second thread while the next trains (wasm): auto, on, off. */
+      evalThread: EvalThreadSchema.optional(),
     })
     .strict(),
   z.object({ type: z.literal('cancel') }).strict(),

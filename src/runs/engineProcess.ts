@@ -3,7 +3,7 @@
 // process so a crash or a runaway run cannot take the host down, and so a run
 // can always be stopped (SIGKILL after a grace period).
 import { fork } from 'node:child_process';
-import type { EngineCommand, EngineEvent } from '../protocol/engineMessages';
+import type { EngineCommand, EngineEvent, EvalThreadChoice } from '../protocol/engineMessages';
 import { parseEngineEvent } from '../protocol/engineMessages';
 import type { BackendName, Experiment } from '../protocol/experiment';
 
@@ -28,6 +28,8 @@ export interface StartEngineOptions {
   baseDir?: string;
   /** The run folder (the pruned model is saved there). */
   runDir?: string;
+  /** reglens.training.evaluationThread / --eval-thread; the engine's default is auto. */
+  evalThread?: EvalThreadChoice;
   /** Node flags for the child; default none (the parent's, e.g. --inspect, must not leak in). */
   execArgv?: string[];
 }
@@ -103,6 +105,7 @@ export function startEngine(opts: StartEngineOptions): EngineHandle {
     ...(opts.nativeModuleDirs ? { nativeModuleDirs: opts.nativeModuleDirs } : {}),
     ...(opts.baseDir ? { baseDir: opts.baseDir } : {}),
     ...(opts.runDir ? { runDir: opts.runDir } : {}),
+    ...(opts.evalThread ? { evalThread: opts.evalThread } : {}),
   };
   child.send(start, (err) => {
     if (err) opts.onStderr?.(`RegLens: could not send the experiment to the engine: ${err.message}\n`);

@@ -2,7 +2,7 @@
 // every event appended (in arrival order) before finish() writes the outcome. The CLI runs
 // single experiments and sweep members through this; the host has RunManager, which adds
 // live state for dashboards on top of the same two pieces.
-import type { EngineEvent } from '../protocol/engineMessages';
+import type { EngineEvent, EvalThreadChoice } from '../protocol/engineMessages';
 import type { BackendName, Experiment } from '../protocol/experiment';
 import { startEngine } from './engineProcess';
 import type { EngineHandle, EngineOutcome } from './engineProcess';
@@ -19,6 +19,7 @@ export interface RecordedRunOptions {
   nativeModuleDirs?: string[];
   /** Where relative dataset, topology and module paths resolve. */
   baseDir?: string;
+  evalThread?: EvalThreadChoice;
   onEvent?(event: EngineEvent): void;
   onStderr?(text: string): void;
   /** Called once, on the first event that could not be written. */
@@ -59,6 +60,7 @@ export async function startRecordedRun(opts: RecordedRunOptions): Promise<Record
     backend: opts.backend,
     ...(opts.nativeModuleDirs ? { nativeModuleDirs: opts.nativeModuleDirs } : {}),
     ...(opts.baseDir ? { baseDir: opts.baseDir } : {}),
+    ...(opts.evalThread ? { evalThread: opts.evalThread } : {}),
     runDir: folder.dir,
     onEvent(event) {
       pending = pending

@@ -3,6 +3,7 @@
 // through RunManager.start), so every member is an ordinary run. Each member is its own engine
 // process, which is what lets a sweep use more than one core (TF.js on wasm trains on one).
 import * as os from 'node:os';
+import type { EvalThreadChoice } from '../protocol/engineMessages';
 
 export interface SweepMemberRun<R> {
   cancel(): void;
@@ -33,6 +34,14 @@ export interface SweepHandle<R> {
 }
 
 /** The setting's value, where 0 (or anything not a positive integer) means one run per CPU core. */
+/**
+ * Members training side by side already fill the cores, so under 'auto' each keeps its
+ * evaluation on its own thread; an explicit 'on' or 'off' is the user's call.
+ */
+export function evalThreadForSweep(choice: EvalThreadChoice, parallel: number): EvalThreadChoice {
+  return choice === 'auto' && parallel > 1 ? 'off' : choice;
+}
+
 export function resolveParallelism(setting: number | undefined): number {
   if (setting !== undefined && Number.isInteger(setting) && setting >= 1) return setting;
   return Math.max(1, os.availableParallelism());

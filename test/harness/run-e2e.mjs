@@ -497,22 +497,36 @@ async function main() {
       return `run ${id}; ${notes.join('; ')}; unit ${unit}: ${drops.map((d) => d.replace(/\s+/g, ' ')).join(' | ')}; picker ${options.join(' / ')} -> dense_1: 16 rows`;
     }],
     ['compare', async () => {
-      await runPaletteCommand(page, 'RegLens: Compare Runs', { opensPicker: true });
       const widget = page.locator('.quick-input-widget');
-      await widget.locator('.monaco-list-row').first().waitFor({ state: 'visible', timeout: 15_000 });
       // Multi-select quick pick: tick the "select all" checkbox next to the input; fall back to
       // each row's checkbox (their markup differs between VS Code versions).
       const selected = async () => Number(/(\d+) Selected/.exec((await widget.innerText().catch(() => '')) ?? '')?.[1] ?? 0);
-      const selectAll = widget.locator('.quick-input-check-all, .quick-input-header .monaco-custom-toggle, .quick-input-header input[type=checkbox]').first();
-      await selectAll.click({ timeout: 5_000 }).catch(() => {});
-      if ((await selected()) < 2) {
-        const boxes = widget.locator('.monaco-list-row .monaco-custom-toggle, .monaco-list-row input[type=checkbox], .monaco-list-row .quick-input-list-checkbox');
-        const nBoxes = await boxes.count();
-        for (let i = 0; i < nBoxes && (await selected()) < nBoxes; i++) await boxes.nth(i).click({ timeout: 5_000 }).catch(() => {});
+      const trySelect = async () => {
+        await runPaletteCommand(page, 'RegLens: Compare Runs', { opensPicker: true });
+        await widget.locator('.monaco-list-row').first().waitFor({ state: 'visible', timeout: 15_000 });
+        const selectAll = widget.locator('.quick-input-check-all, .quick-input-header .monaco-custom-toggle, .quick-input-header input[type=checkbox]').first();
+        await selectAll.click({ timeout: 5_000 }).catch(() => {});
+        if ((await selected()) < 2) {
+          const boxes = widget.locator('.monaco-list-row .monaco-custom-toggle, .monaco-list-row input[type=checkbox], .monaco-list-row .quick-input-list-checkbox');
+          const nBoxes = await boxes.count();
+          for (let i = 0; i < nBoxes && (await selected()) < nBoxes; i++) await boxes.nth(i).click({ timeout: 5_000 }).catch(() => {});
+        }
+        return (await selected()) >= 2;
+      };
+      // A quick pick closes when something else takes focus (a run's notification or panel
+      // settling after the previous step): then open it again, up to three times.
+      let ok = false;
+      const attempts = [];
+      for (let attempt = 1; attempt <= 3 && !ok; attempt++) {
+        ok = await trySelect().catch((e) => (attempts.push(e.message.split('\n')[0]), false));
+        if (!ok) {
+          attempts.push(`attempt ${attempt}: ${await widget.isVisible() ? `${await selected()} selected` : 'picker closed'}`);
+          if (await widget.isVisible()) await page.keyboard.press('Escape');
+        }
       }
-      if ((await selected()) < 2) {
+      if (!ok) {
         const html = await widget.innerHTML().catch(() => '');
-        throw new Error(`could not select 2 runs in the compare quick pick; widget markup: ${html.slice(0, 1500)}`);
+        throw new Error(`could not select 2 runs in the compare quick pick (${attempts.join('; ')}); widget markup: ${html.slice(0, 1500)}`);
       }
       await page.keyboard.press('Enter');
       await widget.waitFor({ state: 'hidden', timeout: 10_000 });
@@ -534,7 +548,7 @@ async function main() {
       notes.push(`markers '${markers}'`);
       await wv.locator('h1').first().scrollIntoViewIfNeeded();
       await page.locator('iframe.webview.ready').last().screenshot({ path: join(resultsDir, 'dashboard-compare.png') }).catch(() => {});
-      return `${rows} runs (${firstRunId}, ${secondRunId}), legend names both; ${notes.join(', ')}; dashboard-compare.png`;
+      return `${rows} runs (${firstRunId}, ${secondRunId}), legend names both; ${notes.join(", ")}; dashboard-compare.png${attempts.length ? `; picker retried: ${attempts.join("; ")}` : ""}`;
     }],
   ];
 

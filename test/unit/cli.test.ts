@@ -42,6 +42,28 @@ describe('reglens CLI', function () {
     const p = parseCliArgs(['run', 'a.json', '--parallel', '3']);
     assert.equal(p.kind === 'run' && p.parallel, 3);
     for (const bad of [['run', 'a', '--parallel', '0'], ['run', 'a', '--parallel', 'x']]) assert.throws(() => parseCliArgs(bad), /--parallel/);
+    assert.equal(p.kind === 'run' && p.evalThread, 'auto');
+    const e = parseCliArgs(['run', 'a.json', '--eval-thread', 'off']);
+    assert.equal(e.kind === 'run' && e.evalThread, 'off');
+    assert.throws(() => parseCliArgs(['run', 'a', '--eval-thread', 'maybe']), /--eval-thread must be auto, on or off/);
+  });
+
+  it('--eval-thread on: the bundled engine evaluates on a second thread running its own bundle', async () => {
+    const file = write('tiny.reglens.json', tinyExperiment({ epochs: 4 }));
+    const runsDir = path.join(dir, 'runs');
+    const r = cli(['run', file, '--backend', 'wasm', '--eval-thread', 'on', '--runs-dir', runsDir]);
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    const [run] = await listRuns(runsDir);
+    const events = fs
+      .readFileSync(path.join(runsDir, run.id, 'events.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.equal(events[0].backend, 'wasm');
+    assert.ok(events.some((x) => x.type === 'log' && /second thread/.test(x.message)), JSON.stringify(events.filter((x) => x.type === 'log')));
+    assert.ok(!events.some((x) => x.type === 'log' && x.level === 'warning'), 'no fallback');
+    assert.deepEqual(events.filter((x) => x.type === 'epoch').map((x) => x.epoch), [1, 2, 3, 4]);
+    assert.equal(events[events.length - 1].type, 'finished');
   });
 
   it('--help and --version', () => {

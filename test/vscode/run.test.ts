@@ -76,6 +76,31 @@ describe('Run Experiment', () => {
     await vscode.workspace.fs.delete(file);
   });
 
+  it('reglens.training.evaluationThread "on" evaluates on a second thread in the engine, epochs all on disk', async () => {
+    const api = await extensionApi<RegLensApi>();
+    const cfg = vscode.workspace.getConfiguration('reglens');
+    await cfg.update('training.evaluationThread', 'on', vscode.ConfigurationTarget.Workspace);
+    try {
+      const file = workspaceUri('tiny.reglens.json');
+      const spec = JSON.parse(readFileSync(file.fsPath, 'utf8'));
+      const runId = await vscode.commands.executeCommand<string>('reglens.runExperiment', file);
+      const summary = await api.whenRunEnds(runId)!;
+      assert.equal(summary.status, 'finished', summary.error ?? '');
+      const events = readFileSync(path.join(workspaceUri('.reglens/runs').fsPath, runId, 'events.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      if (events[0].backend !== 'wasm') return; // the thread is for wasm; a cpu fallback evaluates in place
+      assert.ok(events.some((e) => e.type === 'log' && /second thread/.test(e.message)), 'the engine says it uses the thread');
+      assert.deepEqual(
+        events.filter((e) => e.type === 'epoch').map((e) => e.epoch),
+        Array.from({ length: spec.training.epochs }, (_, i) => i + 1),
+      );
+    } finally {
+      await cfg.update('training.evaluationThread', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
   it('rejects an invalid experiment file without starting a run', async () => {
     const bad = workspaceUri('broken.reglens.json');
     await vscode.workspace.fs.writeFile(bad, Buffer.from('{"name": "x", "training": {"epochs": -1}}'));

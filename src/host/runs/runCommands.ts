@@ -6,7 +6,7 @@ import { expandSweep, isSweep } from '../../protocol/sweep';
 import type { SweepMember } from '../../protocol/sweep';
 import { maxCompared } from '../../protocol/webviewMessages';
 import type { RunSummary } from '../../runs/runFolder';
-import { resolveParallelism, runSweep } from '../../runs/sweepRunner';
+import { evalThreadForSweep, resolveParallelism, runSweep } from '../../runs/sweepRunner';
 import type { Ctx } from '../ctx';
 import type { DashboardPanels } from '../dashboard/dashboardPanels';
 import { registerNativeBackendCommand } from './nativeBackend';
@@ -188,7 +188,8 @@ async function runSweepMembers(
   const sweep = runSweep(members, {
     parallel,
     start: async (member, index) => {
-      const run = await runs.start(member.experiment, runsDir, experimentFile);
+      // Members already fill the cores: a second thread each would only compete with them.
+      const run = await runs.start(member.experiment, runsDir, experimentFile, { evalThread: evalThreadForSweep(ctx.config.evaluationThread, parallel) });
       ids[index] = run.id;
       return { cancel: () => runs.cancel(run.id), ended: run.ended };
     },

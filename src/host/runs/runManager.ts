@@ -4,7 +4,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { EngineEvent } from '../../protocol/engineMessages';
+import type { EngineEvent, EvalThreadChoice } from '../../protocol/engineMessages';
 import type { Experiment } from '../../protocol/experiment';
 import type { RunView } from '../../protocol/webviewMessages';
 import { startEngine, type EngineHandle } from '../../runs/engineProcess';
@@ -45,7 +45,7 @@ export class RunManager implements vscode.Disposable {
     return [...this.live.values()].filter((r) => r.status === 'running');
   }
 
-  async start(experiment: Experiment, runsDir: string, experimentFile: string | undefined): Promise<LiveRun> {
+  async start(experiment: Experiment, runsDir: string, experimentFile: string | undefined, overrides: { evalThread?: EvalThreadChoice } = {}): Promise<LiveRun> {
     // A model module is workspace code the engine executes: never in an untrusted workspace,
     // whichever path (command, rerun, API) got here.
     if (experiment.model.module && !vscode.workspace.isTrusted) {
@@ -68,6 +68,7 @@ export class RunManager implements vscode.Disposable {
       // Relative dataset / topology / module paths: the experiment file's folder (else the workspace's).
       baseDir: experimentFile ? path.dirname(experimentFile) : vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
       runDir: folder.dir,
+      evalThread: overrides.evalThread ?? this.ctx.config.evaluationThread,
       onEvent: (event) => {
         events.push(event);
         pending = pending

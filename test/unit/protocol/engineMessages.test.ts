@@ -45,6 +45,9 @@ describe('engine message validation', () => {
     assert.equal(parseEngineCommand({ type: 'stop' }).ok, false);
     assert.equal(parseEngineCommand({ type: 'start' }).ok, false);
     assert.equal(parseEngineCommand({ type: 'start', experiment: tinyExperiment(), backend: 'gpu' }).ok, false);
+    assert.ok(parseEngineCommand({ type: 'start', experiment: tinyExperiment(), evalThread: 'off' }).ok);
+    const thread = parseEngineCommand({ type: 'start', experiment: tinyExperiment(), evalThread: 'maybe' });
+    assert.ok(!thread.ok && /evalThread/.test(thread.error));
     const bad = parseEngineCommand({ type: 'start', experiment: { ...tinyExperiment(), training: { epochs: 0 } } });
     assert.equal(bad.ok, false);
     if (!bad.ok) assert.match(bad.error, /experiment\.training\.epochs/);

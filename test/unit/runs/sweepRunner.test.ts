@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { startRecordedRun } from '../../../src/runs/recordedRun';
 import type { RecordedRunResult } from '../../../src/runs/recordedRun';
 import { listRuns } from '../../../src/runs/runFolder';
-import { resolveParallelism, runSweep } from '../../../src/runs/sweepRunner';
+import { evalThreadForSweep, resolveParallelism, runSweep } from '../../../src/runs/sweepRunner';
 import type { SweepMemberRun } from '../../../src/runs/sweepRunner';
 import type { Experiment } from '../../../src/protocol/experiment';
 import { buildBundles, enginePath } from '../helpers/bundle';
@@ -34,6 +34,13 @@ describe('sweep runner', function () {
     assert.equal(resolveParallelism(0), Math.max(1, os.availableParallelism()));
     assert.equal(resolveParallelism(undefined), Math.max(1, os.availableParallelism()));
     assert.ok(resolveParallelism(-2) >= 1);
+  });
+
+  it('keeps sweep members running side by side on one thread each unless told otherwise', () => {
+    assert.equal(evalThreadForSweep('auto', 2), 'off');
+    assert.equal(evalThreadForSweep('auto', 1), 'auto');
+    assert.equal(evalThreadForSweep('on', 4), 'on');
+    assert.equal(evalThreadForSweep('off', 1), 'off');
   });
 
   it('starts the next member only when a running one ends (fake runs)', async () => {
