@@ -181,6 +181,22 @@ describe('train() with the evaluation on a second thread (wasm)', () => {
     assert.equal(there.events[there.events.length - 1].type, 'finished');
   });
 
+  it('matches in place for batch norm, dropout and nested dropout layers too', async () => {
+    const layers = [
+      { type: 'dense', units: 48, init: 'he' },
+      { type: 'batchNorm' },
+      { type: 'activation', fn: 'relu' },
+      { type: 'nestedDropout', distribution: 'geometric', rho: 0.9 },
+      { type: 'dropout', rate: 0.2 },
+      { type: 'dense', units: 11 },
+    ] as const;
+    const exp = () => tinyExperiment({ epochs: 5, layers: layers as unknown as NonNullable<Parameters<typeof tinyExperiment>[0]>['layers'] });
+    const here = await collect(exp(), 'wasm', undefined, undefined, false);
+    const there = await collect(exp(), 'wasm', undefined, undefined, true);
+    assert.deepEqual(outcome(there.events), outcome(here.events));
+    assert.ok(there.events.some((e) => e.type === 'log' && /second thread/.test(e.message)), 'the thread was used');
+  });
+
   it('reports an epoch already trained when cancelled, and none after it', async () => {
     const controller = new AbortController();
     const { events } = await collect(tinyExperiment({ epochs: 50 }), 'wasm', controller.signal, (e) => {
