@@ -55,7 +55,80 @@ export function checkDropoutBeforeBatchNormGraph(graph: ModelGraph): Finding[] {
       });
     }
   }
+  findings.push(...checkModuleBodies(graph));
   return findings;
+}
+
+/**
+ * The same mistake inside an nn.Module's `forward` (or a Keras subclass's `call`): layers made
+ * in `__init__` as attributes, applied in order in the body, either as a chain of statements
+ * (`x = self.drop(x)` then `x = self.bn(x)`) or nested (`self.bn(self.drop(x))`). Only a direct
+ * hand-over counts: the dropout's output is the batch norm's first argument, with nothing
+ * reassigning it in between.
+ */
+function checkModuleBodies(graph: ModelGraph): Finding[] {
+  const findings: Finding[] = [];
+  for (const model of graph.models) {
+    if (model.style !== 'module') continue;
+    const attrs = new Map<string, GraphLayer>();
+    for (const l of model.layers) if (l.call?.assignedTo?.startsWith('self.')) attrs.set(l.call.assignedTo, l);
+    const kinds = new Set([...attrs.values()].map((l) => l.kind));
+    if (!kinds.has('dropout') || !kinds.has('batchnorm')) continue;
+    const bodyName = model.framework === 'pytorch' ? 'forward' : 'call';
+    const body = callsWithin(graph.calls, model.start, model.end).filter((c) => c.scope.functionName === bodyName && c.scope.className === model.name);
+    const kindOf = (c: Call) => attrs.get(c.callee)?.kind;
+    for (const drop of body) {
+      if (kindOf(drop) !== 'dropout') continue;
+      const norm = nestedConsumer(body, drop) ?? nextConsumer(graph, body, drop);
+      if (!norm || kindOf(norm) !== 'batchnorm') continue;
+      const dropLayer = attrs.get(drop.callee)!;
+      const normLayer = attrs.get(norm.callee)!;
+      const stat = model.framework === 'pytorch' ? 'its running variance' : 'its moving variance';
+      const swappable = graph.text.startsWith(drop.callee, drop.start) && graph.text.startsWith(norm.callee, norm.start);
+      findings.push({
+        ruleId: DROPOUT_BEFORE_BATCHNORM,
+        severity: 'warning',
+        range: drop.range,
+        message:
+          `${drop.callee} (${dropLayer.name}) feeds ${norm.callee} (${normLayer.name}) directly in ${bodyName}(), which causes variance shift: ` +
+          `the batch norm learns ${stat} from dropped-out activations in training, but sees un-dropped ones at inference, which degrades accuracy. ` +
+          `Apply ${drop.callee} after ${norm.callee} (Li et al., "Understanding the Disharmony between Dropout and Batch Normalization by Variance Shift", CVPR 2019).`,
+        docsUrl: DROPOUT_BEFORE_BATCHNORM_DOCS,
+        fixes: swappable
+          ? [
+              {
+                title: `Apply ${drop.callee} after ${norm.callee}`,
+                // Swapping the two attribute names swaps the order, in a chain and nested alike.
+                edits: [
+                  { range: graph.index.rangeAt(drop.start, drop.start + drop.callee.length), newText: norm.callee },
+                  { range: graph.index.rangeAt(norm.start, norm.start + norm.callee.length), newText: drop.callee },
+                ],
+              },
+            ]
+          : [],
+      });
+    }
+  }
+  return findings;
+}
+
+/** `self.bn(self.drop(x))`: the call whose first argument is exactly the dropout call. */
+function nestedConsumer(body: Call[], drop: Call): Call | undefined {
+  return body.find((c) => c !== drop && c.args[0]?.name === undefined && c.args[0]?.start === drop.start && c.args[0]?.end === drop.end);
+}
+
+/** `x = self.drop(x)` ... `x = self.bn(x)`: the next call in the same function reading x first, if x is not reassigned meanwhile. */
+function nextConsumer(graph: ModelGraph, body: Call[], drop: Call): Call | undefined {
+  const v = drop.assignedTo;
+  if (!v || !/^[A-Za-z_][\w.]*$/.test(v)) return undefined;
+  const uses = new RegExp(`(^|[^\\w.])${v.replace(/\./g, '\\.')}(?![\\w(])`);
+  const next = body.find((c) => c.start > drop.end && c.scope.functionStart === drop.scope.functionStart && c.args.some((a) => uses.test(a.text)));
+  if (!next || next.args[0]?.name !== undefined || next.args[0]?.text !== v) return undefined;
+  // Same block only: a use under another branch or after a reassignment is not a direct hand-over.
+  if (next.indent !== drop.indent) return undefined;
+  const between = graph.text.slice(drop.end, next.lineStart);
+  if (new RegExp(`^\\s*${v.replace(/\./g, '\\.')}\\s*([-+*/@%]|//)?=(?!=)`, 'm').test(between)) return undefined;
+  return next;
 }
 
 /** The call applying a functional layer to a tensor: `Dropout(0.3)(x)` / `tf.layers.dropout({...}).apply(x)`. */

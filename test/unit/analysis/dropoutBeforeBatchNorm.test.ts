@@ -150,4 +150,48 @@ describe('rule dropout-before-batchnorm', () => {
       [rangeOf(text, 1, 'nn.Dropout(0.1)'), rangeOf(text, 1, 'nn.Dropout(0.2)')],
     );
   });
+
+  describe('in a forward() body', () => {
+    const module = (body: string) =>
+      [
+        'import torch.nn as nn',
+        '',
+        'class Block(nn.Module):',
+        '    def __init__(self):',
+        '        super().__init__()',
+        '        self.drop = nn.Dropout(0.3)',
+        '        self.bn = nn.BatchNorm1d(64)',
+        '',
+        '    def forward(self, x, res):',
+        ...body.split('\n').map((l) => `        ${l}`),
+        '',
+      ].join('\n');
+
+    it('finds a chain of statements and swaps the two layers', () => {
+      const text = module('x = self.drop(x)\nx = self.bn(x)\nreturn x');
+      const [f] = findings(text);
+      assert.ok(f);
+      assert.deepEqual(f.range, rangeOf(text, 9, 'self.drop(x)'));
+      assert.match(f.message, /^self\.drop \(Dropout\) feeds self\.bn \(BatchNorm1d\) directly in forward\(\), which causes variance shift/);
+      assert.equal(f.fixes[0].title, 'Apply self.drop after self.bn');
+      assert.equal(fixOnce(text), module('x = self.bn(x)\nx = self.drop(x)\nreturn x'));
+    });
+
+    it('finds the nested form and swaps it the same way', () => {
+      const text = module('return self.bn(self.drop(x))');
+      assert.equal(fixOnce(text), module('return self.drop(self.bn(x))'));
+    });
+
+    it('is quiet when the dropout output is changed, branched or used by something else first', () => {
+      for (const body of [
+        'x = self.bn(x)\nreturn self.drop(x)',
+        'y = self.drop(x)\ny = y + res\nreturn self.bn(y)',
+        'y = self.drop(x)\ny = torch.relu(y)\nreturn self.bn(y)',
+        'y = self.drop(x)\nif self.training:\n    y = self.bn(y)\nreturn y',
+        'y = self.drop(x)\nz = self.bn(x)\nreturn y + z',
+      ]) {
+        assert.deepEqual(findings(module(body)), [], body);
+      }
+    });
+  });
 });
