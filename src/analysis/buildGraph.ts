@@ -150,7 +150,7 @@ export function buildGraph(raw: RawFacts, language: SourceLanguage, text: string
   };
 
   const models: DetectedModel[] = [];
-  const moduleClasses = raw.classes.filter((c) => /\bModule\b/.test(c.bases) || /\b(Model|Layer)\b/.test(c.bases));
+  const moduleClasses = raw.classes.filter((c) => /\b(\w*\.)?(Module|LightningModule)\b/.test(c.bases) || /\b(Model|Layer)\b/.test(c.bases));
   // Classes by the top-level statement holding them, so a lookup only looks at that statement's.
   const classesByTop = new Map<number, typeof moduleClasses>();
   for (const c of moduleClasses) {
@@ -171,7 +171,7 @@ export function buildGraph(raw: RawFacts, language: SourceLanguage, text: string
       framework ??= what.framework;
       layers.push(toLayer(c, what.framework, what.name, text.slice(c.start, c.end)));
     }
-    if (!framework) framework = /\bModule\b/.test(cls.bases) ? 'pytorch' : undefined;
+    if (!framework) framework = /\b(\w*\.)?(Module|LightningModule)\b/.test(cls.bases) ? 'pytorch' : undefined;
     if (!framework) continue;
     models.push({ ...spanOf(index, cls.start, cls.end), framework, style: 'module', name: cls.name, layers, topLevelStart: cls.topLevelStart });
   }

@@ -54,6 +54,14 @@ describe('real-world corpus', () => {
     for (const prefix of ['torch_', 'keras_', 'tfjs_']) assert.ok(files.filter((f) => f.startsWith(prefix)).length >= 8, prefix);
   });
 
+  it('reads a pl.LightningModule as a PyTorch model (its own layers, not only its nn.Sequential)', () => {
+    const text = readFileSync(join(CORPUS, 'torch_lightning_module.py'), 'utf8');
+    const { graph } = analyzer.analyze(text, 'python');
+    const lit = graph?.models.find((m) => m.style === 'module' && m.name === 'LitClassifier');
+    assert.ok(lit, JSON.stringify(graph?.models.map((m) => [m.style, m.name])));
+    assert.equal(lit.framework, 'pytorch');
+  });
+
   for (const file of files) {
     it(`${file}: ${(EXPECTED[file] ?? []).join(', ') || 'no findings'}`, () => {
       const text = readFileSync(join(CORPUS, file), 'utf8');
