@@ -172,6 +172,22 @@ function resolveCalls(facts: RawFacts, language: 'python' | 'tsjs'): void {
     if ('wildcard' in b) resolver.wildcards.push(b.wildcard);
     else resolver.bind(b.local, b.target);
   }
+  // A local subclass of a dropout or batch-norm layer (`class MCDropout(nn.Dropout)`) is that
+  // kind of layer wherever it is used. Document order, so a subclass of a subclass works too.
+  if (language === 'python') {
+    for (const cls of facts.classes) {
+      if (!/^[A-Za-z_]\w*$/.test(cls.name)) continue;
+      for (const base of cls.bases.replace(/^\(|\)$/g, '').split(',')) {
+        const b = base.trim();
+        if (!b || b.includes('=')) continue;
+        const target = resolver.resolve(b);
+        if (/^(torch\.nn|keras\.layers)\.(\w*Dropout\w*|BatchNorm\w*|BatchNormalization)$/.test(target)) {
+          resolver.bind(cls.name, target);
+          break;
+        }
+      }
+    }
+  }
   const memo = new Map<string, string>();
   for (const call of facts.calls) {
     let q = memo.get(call.callee);

@@ -34,6 +34,7 @@ const EXPECTED: Record<string, string[]> = {
   'torch_functional_dropout.py': ['functional-dropout-training@16'],
   'torch_inference_no_eval.py': ['inference-without-eval@7'],
   'torch_lora_mc_uncertainty.py': ['lora-dropout-zero-mc@6'],
+  'torch_mc_dropout_subclass.py': ['dropout-before-batchnorm@16'],
   'torch_mc_eval_bug.py': ['mc-loop-no-variance@8'],
   'torch_multisample_head.py': ['multi-sample-dropout-logits@14'],
   'torch_optim_keyword.py': ['weight-decay-bias-norm@20'],
