@@ -71,13 +71,20 @@ export class EvalThread {
   private readonly waiting = new Map<number, { resolve: (r: EvalResult) => void; reject: (e: Error) => void }>();
   private failure: Error | undefined;
 
-  private constructor(private readonly worker: Worker) {
+  private constructor(
+    private readonly worker: Worker,
+    sizes: { train: number; test: number },
+  ) {
     worker.on('message', (m: FromThread) => {
-      if (m.type === 'result') {
+      // Same process, but still a boundary: a reply of the wrong shape stops the thread instead
+      // of turning into wrong accuracies.
+      if (m?.type === 'result') {
+        const ok = m.trainPred instanceof Int32Array && m.trainPred.length === sizes.train && m.testPred instanceof Int32Array && m.testPred.length === sizes.test && typeof m.testLoss === 'number';
+        if (!ok) return this.fail(new Error('the evaluation thread sent a malformed result'));
         this.waiting.get(m.id)?.resolve({ trainPred: m.trainPred, testPred: m.testPred, testLoss: m.testLoss });
         this.waiting.delete(m.id);
-      } else if (m.type === 'error') {
-        this.fail(new Error(m.message));
+      } else if (m?.type === 'error') {
+        this.fail(new Error(String(m.message)));
       }
     });
     worker.on('error', (e) => this.fail(e));
@@ -94,7 +101,7 @@ export class EvalThread {
       // Under tsx (tests) the thread needs the TypeScript loader too.
       ...(source ? { execArgv: ['--require', 'tsx/cjs'] } : {}),
     });
-    return new EvalThread(worker);
+    return new EvalThread(worker, { train: setup.xTrain.length / setup.inputSize, test: setup.xTest.length / setup.inputSize });
   }
 
   /** Why the thread stopped working, once it has. */
