@@ -110,6 +110,9 @@ function layerFromPair(pair: Span & { text: string }, calls: RawCall[], text: st
   return { ...toLayer(last, what.framework, what.name, text.slice(last.start, last.end)), start: pair.start, end: pair.end, range: pair.range, text: pair.text };
 }
 
+/** Base classes of a PyTorch model class: `nn.Module`, `pl.LightningModule`. */
+const TORCH_MODULE_BASE = /\b(Module|LightningModule)\b/;
+
 const STEP_METHODS = new Set(['backward', 'step', 'fit', 'fit_generator', 'fitDataset', 'train_on_batch', 'trainOnBatch', 'minimize']);
 
 interface CalleeKind {
@@ -150,7 +153,7 @@ export function buildGraph(raw: RawFacts, language: SourceLanguage, text: string
   };
 
   const models: DetectedModel[] = [];
-  const moduleClasses = raw.classes.filter((c) => /\b(\w*\.)?(Module|LightningModule)\b/.test(c.bases) || /\b(Model|Layer)\b/.test(c.bases));
+  const moduleClasses = raw.classes.filter((c) => TORCH_MODULE_BASE.test(c.bases) || /\b(Model|Layer)\b/.test(c.bases));
   // Classes by the top-level statement holding them, so a lookup only looks at that statement's.
   const classesByTop = new Map<number, typeof moduleClasses>();
   for (const c of moduleClasses) {
@@ -171,7 +174,7 @@ export function buildGraph(raw: RawFacts, language: SourceLanguage, text: string
       framework ??= what.framework;
       layers.push(toLayer(c, what.framework, what.name, text.slice(c.start, c.end)));
     }
-    if (!framework) framework = /\b(\w*\.)?(Module|LightningModule)\b/.test(cls.bases) ? 'pytorch' : undefined;
+    if (!framework) framework = TORCH_MODULE_BASE.test(cls.bases) ? 'pytorch' : undefined;
     if (!framework) continue;
     models.push({ ...spanOf(index, cls.start, cls.end), framework, style: 'module', name: cls.name, layers, topLevelStart: cls.topLevelStart });
   }

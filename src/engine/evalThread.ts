@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayerSpec } from '../protocol/experiment';
 import { selectBackend } from './backend';
 import type { ImageShape } from './data/dataset';
-import { evaluateTest, predict } from './evaluate';
+import { evaluateTest, oneHotTargets, predict } from './evaluate';
 import { buildModel, type Model } from './model';
 
 export interface EvalSetup {
@@ -147,7 +147,7 @@ async function runEvalThread(): Promise<void> {
     const model = buildModel(setup.layers, setup.inputSize, setup.seed, setup.image, 'init');
     const xTrain = tf.tensor2d(setup.xTrain, [setup.xTrain.length / setup.inputSize, setup.inputSize]);
     const xTest = tf.tensor2d(setup.xTest, [setup.xTest.length / setup.inputSize, setup.inputSize]);
-    const yTest = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(setup.testLabels, 'int32'), setup.classes), 'float32') as tf.Tensor2D);
+    const yTest = oneHotTargets(setup.testLabels, setup.classes);
     port.on('message', (m: ToThread) => {
       if (crashAfter !== undefined && evaluated++ >= crashAfter) process.exit(3);
       try {

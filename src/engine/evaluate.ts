@@ -54,14 +54,18 @@ export function accuracyOf(data: LabelledSplits, trainPred: Int32Array, testPred
   };
 }
 
+/** Float one-hot targets [n, classes] for integer labels. */
+export function oneHotTargets(labels: Int32Array, classes: number): tf.Tensor2D {
+  return tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), classes), 'float32') as tf.Tensor2D);
+}
+
 /** Test predictions and mean cross-entropy against the true test labels, in eval mode. */
 export function evaluateTest(model: Model, xTest: tf.Tensor2D, yTest: tf.Tensor2D): { pred: Int32Array; loss: number } {
   const n = xTest.shape[0];
   const pred = new Int32Array(n);
   let lossSum = 0;
-  const CHUNK = 8192;
-  for (let start = 0; start < n; start += CHUNK) {
-    const size = Math.min(CHUNK, n - start);
+  for (let start = 0; start < n; start += EVAL_CHUNK) {
+    const size = Math.min(EVAL_CHUNK, n - start);
     const [p, l] = tf.tidy(() => {
       const logits = model.forward(tf.slice(xTest, [start, 0], [size, -1]), { mode: 'eval' }).logits;
       return [tf.argMax(logits, 1), tf.sum(perSampleCE(logits, tf.slice(yTest, [start, 0], [size, -1])))];

@@ -8,7 +8,7 @@ import type { Experiment, LayerSpec } from '../protocol/experiment';
 import { BackendChoice, selectBackend } from './backend';
 import { nativeSearchDirs } from './nativeBackend';
 import { Dataset, makeDataset } from './data/dataset';
-import { accuracyOf, evaluateTest, predict } from './evaluate';
+import { accuracyOf, evaluateTest, oneHotTargets, predict } from './evaluate';
 import { assignWeights, EvalThread, type EvalResult, weightsOf } from './evalThread';
 import { buildModel, Model, ModelShapeError } from './model';
 import { ModelSourceError, resolveModel } from './modelSource';
@@ -108,9 +108,9 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
     const xTest = tf.tensor2d(data.test.x, [data.test.n, data.inputSize]);
     // Training targets, label smoothing folded in once (CutMix mixes them further per batch).
     const yTrain = tf.tidy(() =>
-      smooth(tf.cast(tf.oneHot(tf.tensor1d(data.train.labels, 'int32'), data.classes), 'float32') as tf.Tensor2D, regs.labelSmoothing ?? 0),
+      smooth(oneHotTargets(data.train.labels, data.classes), regs.labelSmoothing ?? 0),
     );
-    const yTest = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(data.test.labels, 'int32'), data.classes), 'float32') as tf.Tensor2D);
+    const yTest = oneHotTargets(data.test.labels, data.classes);
     disposables.push(xTrain, xTest, yTrain, yTest);
     // Mini-batches are copied from host arrays: faster than tf.gather on wasm (bench/pairedEpochs.ts --variant hostBatch).
     const yTrainHost = yTrain.dataSync() as Float32Array;
@@ -230,7 +230,7 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
     }
     let pending: (TrainedEpoch & { weights: Float32Array[]; result: Promise<EvalResult>; postSeconds: number }) | undefined;
     let fellBack = false;
-    const emitEpoch = async (t: TrainedEpoch, r: EvalResult, evalSeconds: number): Promise<EpochEvent> => {
+    const emitEpoch = async (t: TrainedEpoch, r: EvalResult, evalSeconds: number): Promise<void> => {
       last = accuracyOf(data, r.trainPred, r.testPred);
       const seconds = t.trainSeconds + evalSeconds;
       totalSeconds += seconds;
@@ -247,7 +247,6 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
       };
       onEvent(epochEvent);
       await probes.afterEpoch(epochEvent);
-      return epochEvent;
     };
     const evaluateHere = (): EvalResult => {
       const test = evaluateTest(model, xTest, yTest);

@@ -121,13 +121,14 @@ function nestedConsumer(body: Call[], drop: Call): Call | undefined {
 function nextConsumer(graph: ModelGraph, body: Call[], drop: Call): Call | undefined {
   const v = drop.assignedTo;
   if (!v || !/^[A-Za-z_][\w.]*$/.test(v)) return undefined;
-  const uses = new RegExp(`(^|[^\\w.])${v.replace(/\./g, '\\.')}(?![\\w(])`);
+  const name = v.replace(/\./g, '\\.');
+  const uses = new RegExp(`(^|[^\\w.])${name}(?![\\w(])`);
   const next = body.find((c) => c.start > drop.end && c.scope.functionStart === drop.scope.functionStart && c.args.some((a) => uses.test(a.text)));
   if (!next || next.args[0]?.name !== undefined || next.args[0]?.text !== v) return undefined;
   // Same block only: a use under another branch or after a reassignment is not a direct hand-over.
   if (next.indent !== drop.indent) return undefined;
   const between = graph.text.slice(drop.end, next.lineStart);
-  if (new RegExp(`^\\s*${v.replace(/\./g, '\\.')}\\s*([-+*/@%]|//)?=(?!=)`, 'm').test(between)) return undefined;
+  if (new RegExp(`^\\s*${name}\\s*([-+*/@%]|//)?=(?!=)`, 'm').test(between)) return undefined;
   return next;
 }
 

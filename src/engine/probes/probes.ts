@@ -291,6 +291,7 @@ export function createProbes(ctx: ProbeContext): Probes {
       );
     });
 
+  // A periodic probe's schedule: every k epochs, except the last (afterTraining covers it).
   const due = (every: number | undefined, epoch: number) => every !== undefined && every > 0 && epoch % every === 0 && epoch !== ctx.totalEpochs;
   return {
     readsModelAfter(epoch) {
@@ -305,10 +306,10 @@ export function createProbes(ctx: ProbeContext): Probes {
           testLoss: e.testLoss ?? testLoss(),
           corruptedTrain: e.accuracy.corruptedTrain,
         });
-        if (e.epoch % spec.dynamics.every === 0 && e.epoch !== ctx.totalEpochs) await dynamics(e.epoch);
+        if (due(spec.dynamics.every, e.epoch)) await dynamics(e.epoch);
       }
-      if (spec.memorization && e.epoch % spec.memorization.every === 0 && e.epoch !== ctx.totalEpochs) await memorization(e.epoch);
-      if (spec.mcDropout?.every && e.epoch % spec.mcDropout.every === 0 && e.epoch !== ctx.totalEpochs) await mc(e.epoch);
+      if (due(spec.memorization?.every, e.epoch)) await memorization(e.epoch);
+      if (due(spec.mcDropout?.every, e.epoch)) await mc(e.epoch);
     },
     async afterTraining(epochsDone) {
       const epoch = epochsDone || lastEpoch;
