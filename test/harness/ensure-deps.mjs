@@ -66,6 +66,26 @@ function aptInstall(pkgs) {
 
 // ---------------------------------------------------------------- npm installs into the cache
 /**
+ * The environment for a nested `npm install`: the caller's, minus everything an outer npm
+ * sets for its scripts. Under `npm test` the outer npm (run by the system Node, say v20)
+ * exports npm_config_user_agent=".. node/v20 ..", npm_node_execpath, npm_config_* and so on;
+ * code-server's postinstall reads the Node version from the user agent and refuses to
+ * install although the nested npm runs under Node 24. The nested npm must see a clean slate.
+ */
+export function nestedNpmEnv(env) {
+  const out = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) continue;
+    const lower = k.toLowerCase();
+    if (lower.startsWith('npm_')) continue; // npm_config_*, npm_lifecycle_*, npm_package_*, npm_execpath, npm_node_execpath
+    if (k === 'NODE' || k === 'INIT_CWD') continue; // the outer npm's node binary and start folder
+    if (k === 'NODE_OPTIONS') continue; // e.g. --require tsx from a test runner
+    out[k] = v;
+  }
+  return out;
+}
+
+/**
  * Installs `spec` (e.g. "code-server@4.139.1") into CACHE/name with npm, atomically:
  * stage in CACHE/name.partial, verify, write the marker, rename into place.
  */
@@ -90,7 +110,7 @@ function npmInstallInto(name, spec, { pathPrefix, verify, env: extraEnv = {} }) 
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
   writeFileSync(join(staging, 'package.json'), JSON.stringify({ name: `reglens-cache-${name}`, private: true }) + '\n');
-  const env = { ...process.env, ...extraEnv };
+  const env = { ...nestedNpmEnv(process.env), ...extraEnv };
   if (pathPrefix) env.PATH = `${pathPrefix}:${env.PATH}`;
   // npm 11 prints "install scripts not yet covered by allowScripts" warnings: the scripts still run.
   runOrThrow('npm', ['install', '--no-audit', '--no-fund', '--save-exact', '--loglevel=warn', spec], { cwd: staging, env });
