@@ -61,7 +61,8 @@ function aptInstall(pkgs) {
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   runOrThrow('apt-get', ['update'], { env });
-  runOrThrow('apt-get', ['install', '-y', '--no-install-recommends', ...pkgs], { env });
+  // Wait for another apt (unattended upgrades, a second install) instead of failing at once.
+  runOrThrow('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '--no-install-recommends', ...pkgs], { env });
 }
 
 // ---------------------------------------------------------------- npm installs into the cache
