@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core ships gradients separately (the @tensorflow/tfjs bundle imports them for you).
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import type { EngineEvent, Accuracy, EpochEvent } from '../protocol/engineMessages';
+import type { EngineEvent, Accuracy, EarlyStoppingOutcome, EpochEvent } from '../protocol/engineMessages';
 import type { Experiment, LayerSpec } from '../protocol/experiment';
 import { BackendChoice, selectBackend } from './backend';
 import { nativeSearchDirs } from './nativeBackend';
@@ -195,9 +195,9 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
       return loss;
     };
     const patience = regs.earlyStopping;
-    let bestTestLoss = Infinity;
-    let bestEpoch = 0;
-    let stoppedEarly = false;
+    // The best epoch so far by the monitored value; its weights only when they are to be restored.
+    let best: { epoch: number; value: number; accuracy: Accuracy; weights?: Float32Array[] } | undefined;
+    let stoppedAt: number | null = null;
     const order = new Int32Array(nTrain);
     for (let i = 0; i < nTrain; i++) order[i] = i;
     const batchSize = Math.min(training.batchSize, nTrain);
@@ -371,17 +371,18 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
         const t1 = performance.now();
         const r = evaluateHere();
         await emitEpoch(trained, r, (performance.now() - t1) / 1000);
-        if (patience && Number.isFinite(r.testLoss)) {
-          if (r.testLoss < bestTestLoss - patience.minDelta) {
-            bestTestLoss = r.testLoss;
-            bestEpoch = epoch;
-          } else if (epoch - bestEpoch >= patience.patience) {
+        const value = patience?.monitor === 'testAccuracy' ? last!.test : r.testLoss;
+        if (patience && Number.isFinite(value)) {
+          const improved = !best || (patience.monitor === 'testAccuracy' ? value > best.value + patience.minDelta : value < best.value - patience.minDelta);
+          if (improved) {
+            best = { epoch, value, accuracy: last!, ...(patience.restoreBest ? { weights: weightsOf(model) } : {}) };
+          } else if (epoch - best!.epoch >= patience.patience) {
             onEvent({
               type: 'log',
               level: 'info',
-              message: `Early stopping after epoch ${epoch}: the test loss has not improved for ${patience.patience} epochs (best ${bestTestLoss.toFixed(4)} at epoch ${bestEpoch}).`,
+              message: `Early stopping after epoch ${epoch}: the ${monitorText(patience.monitor)} has not improved for ${patience.patience} epochs (best ${formatMonitored(patience.monitor, best!.value)} at epoch ${best!.epoch}).`,
             });
-            stoppedEarly = true;
+            stoppedAt = epoch;
             break;
           }
         }
@@ -395,6 +396,22 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
       onEvent({ type: 'log', level: 'info', message: `Cancelled after ${epochsDone} epochs.` });
       return;
     }
+    let earlyStopping: EarlyStoppingOutcome | undefined;
+    if (patience && best) {
+      let restoredEpoch: number | null = null;
+      if (best.weights) {
+        // Before the probes, so they (and a saved pruned model) measure the restored weights.
+        if (best.epoch !== epochsDone) assignWeights(model, best.weights);
+        restoredEpoch = best.epoch;
+        last = best.accuracy;
+        onEvent({
+          type: 'log',
+          level: 'info',
+          message: `Restored the weights of epoch ${best.epoch} (best ${monitorText(patience.monitor)} ${formatMonitored(patience.monitor, best.value)}); the final numbers are that epoch's.`,
+        });
+      }
+      earlyStopping = { monitor: patience.monitor, stoppedAt, bestEpoch: best.epoch, best: best.value, restoredEpoch };
+    }
     await probes.afterTraining(epochsDone);
     onEvent({
       type: 'finished',
@@ -402,6 +419,7 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
       epochs: epochsDone,
       final: last,
       secondsPerEpoch: epochsDone ? totalSeconds / epochsDone : null,
+      ...(earlyStopping ? { earlyStopping } : {}),
     });
   } catch (err) {
     // An epoch already trained and being evaluated elsewhere is still reported.
@@ -418,6 +436,10 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
     for (const d of disposables) d.dispose();
   }
 }
+
+type Monitor = EarlyStoppingOutcome['monitor'];
+const monitorText = (m: Monitor) => (m === 'testAccuracy' ? 'test accuracy' : 'test loss');
+const formatMonitored = (m: Monitor, v: number) => (m === 'testAccuracy' ? `${(v * 100).toFixed(1)}%` : v.toFixed(4));
 
 /** One layer as text for the "model from" log line, e.g. dense(64) or dropout(0.5). */
 function describeLayer(l: LayerSpec): string {

@@ -61,6 +61,20 @@ export const LogEventSchema = z
   })
   .strict();
 
+/** What early stopping did: read by the CLI's final table, the runs list and the dashboard. */
+export const EarlyStoppingOutcomeSchema = z
+  .object({
+    monitor: z.enum(['testLoss', 'testAccuracy']),
+    /** The epoch after which training stopped early; null when it ran all its epochs. */
+    stoppedAt: z.number().int().positive().nullable(),
+    /** The epoch with the best monitored value, and that value. */
+    bestEpoch: z.number().int().positive(),
+    best: finite,
+    /** The epoch whose weights the model ended with (restoreBest); null when the last epoch's were kept. */
+    restoredEpoch: z.number().int().positive().nullable(),
+  })
+  .strict();
+
 export const FinishedEventSchema = z
   .object({
     type: z.literal('finished'),
@@ -68,6 +82,8 @@ export const FinishedEventSchema = z
     epochs: z.number().int().nonnegative(),
     final: AccuracySchema.nullable(),
     secondsPerEpoch: z.number().nonnegative().nullable(),
+    /** Present when the experiment asks for early stopping (training.regularizers.earlyStopping). */
+    earlyStopping: EarlyStoppingOutcomeSchema.optional(),
   })
   .strict();
 
@@ -284,6 +300,8 @@ export type Accuracy = z.infer<typeof AccuracySchema>;
 export type EngineEvent = z.infer<typeof EngineEventSchema>;
 export type EpochEvent = z.infer<typeof EpochEventSchema>;
 export type StartedEvent = z.infer<typeof StartedEventSchema>;
+export type FinishedEvent = z.infer<typeof FinishedEventSchema>;
+export type EarlyStoppingOutcome = z.infer<typeof EarlyStoppingOutcomeSchema>;
 export type ProbeEvent = z.infer<typeof ProbeEventSchema>;
 export type Probe = z.infer<typeof ProbeSchema>;
 export type EngineCommand = z.input<typeof EngineCommandSchema>;

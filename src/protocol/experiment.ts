@@ -238,11 +238,22 @@ export const RegularizersSchema = z
       .describe('Vocabulary dropout (GTRS 2025): the softmax runs over a random subset of the classes per batch; the full set at evaluation.'),
     earlyStopping: z
       .object({
-        patience: z.number().int().positive().default(10).describe('Stop after this many epochs without a test-loss improvement.'),
-        minDelta: z.number().min(0).default(0),
+        patience: z.number().int().positive().default(10).describe('Stop after this many epochs without an improvement of the monitored value.'),
+        minDelta: z.number().min(0).default(0).describe('Smallest change of the monitored value that counts as an improvement.'),
+        monitor: z
+          .enum(['testLoss', 'testAccuracy'])
+          .default('testLoss')
+          .describe(
+            'What must improve, measured on the held-out (test) split after every epoch: testLoss (lower is better) or testAccuracy (higher is better). Under label noise the test loss can keep falling while the accuracy has long peaked (confident wrong predictions cost more than they gain); testAccuracy stops on the signal that turns.',
+          ),
+        restoreBest: z
+          .boolean()
+          .default(false)
+          .describe('At the end (stopped early or not), put back the weights of the best epoch, so the final numbers, the probes and saved models are those of that epoch.'),
       })
       .strict()
-      .optional(),
+      .optional()
+      .describe('Stop when the monitored held-out value has not improved for `patience` epochs. The finished event says whether it fired and which epoch was restored.'),
   })
   .strict();
 

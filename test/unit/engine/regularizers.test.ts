@@ -210,6 +210,48 @@ describe('regularizers', () => {
     assert.ok(epochs.every((e) => typeof e.testLoss === 'number' && e.testLoss > 0));
     assert.ok(events.some((e) => e.type === 'log' && /Early stopping after epoch 3/.test(e.message)));
     assert.ok(last.type === 'finished' && last.epochs === 3);
+    assert.deepEqual(last.earlyStopping, { monitor: 'testLoss', stoppedAt: 3, bestEpoch: 1, best: epochs[0].testLoss, restoredEpoch: null });
+  });
+
+  it('early stopping on test accuracy restores the best epoch: final numbers and probes are that epoch\'s', async () => {
+    // 30% noise and a wide MLP at a high rate: the test accuracy peaks early and then wanders.
+    const wide = (restoreBest: boolean): ExperimentInput =>
+      moons(undefined, {
+          model: {
+            layers: [
+              { type: 'dense', units: 128, init: 'he' },
+              { type: 'activation', fn: 'relu' },
+              { type: 'dense', units: 128, init: 'he' },
+              { type: 'activation', fn: 'relu' },
+              { type: 'dense', units: 2 },
+            ],
+          },
+          training: { epochs: 60, batchSize: 32, optimizer: { kind: 'adam', lr: 0.01 }, regularizers: { earlyStopping: { patience: 10, monitor: 'testAccuracy', restoreBest } } },
+          probes: { pruning: { steps: 2 } },
+        });
+    const restored = await run(wide(true));
+    const tests = restored.epochs.map((e) => e.accuracy.test);
+    const bestEpoch = tests.indexOf(Math.max(...tests)) + 1;
+    assert.ok(restored.last.type === 'finished');
+    const outcome = restored.last.earlyStopping!;
+    assert.ok(outcome.stoppedAt !== null && outcome.stoppedAt < 60, 'it stopped early');
+    assert.equal(outcome.stoppedAt, restored.epochs.length);
+    assert.equal(outcome.bestEpoch, bestEpoch, 'the first epoch with the highest test accuracy');
+    assert.equal(outcome.stoppedAt - bestEpoch, 10, 'patience 10 epochs after the best');
+    assert.ok(bestEpoch < outcome.stoppedAt && tests[outcome.stoppedAt - 1] < tests[bestEpoch - 1], 'the last epoch is worse than the best');
+    assert.equal(outcome.restoredEpoch, bestEpoch);
+    assert.deepEqual(restored.last.final, restored.epochs[bestEpoch - 1].accuracy);
+    assert.ok(restored.events.some((e) => e.type === 'log' && e.message.startsWith(`Restored the weights of epoch ${bestEpoch}`)));
+    // The pruning probe runs on the model as it ended: its unpruned point is the best epoch's accuracy.
+    const pruned = (r: typeof restored) => r.events.flatMap((e) => (e.type === 'probe' && e.probe.kind === 'pruning' ? [e.probe] : []))[0];
+    assert.equal(pruned(restored).memorizingFirst.test[0], tests[bestEpoch - 1]);
+
+    const kept = await run(wide(false));
+    assert.ok(kept.last.type === 'finished');
+    assert.deepEqual(kept.epochs.map((e) => e.accuracy.test), tests, 'same run until the stop');
+    assert.equal(kept.last.earlyStopping!.restoredEpoch, null);
+    assert.deepEqual(kept.last.final, kept.epochs[kept.epochs.length - 1].accuracy);
+    assert.equal(pruned(kept).memorizingFirst.test[0], tests[tests.length - 1]);
   });
 
   it('MNIST with batch norm, nested dropout, CutMix, multi-sample dropout, L2, smoothing and candidate dropout: learns, no leak', async () => {
