@@ -1,9 +1,21 @@
-// Regenerates schemas/experiment.schema.json from the zod schema (npm run schema).
-// test/unit/schema.test.ts fails when the committed file is stale.
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+// Regenerates the JSON Schemas derived from the zod schemas (npm run schema):
+// schemas/experiment.schema.json (editor validation of *.reglens.json) and the two the
+// Python engine validates its channel against (python/reglens/schemas/).
+// test/unit/schema.test.ts fails when a committed file is stale.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { engineCommandJsonSchema, engineEventJsonSchema } from '../src/protocol/engineMessages';
 import { experimentJsonSchema } from '../src/protocol/experiment';
 
-const out = join(__dirname, '..', 'schemas', 'experiment.schema.json');
-writeFileSync(out, JSON.stringify(experimentJsonSchema(), null, 2) + '\n');
-console.log(`wrote ${out}`);
+const root = join(__dirname, '..');
+const outputs: [string, unknown][] = [
+  ['schemas/experiment.schema.json', experimentJsonSchema()],
+  ['python/reglens/schemas/engine-command.schema.json', engineCommandJsonSchema()],
+  ['python/reglens/schemas/engine-event.schema.json', engineEventJsonSchema()],
+];
+for (const [rel, schema] of outputs) {
+  const out = join(root, rel);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(schema, null, 2) + '\n');
+  console.log(`wrote ${out}`);
+}

@@ -4,8 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core ships gradients separately (the @tensorflow/tfjs bundle imports them for you).
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { EngineEvent, Accuracy, EarlyStoppingOutcome, EpochEvent } from '../protocol/engineMessages';
-import type { Experiment, LayerSpec } from '../protocol/experiment';
-import { BackendChoice, selectBackend } from './backend';
+import type { BackendName, Experiment, LayerSpec } from '../protocol/experiment';
+import { selectBackend } from './backend';
 import { nativeSearchDirs } from './nativeBackend';
 import { Dataset, makeDataset } from './data/dataset';
 import { accuracyOf, evaluateTest, oneHotTargets, predict } from './evaluate';
@@ -19,7 +19,7 @@ import { createProbes } from './probes/probes';
 import { deriveRng, shuffle } from './prng';
 
 export interface TrainOptions {
-  backend: BackendChoice;
+  backend: BackendName;
   /** Folders searched for @tensorflow/tfjs-node(-gpu) after REGLENS_NATIVE_MODULES: the
    *  configured path, the workspace folder (its node_modules), the extension's global storage. */
   nativeModuleDirs?: string[];
@@ -62,7 +62,10 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
   let flushPending: () => Promise<void> = async () => undefined;
   try {
     const nativeDirs = nativeSearchDirs(opts.nativeModuleDirs ?? []);
-    let backend = await selectBackend(experiment.backend ?? opts.backend, { nativeDirs });
+    const choice = experiment.backend ?? opts.backend;
+    // worker.ts hands torch runs to the PyTorch engine before they get here.
+    if (choice === 'torch') throw new Error('backend "torch" is trained by the PyTorch engine (src/engine/torchBridge.ts), not by the TF.js loop');
+    let backend = await selectBackend(choice, { nativeDirs });
     const { dataset: ds, training, seed } = experiment;
     const baseDir = opts.baseDir ?? process.cwd();
     // The data first: a module's factory is told the input size and class count.

@@ -2,7 +2,7 @@
 // engine child process). One discriminated union per direction; every message is
 // validated on arrival because it crosses a process boundary.
 import { z } from 'zod';
-import { BackendNameSchema, ExperimentSchema } from './experiment';
+import { BackendNameSchema, DeviceNameSchema, ExperimentSchema } from './experiment';
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 const fraction = z.number().min(0).max(1);
@@ -291,6 +291,12 @@ export const EngineCommandSchema = z.discriminatedUnion('type', [
       runDir: z.string().optional(),
       /** Evaluate each epoch on a second thread while the next trains (wasm): auto, on, off. */
       evalThread: EvalThreadSchema.optional(),
+      /** PyTorch device (backend torch); the experiment's own `device` wins over it. */
+      device: DeviceNameSchema.optional(),
+      /** Python interpreter for the torch engine (setting, Python extension, --python, REGLENS_PYTHON); default python3 on PATH. */
+      python: z.string().optional(),
+      /** Set by engine.js when it hands a run to Python: absolute folder of the materialised dataset (.npy, docs/torch-engine.md). */
+      dataDir: z.string().optional(),
     })
     .strict(),
   z.object({ type: z.literal('cancel') }).strict(),
@@ -320,4 +326,17 @@ export function parseEngineEvent(value: unknown): ParseResult<EngineEvent> {
 
 export function parseEngineCommand(value: unknown): ParseResult<z.infer<typeof EngineCommandSchema>> {
   return toResult(EngineCommandSchema.safeParse(value));
+}
+
+// JSON Schemas for the Python engine (python/reglens/schemas/, written by `npm run schema`).
+// Self-contained (shared parts under $defs, referenced as #/$defs/...), draft 2020-12, so a
+// small validator suffices. Commands in their parsed (output) form: what engine.js sends is
+// fully defaulted, so Python never re-implements a default. Events in their input form: what
+// parseEngineEvent accepts.
+export function engineCommandJsonSchema(): unknown {
+  return z.toJSONSchema(EngineCommandSchema, { io: 'output', unrepresentable: 'any', reused: 'ref' });
+}
+
+export function engineEventJsonSchema(): unknown {
+  return z.toJSONSchema(EngineEventSchema, { io: 'input', unrepresentable: 'any', reused: 'ref' });
 }

@@ -313,8 +313,14 @@ export const ProbesSchema = z
   })
   .strict();
 
-export const BackendNameSchema = z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).describe(
-  'auto: @tensorflow/tfjs-node-gpu, then @tensorflow/tfjs-node (when installed), then wasm, then cpu.',
+export const BackendNameSchema = z.enum(['auto', 'torch', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).describe(
+  'auto: the fastest that is present and passes a self-check: torch on CUDA, @tensorflow/tfjs-node-gpu, torch on the CPU, @tensorflow/tfjs-node, wasm, cpu. ' +
+    'torch: the PyTorch engine, in the Python of reglens.python.interpreter (torch >= 1.13), on the device of `device`. ' +
+    'Experiments with model.module (TF.js code) always train on TF.js.',
+);
+
+export const DeviceNameSchema = z.enum(['auto', 'cuda', 'mps', 'cpu']).describe(
+  'PyTorch device (backend torch only; TF.js backends ignore it). auto: cuda when available, then mps (Apple GPUs), then cpu.',
 );
 
 /** Most members one sweep may expand to: each member is an engine process and a run folder. */
@@ -363,6 +369,7 @@ export const ExperimentSchema = z
     description: z.string().optional(),
     seed: z.number().int().min(0).default(0).describe('Seeds the split, the label noise, the init and the batches.'),
     backend: BackendNameSchema.optional().describe('Overrides the reglens.training.backend setting.'),
+    device: DeviceNameSchema.optional().describe('PyTorch device for backend torch (and torch under auto); overrides the reglens.training.device setting.'),
     dataset: DatasetSchema,
     model: ModelSchema,
     training: TrainingSchema,
@@ -379,6 +386,7 @@ export type DatasetSpec = z.infer<typeof DatasetSchema>;
 export type RegularizersSpec = z.infer<typeof RegularizersSchema>;
 export type ProbesSpec = z.infer<typeof ProbesSchema>;
 export type BackendName = z.infer<typeof BackendNameSchema>;
+export type DeviceName = z.infer<typeof DeviceNameSchema>;
 export type SweepSpec = z.infer<typeof SweepSchema>;
 
 export class ExperimentError extends Error {
