@@ -29,7 +29,11 @@ const nodeCommon = {
   target: 'node20',
   external: ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
   // web-tree-sitter and tfjs-backend-wasm locate their .wasm next to the bundle.
-  define: { 'import.meta.url': 'importMetaUrl' },
+  // `navigator`: libraries sniff it to detect a browser (zod's Cloudflare check runs in every
+  // z.object() at load time; TF.js checks for mobile and Chrome). VS Code's extension host
+  // replaces Node's global with a getter that reports a PendingMigrationError on each read, so
+  // these bundles answer what Node 20 answers, and what that getter returns: undefined.
+  define: { 'import.meta.url': 'importMetaUrl', navigator: 'undefined' },
   banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
 };
 
