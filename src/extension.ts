@@ -22,6 +22,8 @@ export interface RegLensApi {
   statusBarText(): string;
   /** What the "Active Run" sidebar view rendered last. */
   summaryView(): { runId: string | undefined; text: string };
+  /** This extension's log folder; its parent holds the extension host's own log. */
+  logFolder(): string;
 }
 
 let ctx: Ctx | undefined;
@@ -42,6 +44,7 @@ export function activate(context: vscode.ExtensionContext): RegLensApi {
     openCompares: () => dashboards.openCompares(),
     statusBarText: () => views.statusBar.text(),
     summaryView: () => views.summary.lastRendered,
+    logFolder: () => context.logUri.fsPath,
   };
 }
 
