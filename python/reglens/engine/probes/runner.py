@@ -1,0 +1,214 @@
+"""Schedules the probes of a run (port of createProbes in src/engine/probes/probes.ts).
+
+The trainer calls after_epoch after every epoch event and finish once at the end; each
+emits `probe` events. Schedule, as the TF.js engine: memorization, mcDropout (when
+`every` is set) and dynamics every k epochs except the run's last epoch
+(training.epochs), then after training memorization, pruning, mcDropout,
+nestedOrdering and dynamics, in that order. A failing probe becomes a warning log and
+the run goes on. Probes read the model in inference mode under torch.no_grad, never
+change its weights, and restore every module's train/eval flag; their randomness comes
+from their own generators (the global RNG is untouched).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import numpy as np
+import torch
+
+from .ablation import EvalData
+from .dynamics import dynamics_payload
+from .mc_dropout import mc_dropout_probe
+from .network import ProbeNetwork, inference
+from .payloads import memorization_scores, nested_ordering_layer, nested_ordering_probe, pruning_probe
+from .pruned_model import save_pruned_model
+
+Emit = Callable[[Dict[str, Any]], None]
+
+
+def _numpy(v: Any) -> np.ndarray:
+    return v.detach().cpu().numpy() if isinstance(v, torch.Tensor) else np.asarray(v)
+
+
+def _image_width_height(image: Any) -> Optional[Tuple[int, int]]:
+    """(width, height) of the dataset's image shape (height, width, channels), or None."""
+    if image is None:
+        return None
+    if hasattr(image, "width"):
+        return int(image.width), int(image.height)
+    return int(image[1]), int(image[0])
+
+
+def _modular_p(data: Any) -> Optional[int]:
+    modular = getattr(data, "modular", None)
+    if modular is None:
+        return None
+    return int(modular.p if hasattr(modular, "p") else modular["p"])
+
+
+@inference
+def test_loss(net: ProbeNetwork, x: torch.Tensor, labels: np.ndarray) -> float:
+    """Mean softmax cross-entropy on the test split (the dynamics series' fallback)."""
+    y = torch.as_tensor(labels, dtype=torch.int64)
+    chunk = net.rows_per_chunk(net.max_width(x.shape[1]))
+    total = 0.0
+    for s in range(0, x.shape[0], chunk):
+        logits = net.logits(x[s : s + chunk].to(net.device))
+        total += float(torch.nn.functional.cross_entropy(logits.float(), y[s : s + chunk].to(logits.device), reduction="sum"))
+    return total / max(1, x.shape[0])
+
+
+class ProbeRunner:
+    """experiment: the start command's (zod-defaulted) experiment; data: the engine's
+    Dataset; emit: sends one EngineEvent dict."""
+
+    def __init__(self, experiment: Dict[str, Any], data: Any, model: torch.nn.Module, device: torch.device, run_dir: Optional[str], emit: Emit) -> None:
+        spec = experiment.get("probes") or {}
+        self.spec: Dict[str, Any] = {k: v for k, v in spec.items() if v is not None}
+        self.seed = int(experiment.get("seed", 0))
+        self.total_epochs = int(experiment["training"]["epochs"])
+        self.data = data
+        self.model = model
+        self.device = device
+        self.run_dir = run_dir
+        self.emit_event = emit
+        self.modular_p = _modular_p(data)
+        self.image = _image_width_height(getattr(data, "image", None))
+        self.input_size = int(getattr(data, "input_size", data.train.x.shape[1]))
+        self.net = ProbeNetwork(model) if self.spec else None
+        self._eval: Optional[EvalData] = None
+        self.history: List[Dict[str, Any]] = []
+        self.mc_round = 0
+        self.last_epoch = 0
+
+    # ---- helpers ----
+
+    def eval_data(self) -> EvalData:
+        if self._eval is None:
+            d = self.data
+            self._eval = EvalData.build(d.train.x, d.test.x, _numpy(d.train.labels), _numpy(d.train.corrupted), _numpy(d.test.labels))
+        return self._eval
+
+    def _emit(self, epoch: int, probe: Dict[str, Any]) -> None:
+        self.emit_event({"type": "probe", "epoch": int(epoch), "probe": probe})
+
+    def _warn(self, message: str) -> None:
+        self.emit_event({"type": "log", "level": "warning", "message": message})
+
+    def _guarded(self, what: str, fn: Callable[[], None]) -> None:
+        # A failing probe must not kill the run: it becomes a warning (issue 3).
+        try:
+            fn()
+        except Exception as err:  # noqa: BLE001 - every probe failure is reported the same way
+            self._warn(f"probe {what} failed: {err}")
+
+    def _due(self, every: Optional[int], epoch: int) -> bool:
+        """Every k epochs, except the last (finish covers it)."""
+        return every is not None and every > 0 and epoch % every == 0 and epoch != self.total_epochs
+
+    def _every(self, name: str) -> Optional[int]:
+        s = self.spec.get(name)
+        return None if s is None else s.get("every")
+
+    # ---- the probes ----
+
+    def _memorization(self, epoch: int) -> None:
+        def run() -> None:
+            m = self.spec["memorization"]
+            _, primary = memorization_scores(self.net, self.eval_data, self.modular_p, m.get("method", "auto"), m.get("layer"), self._warn)
+            self._emit(epoch, primary)
+            also = m.get("alsoLayers")
+            more = [h.name for h in self.net.hidden] if also == "all" else list(also or [])
+            done = {primary["layer"]}
+            for name in more:
+                if name in done:
+                    continue
+                done.add(name)
+                # IPR fits only the first layer of a modular model: elsewhere 'auto' picks ablation quietly.
+                want = "ablation" if m.get("method") == "ablation" else "auto"
+                self._emit(epoch, memorization_scores(self.net, self.eval_data, self.modular_p, want, name, self._warn)[1])
+
+        self._guarded("memorization", run)
+
+    def _dynamics(self, epoch: int) -> None:
+        self._guarded("dynamics", lambda: self._emit(epoch, dynamics_payload(self.history)))
+
+    def _mc(self, epoch: int) -> None:
+        def run() -> None:
+            m = self.spec["mcDropout"]
+            round_index = self.mc_round
+            self.mc_round += 1
+            payload = mc_dropout_probe(self.net, self.eval_data(), int(m.get("passes", 30)), int(m.get("examples", 5000)), self.seed + epoch, round_index, self.image)
+            self._emit(epoch, payload)
+
+        self._guarded("mcDropout", run)
+
+    def _pruning(self, epoch: int) -> None:
+        def run() -> None:
+            p = self.spec["pruning"]
+            m = self.spec.get("memorization") or {}
+            scores, _ = memorization_scores(self.net, self.eval_data, self.modular_p, m.get("method", "auto"), m.get("layer"), self._warn)
+            probe = pruning_probe(self.net, scores, self.eval_data(), int(p.get("steps", 32)))
+            if p.get("save"):
+                if not self.run_dir:
+                    probe["saveNote"] = "not saved: the engine was started without a run folder (runDir)"
+                else:
+                    split = probe["modeSplit"]["pruned"]
+                    at = probe["pruned"].index(split)
+                    mem = probe["memorizingFirst"]
+                    accuracy = {"cleanTrain": mem["cleanTrain"][at], "corruptedTrain": mem["corruptedTrain"][at], "test": mem["test"][at]}
+                    try:
+                        probe["savedModel"] = save_pruned_model(self.run_dir, self.net, self.input_size, scores, split, accuracy)
+                    except Exception as err:  # noqa: BLE001 - reported in the payload, as the TS engine does
+                        probe["saveNote"] = f"not saved: {err}"
+            self._emit(epoch, probe)
+
+        self._guarded("pruning", run)
+
+    def _nested(self, epoch: int) -> None:
+        def run() -> None:
+            layer = nested_ordering_layer(self.net, self.spec["nestedOrdering"].get("layer"))
+            self._emit(epoch, nested_ordering_probe(self.net, layer, self.eval_data()))
+
+        self._guarded("nestedOrdering", run)
+
+    # ---- the trainer's interface ----
+
+    def wants_model_at(self, epoch: int, last: bool) -> bool:
+        """Whether after_epoch(epoch) reads the model (then it must run before training goes on).
+
+        `last` does not change the schedule: the run's final state is probed by finish.
+        """
+        return any(self._due(self._every(k), epoch) for k in ("dynamics", "memorization", "mcDropout"))
+
+    def after_epoch(self, epoch: int, last: bool, epoch_event: Dict[str, Any]) -> None:
+        self.last_epoch = epoch
+        if not self.spec:
+            return
+        if "dynamics" in self.spec:
+            loss = epoch_event.get("testLoss")
+            if loss is None:
+                d = self.data
+                loss = test_loss(self.net, d.test.x, _numpy(d.test.labels))
+            self.history.append({"epoch": epoch, "trainLoss": epoch_event["loss"], "testLoss": loss, "corruptedTrain": epoch_event["accuracy"]["corruptedTrain"]})
+            if self._due(self._every("dynamics"), epoch):
+                self._dynamics(epoch)
+        if self._due(self._every("memorization"), epoch):
+            self._memorization(epoch)
+        if self._due(self._every("mcDropout"), epoch):
+            self._mc(epoch)
+
+    def finish(self, epochs_done: int) -> None:
+        if not self.spec:
+            return
+        epoch = epochs_done or self.last_epoch
+        if "memorization" in self.spec:
+            self._memorization(epoch)
+        if "pruning" in self.spec:
+            self._pruning(epoch)
+        if "mcDropout" in self.spec:
+            self._mc(epoch)
+        if "nestedOrdering" in self.spec:
+            self._nested(epoch)
+        if "dynamics" in self.spec:
+            self._dynamics(epoch)
