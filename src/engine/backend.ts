@@ -92,7 +92,8 @@ export interface SelectOptions {
   nativeDirs?: readonly string[];
 }
 
-async function tryNative(pkg: NativePackage, dirs: readonly string[]): Promise<string | undefined> {
+/** Loads one native package and makes it the backend; undefined on success, else why not. */
+export async function tryNative(pkg: NativePackage, dirs: readonly string[]): Promise<string | undefined> {
   const candidates = resolveNativeBackend(dirs, pkg);
   if (!candidates.length) return `${pkg} is not installed in ${dirs.length ? dirs.join(', ') : '(no folder configured)'}`;
   const errors: string[] = [];

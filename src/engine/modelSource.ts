@@ -192,6 +192,8 @@ export interface SavedModel {
   layers: LayerSpec[];
   inputSize: number;
   weights?: Map<string, Float32Array>;
+  /** Shape of each weight (TF layout), as the manifest gives it. */
+  weightShapes?: Map<string, number[]>;
 }
 
 /** Reads a topology file: a Keras / TF.js model.json, or one saveModel wrote (then with weights). */
@@ -338,6 +340,7 @@ export interface ResolvedModel {
   layers: LayerSpec[];
   /** Initial weights by variable name (a saved RegLens model), else the seeded init. */
   weights?: Map<string, Float32Array>;
+  weightShapes?: Map<string, number[]>;
   /** Input width the weights were saved for (checked against the dataset). */
   inputSize?: number;
 }
@@ -392,6 +395,7 @@ function readSavedModel(dir: string, json: Json, where: string): SavedModel {
   const manifest = json.weightsManifest;
   if (!Array.isArray(manifest)) return { layers, inputSize };
   const weights = new Map<string, Float32Array>();
+  const weightShapes = new Map<string, number[]>();
   for (const group of manifest as { paths: string[]; weights: { name: string; shape: number[]; dtype: string }[] }[]) {
     const bytes = Buffer.concat(group.paths.map((p) => fs.readFileSync(path.join(dir, p))));
     let offset = 0;
@@ -403,7 +407,8 @@ function readSavedModel(dir: string, json: Json, where: string): SavedModel {
       for (let i = 0; i < n; i++) values[i] = bytes.readFloatLE(offset + 4 * i);
       offset += 4 * n;
       weights.set(w.name, values);
+      weightShapes.set(w.name, w.shape);
     }
   }
-  return { layers, inputSize, weights };
+  return { layers, inputSize, weights, weightShapes };
 }

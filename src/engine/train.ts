@@ -16,6 +16,7 @@ import { cutmixBatch } from './regularizers/cutmix';
 import { l2Penalty, meanCE, multiSampleDropoutLoss, perSampleCE, smooth } from './regularizers/loss';
 import { candidateMask, featureGroupMask, forgetRate, smallLossIndices } from './regularizers/sampling';
 import { createProbes } from './probes/probes';
+import { ExperimentShapeError, resolveGroups } from './experimentShape';
 import { deriveRng, shuffle } from './prng';
 
 export interface TrainOptions {
@@ -33,6 +34,12 @@ export interface TrainOptions {
    * (the default) does so when an evaluation is large enough to be worth a thread.
    */
   evalThread?: 'auto' | boolean;
+  /**
+   * Why faster engines earlier in the auto order were not used (no torch in the Python, ...):
+   * recorded in started.backendNote before the backend's own note, but not logged as a
+   * warning, since an engine that is not installed is the normal case under auto.
+   */
+  backendNotes?: string[];
   onEvent: (e: EngineEvent) => void;
 }
 
@@ -46,9 +53,8 @@ const EVAL_THREAD_MIN_MACS = 100e6;
 const YIELD_EVERY_MS = 100;
 
 const now = () => new Date().toISOString();
+const joinNotes = (notes: string[]) => (notes.length ? { backendNote: notes.join(' ') } : {});
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-export class ExperimentShapeError extends Error {}
 
 /**
  * Trains the experiment, emitting started, one epoch event per epoch, then finished,
@@ -152,7 +158,7 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
       type: 'started',
       time: now(),
       backend: backend.name,
-      ...(backend.note ? { backendNote: backend.note } : {}),
+      ...joinNotes([...(opts.backendNotes ?? []), ...(backend.note ? [backend.note] : [])]),
       totalEpochs: training.epochs,
       dataset: {
         train: nTrain,
@@ -463,16 +469,3 @@ function describeLayer(l: LayerSpec): string {
 }
 
 /** Feature-group columns as indices; names need a CSV header. */
-function resolveGroups(groups: { name: string; columns: (string | number)[] }[], data: Dataset): Int32Array[] {
-  return groups.map((g, gi) =>
-    Int32Array.from(g.columns, (c) => {
-      const j = typeof c === 'number' ? c : (data.featureNames?.indexOf(c) ?? -1);
-      if (j < 0 || j >= data.inputSize) {
-        throw new ExperimentShapeError(
-          `training.regularizers.featureGroupDropout.groups.${gi}.columns: "${c}" is not a feature ${typeof c === 'number' ? `index (0..${data.inputSize - 1})` : `column (${data.featureNames?.join(', ') ?? 'this dataset has no column names'})`}`,
-        );
-      }
-      return j;
-    }),
-  );
-}
