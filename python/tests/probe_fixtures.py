@@ -160,7 +160,7 @@ def dataset_of(e: EvalData, modular_p: Optional[int] = None, image: Optional[tup
         train=SimpleNamespace(x=e.x[:n], labels=torch.as_tensor(e.labels[:n]), corrupted=torch.as_tensor(e.group[:n] == 1)),
         test=SimpleNamespace(x=e.x[n:], labels=torch.as_tensor(e.labels[n:])),
         input_size=e.x.shape[1],
-        modular=None if modular_p is None else SimpleNamespace(p=modular_p),
+        modular_p=modular_p,
         image=image,
     )
 

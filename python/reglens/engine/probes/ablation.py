@@ -126,23 +126,48 @@ def masked_hits(
     return out.cpu().numpy()
 
 
-def rank1_hits(h: torch.Tensor, logits: torch.Tensor, w: np.ndarray, data: EvalData, floats_per_pass: int) -> np.ndarray:
-    """Hits per group with unit j alone zeroed, from logits - h_j W_out[j, :]: int64 [units, 3]."""
+def _margins(logits: torch.Tensor, labels: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Whether each row is a hit, and |logit_t - best other logit|: how far the row is
+    from changing its status."""
+    lt = logits.gather(1, labels.unsqueeze(1)).squeeze(1)
+    others = logits.scatter(1, labels.unsqueeze(1), float("-inf"))
+    best_other = others.max(1).values if logits.shape[1] > 1 else torch.full_like(lt, float("-inf"))
+    return logits.argmax(1) == labels, (lt - best_other).abs()
+
+
+# Screening slack, relative to the magnitudes involved: far above float64 rounding
+# (~1e-16 per operation, H operations at most), far below any margin that matters.
+_SLACK = 1e-9
+
+
+def rank1_hits(h: torch.Tensor, logits: torch.Tensor, w: np.ndarray, data: EvalData) -> np.ndarray:
+    """Hits per group with unit j alone zeroed, from logits - h_j W_out[j, :]: int64 [units, 3].
+
+    Exact, as the TS scan: the ablated logits are float64 (float32 logits and weights, as
+    JavaScript numbers). Zeroing unit j moves any logit difference by at most
+    |h_j| (max W_j - min W_j); a row whose margin exceeds that keeps its status, so only
+    the other (row, unit) pairs are evaluated.
+    """
     dev = logits.device
-    units, classes = w.shape
-    h64 = h.to(torch.float64)
-    l64 = logits.to(torch.float64)
+    units = w.shape[0]
+    a = h.to(torch.float64)
+    lg = logits.to(torch.float64)
     w64 = torch.as_tensor(w, device=dev).to(torch.float64)
     labels = torch.as_tensor(data.labels, device=dev)
     group = torch.as_tensor(data.group.astype(np.int64), device=dev)
-    out = torch.zeros((units, 3), dtype=torch.int64, device=dev)
-    chunk = max(1, floats_per_pass // max(1, units * classes))
-    for s in range(0, h64.shape[0], chunk):
-        hc = h64[s : s + chunk]
-        ablated = l64[s : s + chunk].unsqueeze(1) - hc.unsqueeze(2) * w64.unsqueeze(0)
-        n = hc.shape[0]
-        hit = first_argmax_is(ablated, labels[s : s + n].unsqueeze(1).expand(n, units))
-        out += _group_counts(hit.T, group[s : s + n])
+    base_hit, gap = _margins(lg, labels)
+    spread = w64.max(1).values - w64.min(1).values
+    slack = _SLACK * (lg.abs().max(1).values + a.abs().max(1).values * w64.abs().max())
+    open_ = (a.abs() * spread.unsqueeze(0) + slack.unsqueeze(1) >= gap.unsqueeze(1)) & (a != 0)
+    base_counts = torch.bincount(group, weights=base_hit.to(torch.float64), minlength=3).round().to(torch.int64)
+    out = base_counts.repeat(units, 1)
+    for j in range(units):
+        rows = open_[:, j].nonzero().squeeze(1)
+        if rows.numel() == 0:
+            continue
+        ablated = lg.index_select(0, rows) - a.index_select(0, rows)[:, j : j + 1] * w64[j]
+        change = (ablated.argmax(1) == labels[rows]).to(torch.int64) - base_hit[rows].to(torch.int64)
+        out[j] += torch.bincount(group[rows], weights=change.to(torch.float64), minlength=3).round().to(torch.int64)
     return out.cpu().numpy()
 
 
@@ -168,7 +193,7 @@ def ablation_scores(net: ProbeNetwork, layer: HiddenLayer, data: EvalData, strat
     h, logits = hidden_and_logits(net, layer, data)
     base_hits = hits_of_logits(logits, data.labels, data.group)
     if chosen == "rank1":
-        hits = rank1_hits(h, logits, net.out_kernel(layer), data, net.floats_per_pass)
+        hits = rank1_hits(h, logits, net.out_kernel(layer), data)
     else:
         masks = np.ones((units, units), dtype=np.float32)
         np.fill_diagonal(masks, 0)
@@ -191,8 +216,10 @@ def ablation_scores(net: ProbeNetwork, layer: HiddenLayer, data: EvalData, strat
 def prefix_hits(net: ProbeNetwork, layer: HiddenLayer, data: EvalData) -> np.ndarray:
     """Hits per group keeping only the first k units, k = 1..units: int64 [units, 3].
 
-    A layer feeding the output accumulates b + sum_{j<k} h_j W_j in float64 (the TS sweep);
-    otherwise prefix masks go through batched passes.
+    A layer feeding the output accumulates b + sum_{j<k} h_j W_j in float64 unit by unit,
+    the TS sweep's arithmetic; otherwise prefix masks go through batched passes. Rows are
+    dropped from the sweep once the units left cannot change their status (the sum of
+    |h_j| (max W_j - min W_j) over the remaining units is below their final margin).
     """
     units = layer.units
     if not layer.feeds_output:
@@ -206,14 +233,30 @@ def prefix_hits(net: ProbeNetwork, layer: HiddenLayer, data: EvalData) -> np.nda
     bias = torch.as_tensor(bias_np, device=dev).to(torch.float64) if bias_np is not None else torch.zeros(classes, dtype=torch.float64, device=dev)
     labels = torch.as_tensor(data.labels, device=dev)
     group = torch.as_tensor(data.group.astype(np.int64), device=dev)
-    out = torch.zeros((units, 3), dtype=torch.int64, device=dev)
-    chunk = max(1, net.floats_per_pass // max(1, (units + 1) * classes))
-    h64 = h.to(torch.float64)
-    for s in range(0, h64.shape[0], chunk):
-        hc = h64[s : s + chunk]
-        n = hc.shape[0]
-        terms = torch.cat([bias.expand(n, 1, classes), hc.unsqueeze(2) * w.unsqueeze(0)], 1)
-        acc = torch.cumsum(terms, 1)[:, 1:]
-        hit = first_argmax_is(acc, labels[s : s + n].unsqueeze(1).expand(n, units))
-        out += _group_counts(hit.T, group[s : s + n])
+    a = h.to(torch.float64)
+    # Final status (all units kept) from a product; rows near a tie stay in the sweep to the end.
+    full_hit, gap = _margins(bias + a @ w, labels)
+    reach = a.abs() * (w.max(1).values - w.min(1).values).unsqueeze(0)
+    tail = torch.flip(torch.cumsum(torch.flip(reach, [1]), 1), [1])  # tail[:, k] = sum_{j>=k}
+    slack = _SLACK * (bias.abs().max() + a.abs().sum(1) * w.abs().max())
+    # Last k (1-based) whose prefix may differ from the full status; later prefixes do not.
+    open_k = ((tail + slack.unsqueeze(1)) >= gap.unsqueeze(1)).to(torch.int64)
+    last = torch.where(open_k.any(1), units - torch.argmax(torch.flip(open_k, [1]), 1), torch.zeros_like(gap, dtype=torch.int64))
+    # The sweep runs on rows sorted by how long they stay open: the open rows are a prefix.
+    order = torch.argsort(last, descending=True)
+    last_sorted = last[order]
+    a_s, labels_s, group_s = a[order], labels[order], group[order]
+    full_counts = torch.bincount(group, weights=full_hit.to(torch.float64), minlength=3).round().to(torch.int64)
+    out = full_counts.repeat(units, 1)
+    acc = bias.expand(a.shape[0], classes).clone()
+    for k in range(units):
+        n_open = int((last_sorted > k).sum())
+        if n_open == 0:
+            break
+        acc_open = acc[:n_open]
+        acc_open += a_s[:n_open, k : k + 1] * w[k]
+        hit = acc_open.argmax(1) == labels_s[:n_open]
+        full = full_hit[order[:n_open]]
+        change = hit.to(torch.int64) - full.to(torch.int64)
+        out[k] += torch.bincount(group_s[:n_open], weights=change.to(torch.float64), minlength=3).round().to(torch.int64)
     return out.cpu().numpy()

@@ -40,10 +40,8 @@ def _image_width_height(image: Any) -> Optional[Tuple[int, int]]:
 
 
 def _modular_p(data: Any) -> Optional[int]:
-    modular = getattr(data, "modular", None)
-    if modular is None:
-        return None
-    return int(modular.p if hasattr(modular, "p") else modular["p"])
+    p = getattr(data, "modular_p", None)
+    return None if p is None else int(p)
 
 
 @inference
