@@ -80,16 +80,20 @@ def mc_probabilities(net: ProbeNetwork, x: torch.Tensor, passes: int, seed: int,
     generator = net.generator(int(rng() * 2**31))
     n = x.shape[0]
     width = net.max_width(x.shape[1])
-    chunk = max(1, net.floats_per_pass // (passes * width))
+    outer = net.rows_per_chunk(width)
+    inner = max(1, outer // passes)
     out: List[np.ndarray] = []
     dev = net.device
-    for s in range(0, n, chunk):
-        h0 = net.run(x[s : s + chunk].to(dev), 0, start)
-        c = h0.shape[0]
-        # Row t * c + i is pass t of example s + i: one mask draw covers all passes.
-        tiled = h0.repeat(passes, *([1] * (h0.dim() - 1)))
-        probs = torch.softmax(net.mc_rest(tiled, start, generator), -1)
-        out.append(probs.reshape(passes, c, -1).float().cpu().numpy())
+    for s in range(0, n, outer):
+        # The deterministic prefix once per chunk of examples, then T tiled passes of the rest.
+        prefix = net.run(x[s : s + outer].to(dev), 0, start)
+        for i in range(0, prefix.shape[0], inner):
+            h0 = prefix[i : i + inner]
+            c = h0.shape[0]
+            # Row t * c + i is pass t of example i: one mask draw covers all passes.
+            tiled = h0.repeat(passes, *([1] * (h0.dim() - 1)))
+            probs = torch.softmax(net.mc_rest(tiled, start, generator), -1)
+            out.append(probs.reshape(passes, c, -1).float().cpu().numpy())
     return np.concatenate(out, 1)
 
 
