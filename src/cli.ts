@@ -6,8 +6,10 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import { version } from '../package.json';
-import { EvalThreadSchema, type EngineEvent, type EvalThreadChoice } from './protocol/engineMessages';
+import { DatasetError, makeDataset } from './engine/data/dataset';
+import { EvalThreadSchema, formatMonitored, monitorText, type EngineEvent, type EvalThreadChoice } from './protocol/engineMessages';
 import { BackendNameSchema, ExperimentError, parseExperimentText } from './protocol/experiment';
+import { locateJsonPath } from './protocol/jsonLocate';
 import type { BackendName, Experiment } from './protocol/experiment';
 import { expandSweep, isSweep } from './protocol/sweep';
 import type { SweepMember } from './protocol/sweep';
@@ -28,22 +30,28 @@ runs every combination of the values as its own run (one engine process each) an
 prints one table with a row per run.
 
 Options:
-  --epochs N                 override training.epochs (of every run of a sweep)
-  --parallel N               sweeps: runs training at once (default: the number of CPU cores)
-  --backend auto|tensorflow-gpu|tensorflow|wasm|cpu TensorFlow.js backend (default: the experiment's, else auto)
-  --runs-dir DIR             where run folders go (default: ./.reglens/runs)
-  --eval-thread auto|on|off  evaluate each epoch on a second thread while the next one
-                             trains (wasm; default auto: when the evaluation is large
-                             enough, and not for sweep members running in parallel)
-  --native-modules DIR       folder holding (node_modules of) @tensorflow/tfjs-node or
-                             tfjs-node-gpu; repeatable. Also searched: REGLENS_NATIVE_MODULES
-                             (a path list, first), then the current folder.
-  --quiet                    print only the final table
-  -h, --help                 show this help
-  -v, --version              show the version
+${formatOptions([
+  ['--epochs N', 'override training.epochs (of every run of a sweep)'],
+  ['--parallel N', 'sweeps: runs training at once (default: the number of CPU cores)'],
+  ['--backend auto|tensorflow-gpu|tensorflow|wasm|cpu', "TensorFlow.js backend (default: the experiment's, else auto)"],
+  ['--runs-dir DIR', 'where run folders go (default: ./.reglens/runs)'],
+  [
+    '--eval-thread auto|on|off',
+    'evaluate each epoch on a second thread while the next one trains (wasm; default auto: when the evaluation is large enough, and not for sweep members running in parallel)',
+  ],
+  [
+    '--native-modules DIR',
+    'folder holding (node_modules of) @tensorflow/tfjs-node or tfjs-node-gpu; repeatable. Also searched: REGLENS_NATIVE_MODULES (a path list, first), then the current folder.',
+  ],
+  ['--quiet', 'print only the final table'],
+  ['-h, --help', 'show this help'],
+  ['-v, --version', 'show the version'],
+])}
 
 Exit codes: 0 finished (a sweep: every run), 1 failed (a sweep: any run), 2 bad usage
-or experiment, 130 cancelled (Ctrl+C).`;
+or experiment (also a dataset that cannot be built), 130 cancelled (Ctrl+C).`;
+
+const HELP_HINT = 'Run "reglens --help" for the commands and options.';
 
 export const EXIT = { finished: 0, failed: 1, usage: 2, cancelled: 130 } as const;
 
@@ -83,7 +91,7 @@ export function parseCliArgs(argv: string[]): Parsed {
       },
     }));
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new UsageError(parseArgsMessage(err as NodeJS.ErrnoException));
   }
   if (values.help) return { kind: 'help' };
   if (values.version) return { kind: 'version' };
@@ -127,19 +135,77 @@ export function parseCliArgs(argv: string[]): Parsed {
   };
 }
 
+/** node:util parseArgs's errors, in this CLI's words (its own end in a quoted `-- "--x"` hint). */
+function parseArgsMessage(err: NodeJS.ErrnoException): string {
+  const option = /'(-[^' ]*)/.exec(err.message)?.[1];
+  if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) return `unknown option ${option}`;
+  if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option) {
+    return /argument missing/.test(err.message) ? `option ${option} needs a value` : `option ${option} takes no value`;
+  }
+  return err.message;
+}
+
+/** Options as two aligned columns, descriptions wrapped; a flag too wide for its column gets a line of its own. */
+function formatOptions(rows: [flags: string, description: string][], flagWidth = 27, width = 80): string {
+  const indent = ' '.repeat(2 + flagWidth);
+  const out: string[] = [];
+  for (const [flags, description] of rows) {
+    const lines: string[] = [];
+    let line = '';
+    for (const word of description.split(' ')) {
+      if (line && indent.length + line.length + 1 + word.length > width) {
+        lines.push(line);
+        line = word;
+      } else line = line ? `${line} ${word}` : word;
+    }
+    lines.push(line);
+    if (flags.length + 2 > flagWidth) out.push(`  ${flags}`);
+    else out.push(`  ${flags.padEnd(flagWidth)}${lines.shift()}`);
+    for (const l of lines) out.push(indent + l);
+  }
+  return out.join('\n');
+}
+
 /** Reads and validates the file, applying command-line overrides. Throws ExperimentError. */
-export function loadExperiment(args: RunArgs): Experiment {
+export function loadExperiment(args: RunArgs): { experiment: Experiment; text: string } {
   let text: string;
   try {
     text = fs.readFileSync(args.file, 'utf8');
   } catch (err) {
-    throw new ExperimentError(`${args.file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, undefined);
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ExperimentError(
+      code === 'ENOENT' ? `experiment file not found: ${args.file}` : `cannot read the experiment file ${args.file}: ${code ?? (err as Error).message}`,
+      undefined,
+    );
   }
   const experiment = parseExperimentText(text, args.file);
   if (args.epochs !== undefined) experiment.training.epochs = args.epochs;
   // Recorded in spec.json, so the run folder says which backend was asked for.
   if (args.backend !== undefined) experiment.backend = args.backend;
-  return experiment;
+  return { experiment, text };
+}
+
+/**
+ * Builds every run's dataset once, before any run folder exists: a missing CSV, a bad value in
+ * it or missing MNIST files is a bad experiment (exit 2, file and line named), not a failed run.
+ * Throws ExperimentError, located at the experiment field to fix when one is to blame.
+ */
+export function checkDatasets(experiments: Experiment[], file: string, text: string): void {
+  const baseDir = path.dirname(path.resolve(file));
+  const checked = new Set<string>();
+  for (const experiment of experiments) {
+    const key = JSON.stringify(experiment.dataset);
+    if (checked.has(key)) continue;
+    checked.add(key);
+    try {
+      makeDataset(experiment.dataset, experiment.seed, baseDir);
+    } catch (err) {
+      if (!(err instanceof DatasetError)) throw err;
+      const pos = err.field ? locateJsonPath(text, err.field.split('.')) : undefined;
+      const where = pos ? `${file}:${pos.line}:${pos.column}: ${err.field}: ` : '';
+      throw new ExperimentError(where + err.message, err.field, pos?.line, pos?.column);
+    }
+  }
 }
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '   n/a' : `${(100 * x).toFixed(1).padStart(5)}%`);
@@ -192,7 +258,8 @@ class Progress {
   }
 }
 
-function finalTable(summary: RunSummary, secondsPerEpoch: number | null, dir: string): string {
+function finalTable(result: RecordedRunResult, dir: string): string {
+  const { summary, secondsPerEpoch, earlyStopping: es } = result;
   const rows: [string, string][] = [
     ['status', summary.status + (summary.error ? ` (${summary.error})` : '')],
     ['clean-train accuracy', pct(summary.final?.cleanTrain).trim()],
@@ -204,10 +271,22 @@ function finalTable(summary: RunSummary, secondsPerEpoch: number | null, dir: st
     ],
     ['test accuracy', pct(summary.final?.test).trim()],
     ['epochs', `${summary.epochs}/${summary.totalEpochs}`],
+  ];
+  if (es) {
+    const best = `best ${monitorText(es.monitor)} ${formatMonitored(es.monitor, es.best)} at epoch ${es.bestEpoch}`;
+    rows.push(
+      ['early stopping', es.stoppedAt === null ? `did not stop early (${best})` : `stopped after epoch ${es.stoppedAt} (${best})`],
+      ['weights', es.restoredEpoch === null ? "the last epoch's" : `restored to epoch ${es.restoredEpoch}'s (the accuracies above are that epoch's)`],
+    );
+  }
+  if (result.labelPrecision !== undefined) {
+    rows.push(['label precision', `${pct(result.labelPrecision).trim()} of the samples co-teaching selected at the last epoch have clean labels`]);
+  }
+  rows.push(
     ['backend', summary.backend ?? '-'],
     ['s/epoch', secondsPerEpoch === null ? '-' : secondsPerEpoch.toFixed(3)],
     ['run folder', path.relative(process.cwd(), dir) || dir],
-  ];
+  );
   const w = Math.max(...rows.map(([k]) => k.length));
   return `\n${summary.name}\n` + rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join('\n') + '\n';
 }
@@ -222,8 +301,10 @@ async function run(args: RunArgs): Promise<number> {
   let experiment: Experiment;
   let members: SweepMember[] | undefined;
   try {
-    experiment = loadExperiment(args);
+    let text: string;
+    ({ experiment, text } = loadExperiment(args));
     if (isSweep(experiment)) members = expandSweep(experiment);
+    checkDatasets(members ? members.map((m) => m.experiment) : [experiment], args.file, text);
   } catch (err) {
     if (err instanceof ExperimentError) {
       process.stderr.write(`reglens: ${err.message}\n`);
@@ -274,7 +355,7 @@ async function run(args: RunArgs): Promise<number> {
     offSigint();
     progress.stop();
   });
-  process.stdout.write(finalTable(result.summary, result.secondsPerEpoch, recorded.dir));
+  process.stdout.write(finalTable(result, recorded.dir));
   return exitCodeFor(result.outcome, result.writeFailed);
 }
 
@@ -419,7 +500,7 @@ export async function main(argv: string[]): Promise<number> {
     parsed = parseCliArgs(argv);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`reglens: ${err.message}\n\n${USAGE}\n`);
+    process.stderr.write(argv.length ? `reglens: ${err.message}\n${HELP_HINT}\n` : `${USAGE}\n`);
     return EXIT.usage;
   }
   if (parsed.kind === 'help') {

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core ships gradients separately (the @tensorflow/tfjs bundle imports them for you).
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import type { EngineEvent, Accuracy, EarlyStoppingOutcome, EpochEvent } from '../protocol/engineMessages';
+import { formatMonitored, monitorText, type EngineEvent, type Accuracy, type EarlyStoppingOutcome, type EpochEvent } from '../protocol/engineMessages';
 import type { BackendName, Experiment, LayerSpec } from '../protocol/experiment';
 import { selectBackend } from './backend';
 import { nativeSearchDirs } from './nativeBackend';
@@ -445,10 +445,6 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
     for (const d of disposables) d.dispose();
   }
 }
-
-type Monitor = EarlyStoppingOutcome['monitor'];
-const monitorText = (m: Monitor) => (m === 'testAccuracy' ? 'test accuracy' : 'test loss');
-const formatMonitored = (m: Monitor, v: number) => (m === 'testAccuracy' ? `${(v * 100).toFixed(1)}%` : v.toFixed(4));
 
 /** One layer as text for the "model from" log line, e.g. dense(64) or dropout(0.5). */
 function describeLayer(l: LayerSpec): string {

@@ -75,6 +75,11 @@ export const EarlyStoppingOutcomeSchema = z
   })
   .strict();
 
+type Monitor = z.infer<typeof EarlyStoppingOutcomeSchema>['monitor'];
+/** How the engine's log and the CLI's final table name and print the monitored value. */
+export const monitorText = (m: Monitor) => (m === 'testAccuracy' ? 'test accuracy' : 'test loss');
+export const formatMonitored = (m: Monitor, v: number) => (m === 'testAccuracy' ? `${(v * 100).toFixed(1)}%` : v.toFixed(4));
+
 export const FinishedEventSchema = z
   .object({
     type: z.literal('finished'),

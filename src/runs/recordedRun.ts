@@ -2,7 +2,7 @@
 // every event appended (in arrival order) before finish() writes the outcome. The CLI runs
 // single experiments and sweep members through this; the host has RunManager, which adds
 // live state for dashboards on top of the same two pieces.
-import type { EngineEvent, EvalThreadChoice } from '../protocol/engineMessages';
+import type { EarlyStoppingOutcome, EngineEvent, EvalThreadChoice } from '../protocol/engineMessages';
 import type { BackendName, Experiment } from '../protocol/experiment';
 import { startEngine } from './engineProcess';
 import type { EngineHandle, EngineOutcome } from './engineProcess';
@@ -35,6 +35,10 @@ export interface RecordedRunResult {
   secondsPerEpoch: number | null;
   /** An event or the summary could not be written: the record is incomplete. */
   writeFailed: boolean;
+  /** What early stopping did (from the finished event), when the experiment asked for it. */
+  earlyStopping?: EarlyStoppingOutcome;
+  /** Co-teaching: the last epoch's fraction of clean labels among the samples selected for training. */
+  labelPrecision?: number;
 }
 
 export interface RecordedRun {
@@ -53,6 +57,8 @@ export async function startRecordedRun(opts: RecordedRunOptions): Promise<Record
   let seconds = 0;
   let epochs = 0;
   let engineOutput = '';
+  let earlyStopping: EarlyStoppingOutcome | undefined;
+  let labelPrecision: number | undefined;
 
   const handle = startEngine({
     enginePath: opts.enginePath,
@@ -73,7 +79,9 @@ export async function startRecordedRun(opts: RecordedRunOptions): Promise<Record
       if (event.type === 'epoch') {
         seconds += event.seconds;
         epochs = event.epoch;
-      } else if (event.type === 'failed') failure = event.message;
+        labelPrecision = event.labelPrecision ?? labelPrecision;
+      } else if (event.type === 'finished') earlyStopping = event.earlyStopping;
+      else if (event.type === 'failed') failure = event.message;
       opts.onEvent?.(event);
     },
     onStderr(text) {
@@ -100,7 +108,14 @@ export async function startRecordedRun(opts: RecordedRunOptions): Promise<Record
       opts.onWriteError?.(`could not write the run summary: ${(err as Error).message}`);
       summary = { ...folder.summary(), status: outcome, ...(error !== undefined ? { error } : {}) };
     }
-    return { outcome, summary, secondsPerEpoch: epochs ? seconds / epochs : null, writeFailed: writeError !== undefined || summaryFailed };
+    return {
+      outcome,
+      summary,
+      secondsPerEpoch: epochs ? seconds / epochs : null,
+      writeFailed: writeError !== undefined || summaryFailed,
+      ...(earlyStopping ? { earlyStopping } : {}),
+      ...(labelPrecision !== undefined ? { labelPrecision } : {}),
+    };
   });
 
   return { id: folder.id, dir: folder.dir, handle, ended };

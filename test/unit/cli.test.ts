@@ -8,6 +8,15 @@ import { listRuns } from '../../src/runs/runFolder';
 import { buildBundles, cliPath } from './helpers/bundle';
 import { slowExperiment, tinyExperiment } from './helpers/experiments';
 
+/** A run's events.jsonl, one parsed event per line. */
+const recordedEvents = (runsDir: string, id: string) =>
+  fs
+    .readFileSync(path.join(runsDir, id, 'events.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 describe('reglens CLI', function () {
   this.timeout(60000);
   let dir: string;
@@ -54,11 +63,7 @@ describe('reglens CLI', function () {
     const r = cli(['run', file, '--backend', 'wasm', '--eval-thread', 'on', '--runs-dir', runsDir]);
     assert.equal(r.status, 0, r.stderr + r.stdout);
     const [run] = await listRuns(runsDir);
-    const events = fs
-      .readFileSync(path.join(runsDir, run.id, 'events.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const events = recordedEvents(runsDir, run.id);
     assert.equal(events[0].backend, 'wasm');
     assert.ok(events.some((x) => x.type === 'log' && /second thread/.test(x.message)), JSON.stringify(events.filter((x) => x.type === 'log')));
     assert.ok(!events.some((x) => x.type === 'log' && x.level === 'warning'), 'no fallback');
@@ -125,6 +130,145 @@ describe('reglens CLI', function () {
     assert.match(r.stderr, new RegExp(`bad\\.reglens\\.json:${line}:\\d+: training\\.batchSize`));
     assert.equal(fs.existsSync(path.join(dir, 'runs')), false, 'no run folder for an invalid experiment');
     assert.equal(cli(['run', path.join(dir, 'missing.json')]).status, 2);
+  });
+
+  it('a missing experiment file is "experiment file not found", exit 2', () => {
+    const r = cli(['run', 'missing.reglens.json']);
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr, 'reglens: experiment file not found: missing.reglens.json\n');
+  });
+
+  it('an unknown option or a missing value: one line naming it, a pointer to --help, exit 2', () => {
+    const bogus = cli(['run', 'x.json', '--bogus']);
+    assert.equal(bogus.status, 2);
+    assert.equal(bogus.stderr, 'reglens: unknown option --bogus\nRun "reglens --help" for the commands and options.\n');
+    const bare = cli(['run', 'x.json', '--epochs']);
+    assert.equal(bare.status, 2);
+    assert.match(bare.stderr, /^reglens: option --epochs needs a value\n/);
+  });
+
+  it('--help: option descriptions in one aligned column, flags too wide for theirs on a line of their own', () => {
+    const help = cli(['--help']).stdout;
+    const options = help.slice(help.indexOf('Options:\n') + 9, help.indexOf('\n\nExit codes'));
+    const lines = options.split('\n');
+    const column = /^ {2}--epochs N +/.exec(lines[0])![0].length;
+    assert.ok(lines.length > 10, options);
+    for (const [i, line] of lines.entries()) {
+      assert.ok(line.length <= 80, `longer than 80 columns: ${line}`);
+      const flag = /^ {2}(-\S*(?: \S+)*)/.exec(line)?.[1];
+      if (!flag) {
+        assert.match(line, new RegExp(`^ {${column}}\\S`), `a description line starts in column ${column + 1}: ${line}`);
+      } else if (line.length > 2 + flag.length) {
+        // "  --flag ARG" then at least two spaces, then the description, in the column.
+        assert.ok(/ {2}\S/.test(line.slice(column - 2, column + 1)) && line[column] !== ' ', `description of ${flag} not in column ${column + 1}: ${line}`);
+      } else {
+        assert.ok(2 + flag.length >= column - 1, `${flag} could fit its column`);
+        assert.match(lines[i + 1], new RegExp(`^ {${column}}\\S`), `the description of ${flag} follows on the next line`);
+      }
+    }
+    assert.match(options, /^ {2}--backend auto\|tensorflow-gpu\|tensorflow\|wasm\|cpu\n +TensorFlow\.js backend/m);
+  });
+
+  describe('the final table', () => {
+    const withRegularizers = (t: ReturnType<typeof tinyExperiment>, regularizers: Record<string, unknown>) => ({
+      ...t,
+      training: { ...t.training, regularizers: { ...t.training.regularizers, ...regularizers } },
+    });
+    const runTable = async (experiment: unknown) => {
+      const runsDir = path.join(dir, 'runs');
+      const r = cli(['run', write('exp.reglens.json', experiment), '--backend', 'cpu', '--runs-dir', runsDir]);
+      assert.equal(r.status, 0, r.stderr + r.stdout);
+      const [run] = await listRuns(runsDir);
+      const events = recordedEvents(runsDir, run.id);
+      return { table: r.stdout.slice(r.stdout.lastIndexOf('\nexp') + 1), events, epochs: events.filter((e) => e.type === 'epoch') };
+    };
+
+    it('says that early stopping fired, when, on which best value, and which epoch the weights are from', async () => {
+      // No later epoch beats the first by 0.99: it stops after epoch 1 + patience.
+      const exp = { ...withRegularizers(tinyExperiment({ epochs: 20 }), { earlyStopping: { patience: 2, minDelta: 0.99, monitor: 'testAccuracy', restoreBest: true } }), name: 'exp' };
+      const { table, epochs } = await runTable(exp);
+      assert.equal(epochs.length, 3);
+      const first = (100 * epochs[0].accuracy.test).toFixed(1);
+      assert.match(table, /epochs\s+3\/20\n/);
+      assert.match(table, new RegExp(`early stopping\\s+stopped after epoch 3 \\(best test accuracy ${escapeRe(first)}% at epoch 1\\)\\n`));
+      assert.match(table, /weights\s+restored to epoch 1's \(the accuracies above are that epoch's\)\n/);
+      assert.match(table, new RegExp(`test accuracy\\s+${escapeRe(first)}%\\n`), "the table's accuracies are the restored epoch's");
+      assert.doesNotMatch(table, /label precision/);
+    });
+
+    it('says when early stopping did not fire and the last weights were kept', async () => {
+      const exp = { ...withRegularizers(tinyExperiment({ epochs: 3 }), { earlyStopping: { patience: 50, monitor: 'testLoss' } }), name: 'exp' };
+      const { table, epochs } = await runTable(exp);
+      const best = epochs.reduce((b: { testLoss: number; epoch: number }, e: { testLoss: number; epoch: number }) => (e.testLoss < b.testLoss ? e : b));
+      assert.match(table, new RegExp(`early stopping\\s+did not stop early \\(best test loss ${best.testLoss.toFixed(4)} at epoch ${best.epoch}\\)\\n`));
+      assert.match(table, /weights\s+the last epoch's\n/);
+    });
+
+    it("shows co-teaching's label precision of the last epoch", async () => {
+      const exp = { ...withRegularizers(tinyExperiment({ epochs: 3 }), { coTeaching: { gradualEpochs: 1 } }), name: 'exp' };
+      const { table, epochs } = await runTable(exp);
+      const last = epochs[epochs.length - 1].labelPrecision;
+      assert.equal(typeof last, 'number');
+      assert.match(table, new RegExp(`label precision\\s+${escapeRe((100 * last).toFixed(1))}% of the samples co-teaching selected at the last epoch have clean labels\\n`));
+      assert.doesNotMatch(table, /early stopping/);
+    });
+  });
+
+  describe('a dataset that cannot be built is a bad experiment: exit 2, file and line on stderr, no run folder', () => {
+    const csvExperiment = (csv: string, extra: Record<string, unknown> = {}) => {
+      const t = tinyExperiment({ epochs: 2 });
+      return { ...t, dataset: { kind: 'csv', path: csv, testFraction: 0.25, ...extra } };
+    };
+    const runBad = (experiment: unknown, env: NodeJS.ProcessEnv = {}) => {
+      const text = JSON.stringify(experiment, null, 2);
+      const file = write('bad.reglens.json', text);
+      const runsDir = path.join(dir, 'runs');
+      const r = spawnSync(process.execPath, [cliPath, 'run', file, '--runs-dir', runsDir], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...env } });
+      assert.equal(r.status, 2, r.stderr + r.stdout);
+      assert.equal(fs.existsSync(runsDir), false, 'no run folder');
+      assert.equal(r.stdout, '');
+      return { stderr: r.stderr, file, lineOf: (needle: string) => text.slice(0, text.indexOf(needle)).split('\n').length };
+    };
+    const rows = ['x1,x2,label', ...Array.from({ length: 12 }, (_, i) => `${i},${(i * 7) % 5},${i % 2}`)];
+
+    it('a missing CSV file, located at dataset.path', () => {
+      const { stderr, file, lineOf } = runBad(csvExperiment('nowhere.csv'));
+      const missing = path.join(dir, 'nowhere.csv');
+      assert.equal(stderr, `reglens: ${file}:${lineOf('"path"')}:13: dataset.path: CSV file not found: ${missing}\n`);
+    });
+
+    it('a value that is not a number: the CSV line', () => {
+      const bad = [...rows];
+      bad[5] = '4,oops,0';
+      write('data.csv', bad.join('\n') + '\n');
+      const { stderr } = runBad(csvExperiment('data.csv'));
+      assert.equal(stderr, `reglens: ${path.join(dir, 'data.csv')}:6: column "x2" is "oops", not a number\n`);
+    });
+
+    it('an unknown label column: the header line, and where the experiment names it', () => {
+      write('data.csv', rows.join('\n') + '\n');
+      const { stderr, file, lineOf } = runBad(csvExperiment('data.csv', { labelColumn: 'class' }));
+      assert.equal(
+        stderr,
+        `reglens: ${file}:${lineOf('"labelColumn"')}:20: dataset.labelColumn: ${path.join(dir, 'data.csv')}:1: labelColumn "class" is not in the header (x1, x2, label)\n`,
+      );
+    });
+
+    it('a missing MNIST digits file', () => {
+      const digits = path.join(dir, 'digits');
+      fs.mkdirSync(digits);
+      fs.writeFileSync(path.join(digits, '0.json'), JSON.stringify({ data: new Array(28 * 28).fill(0) }));
+      const t = tinyExperiment({ epochs: 2 });
+      const { stderr, file, lineOf } = runBad({ ...t, dataset: { kind: 'mnist', train: 10, test: 5 } }, { REGLENS_MNIST_DIR: digits });
+      const where = `${file}:${lineOf('"kind": "mnist"')}:13: dataset.kind`;
+      assert.match(stderr, new RegExp(`^reglens: ${escapeRe(where)}: MNIST file not found: ${escapeRe(path.join(digits, '1.json'))} \\(REGLENS_MNIST_DIR must name`));
+    });
+
+    it('in a sweep, a member whose dataset cannot be built stops the sweep before any run', () => {
+      write('data.csv', rows.join('\n') + '\n');
+      const { stderr } = runBad({ ...csvExperiment('data.csv'), sweep: { 'dataset.labelColumn': ['label', 'nope'] } });
+      assert.match(stderr, /labelColumn "nope" is not in the header/);
+    });
   });
 
   it('Ctrl+C cancels: exit 130, run recorded as cancelled', async () => {

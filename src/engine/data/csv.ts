@@ -31,25 +31,28 @@ export function parseCsv(text: string, spec: Pick<CsvSpec, 'labelColumn' | 'feat
   const first = rows[0].cells;
   let header: string[] | undefined;
   const hasNames = [spec.labelColumn, ...(spec.featureColumns ?? [])].some((c) => typeof c === 'string');
+  let headerLine = 0;
   if (spec.header === 'yes' || (spec.header === 'auto' && (hasNames || first.some((c, j) => j !== width - 1 && !isNumber(c))))) {
     header = first;
+    headerLine = rows[0].line;
     rows.shift();
   }
   const names = header ?? first.map((_, j) => `column ${j}`);
-  const columnOf = (c: string | number, what: string): number => {
+  const headerAt = header ? `${fileName}:${headerLine}` : fileName;
+  const columnOf = (c: string | number, what: 'labelColumn' | 'featureColumns'): number => {
     if (typeof c === 'number') {
-      if (c >= width) throw new DatasetError(`${fileName}: ${what} ${c} is out of range (the file has ${width} columns)`);
+      if (c >= width) throw new DatasetError(`${fileName}: ${what} ${c} is out of range (the file has ${width} columns)`, `dataset.${what}`);
       return c;
     }
     const j = header ? header.indexOf(c) : -1;
-    if (j < 0) throw new DatasetError(`${fileName}: ${what} "${c}" is not in the header (${header ? header.join(', ') : 'the file has no header row'})`);
+    if (j < 0) throw new DatasetError(`${headerAt}: ${what} "${c}" is not in the header (${header ? header.join(', ') : 'the file has no header row'})`, `dataset.${what}`);
     return j;
   };
   const labelCol = spec.labelColumn === undefined ? width - 1 : columnOf(spec.labelColumn, 'labelColumn');
   const featureCols = spec.featureColumns
     ? spec.featureColumns.map((c) => columnOf(c, 'featureColumns'))
     : names.map((_, j) => j).filter((j) => j !== labelCol);
-  if (featureCols.includes(labelCol)) throw new DatasetError(`${fileName}: the label column "${names[labelCol]}" is also listed as a feature`);
+  if (featureCols.includes(labelCol)) throw new DatasetError(`${fileName}: the label column "${names[labelCol]}" is also listed as a feature`, 'dataset.featureColumns');
   if (!rows.length) throw new DatasetError(`${fileName}: no data rows after the header`);
 
   const n = rows.length;
@@ -80,7 +83,8 @@ export function loadCsv(file: string, spec: CsvSpec): CsvExamples {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new DatasetError(`dataset.path: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new DatasetError(code === 'ENOENT' ? `CSV file not found: ${file}` : `cannot read the CSV file ${file}: ${code ?? (err as Error).message}`, 'dataset.path');
   }
   return parseCsv(text, spec, file);
 }

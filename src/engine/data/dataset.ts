@@ -53,7 +53,16 @@ export interface Dataset {
   modular?: ModularDataset;
 }
 
-export class DatasetError extends Error {}
+/** A dataset the experiment describes cannot be built. `field`: the experiment field to fix, when one is to blame. */
+export class DatasetError extends Error {
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'DatasetError';
+  }
+}
 
 /** Raw examples before splitting and noise; the common tail of every loader. */
 export interface RawExamples {
@@ -138,7 +147,7 @@ export function makeDataset(spec: DatasetSpec, seed: number, baseDir = process.c
     case 'mnist': {
       const raw = loadMnist();
       if (spec.train + spec.test > raw.n) {
-        throw new DatasetError(`dataset: train + test = ${spec.train + spec.test} but the mnist package has ${raw.n} digits`);
+        throw new DatasetError(`dataset: train + test = ${spec.train + spec.test} but the mnist package has ${raw.n} digits`, 'dataset.train');
       }
       const order = new Int32Array(raw.n);
       for (let i = 0; i < raw.n; i++) order[i] = i;

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseCsv } from '../../../src/engine/data/csv';
-import { makeDataset } from '../../../src/engine/data/dataset';
+import { DatasetError, makeDataset } from '../../../src/engine/data/dataset';
 import { parseExperiment } from '../../../src/protocol/experiment';
 import type { DatasetSpec, ExperimentInput } from '../../../src/protocol/experiment';
 
@@ -72,7 +72,7 @@ describe('engine datasets', () => {
     const opts = { header: 'auto', delimiter: ',' } as const;
     assert.throws(() => parseCsv('x,y,l\n1,2,0\n3,4\n', opts, 'f.csv'), /f\.csv:3: expected 3 columns, found 2/);
     assert.throws(() => parseCsv('x,y,l\n1,2,0\n3,oops,1\n', opts, 'f.csv'), /f\.csv:3: column "y" is "oops", not a number/);
-    assert.throws(() => parseCsv('x,y,l\n1,2,0\n', { ...opts, labelColumn: 'nope' }, 'f.csv'), /labelColumn "nope" is not in the header/);
-    assert.throws(() => makeDataset(spec({ kind: 'csv', path: 'missing.csv' }), 0, os.tmpdir()), /dataset\.path: cannot read .*ENOENT/);
+    assert.throws(() => parseCsv('\nx,y,l\n1,2,0\n', { ...opts, labelColumn: 'nope' }, 'f.csv'), (e: DatasetError) => /^f\.csv:2: labelColumn "nope" is not in the header \(x, y, l\)$/.test(e.message) && e.field === 'dataset.labelColumn');
+    assert.throws(() => makeDataset(spec({ kind: 'csv', path: 'missing.csv' }), 0, os.tmpdir()), (e: DatasetError) => /^CSV file not found: .*missing\.csv$/.test(e.message) && e.field === 'dataset.path');
   });
 });
