@@ -1,0 +1,103 @@
+"""`python -m reglens.engine`: the PyTorch engine process (docs/torch-engine.md).
+
+    python -m reglens.engine                      engine: commands in, events out over
+                                                  NODE_CHANNEL_FD, else stdin / stdout
+    python -m reglens.engine --self-check [--device auto|cuda|mps|cpu]
+                                                  one JSON line; exit 0 usable, 3 not
+    python -m reglens.engine --command FILE       train the start command in FILE,
+                                                  events on stdout (Ctrl+C cancels)
+
+stdout and stderr are otherwise for humans (the run's log), never protocol, except that
+without NODE_CHANNEL_FD stdout carries the events.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+from typing import Any, Dict, List, Optional
+
+from reglens.engine.channel import Channel, now
+from reglens.engine.jsonschema_lite import SchemaValidationError
+from reglens.engine.schemas import COMMAND, load_validator
+
+EXIT_FAILED = 1
+EXIT_UNUSABLE = 3
+
+
+def check_start(command: Any) -> Optional[str]:
+    """None when the command is a valid start command, else why not."""
+    try:
+        validator = load_validator(COMMAND)
+    except (OSError, ValueError) as e:
+        return str(e)
+    try:
+        validator.validate(command)
+    except SchemaValidationError as e:
+        return f"the start command does not match engine-command.schema.json: {e} (engine.js and this Python engine must come from the same RegLens)"
+    if command.get("type") != "start":
+        return f'expected a start command, got "{command.get("type")}"'
+    return None
+
+
+def _fail(channel: Channel, message: str) -> int:
+    channel.send({"type": "failed", "time": now(), "message": message})
+    return EXIT_FAILED
+
+
+def run_engine(channel: Channel, command: Optional[Dict[str, Any]]) -> int:
+    """Waits for the start command (unless given), validates and trains it."""
+    if command is None:
+        channel.start_reader()
+        while True:
+            command = channel.next_command()
+            if command is None or command.get("type") == "cancel":
+                return 0  # the parent went away or cancelled before the start: nothing to wind down
+            if command.get("type") == "start":
+                break
+            channel.send({"type": "log", "level": "error", "message": f"malformed command ignored: unknown type {command.get('type')!r}"})
+    problem = check_start(command)
+    if problem:
+        return _fail(channel, problem)
+    try:
+        from reglens.engine.train import train
+    except ImportError as e:  # torch (or numpy) missing in this interpreter
+        from reglens.engine.selfcheck import self_check
+
+        return _fail(channel, self_check().get("reason") or f"cannot import the engine: {e}")
+    return train(command, channel.send, channel.cancelled)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m reglens.engine", description="RegLens PyTorch engine")
+    ap.add_argument("--self-check", action="store_true", help="print whether torch is usable here (one JSON line) and exit 0 / 3")
+    ap.add_argument("--device", default="auto", choices=["auto", "cuda", "mps", "cpu"], help="device for --self-check")
+    ap.add_argument("--command", metavar="FILE", help="train the start command in FILE; events go to stdout")
+    args = ap.parse_args(argv)
+    if args.self_check:
+        from reglens.engine.selfcheck import self_check
+
+        result = self_check(args.device)
+        print(json.dumps(result), flush=True)
+        return 0 if result["ok"] else EXIT_UNUSABLE
+    if args.command:
+        channel = Channel.from_streams(sys.stdin.fileno(), sys.stdout.buffer)
+        signal.signal(signal.SIGINT, lambda *_: channel.cancelled.set())
+        try:
+            with open(args.command, encoding="utf-8") as f:
+                command = json.load(f)
+        except (OSError, ValueError) as e:
+            return _fail(channel, f"cannot read the start command from {args.command}: {e}")
+        return run_engine(channel, command)
+    channel = Channel.from_environment()
+    channel.on_malformed = lambda message: channel.send({"type": "log", "level": "error", "message": message})
+    if os.environ.get("NODE_CHANNEL_FD"):
+        # Ctrl+C reaches the whole process group; the parent owns cancellation and sends cancel.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return run_engine(channel, None)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
