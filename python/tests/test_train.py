@@ -43,8 +43,9 @@ def modular_dir(tmp_path_factory):
     return d
 
 
-def test_a_short_run_learns_and_its_events_match_the_schema(modular_dir, event_validator):
+def test_a_short_run_learns_and_its_events_match_the_schema(modular_dir, command_validator, event_validator):
     cmd = start_command(experiment(mlp(11, 64), epochs=25, batchSize=16), modular_dir)
+    command_validator.validate(cmd)
     events = run(cmd)
     for e in events:
         event_validator.validate(e)
@@ -101,17 +102,39 @@ def test_cancel_keeps_the_epochs_reported_and_sends_no_finished(modular_dir):
     assert not of(events, "finished")
 
 
-def test_early_stopping_stops_patience_epochs_after_the_best_test_loss(modular_dir):
+def expected_stop(values, patience, higher_is_better):
+    """The rule of train.ts, as an oracle over the emitted series: (best epoch, stop epoch)."""
+    best = None
+    for epoch, v in enumerate(values, start=1):
+        if best is None or (v > best[1] if higher_is_better else v < best[1]):
+            best = (epoch, v)
+        elif epoch - best[0] >= patience:
+            return best[0], epoch
+    return best[0], None
+
+
+@pytest.mark.parametrize("monitor,restore", [("testLoss", True), ("testAccuracy", False)])
+def test_early_stopping_stops_patience_epochs_after_the_best_epoch(modular_dir, command_validator, event_validator, monitor, restore):
     # 11-class modular data with 60% train memorises: the test loss soon rises.
-    exp = experiment(mlp(11, 64), epochs=200, batchSize=16, regularizers={"earlyStopping": {"patience": 3, "minDelta": 0.0}})
-    events = run(start_command(exp, modular_dir))
+    spec = {"patience": 3, "minDelta": 0.0, "monitor": monitor, "restoreBest": restore}
+    cmd = start_command(experiment(mlp(11, 64), epochs=200, batchSize=16, regularizers={"earlyStopping": spec}), modular_dir)
+    command_validator.validate(cmd)
+    events = run(cmd)
+    for e in events:
+        event_validator.validate(e)
     epochs = of(events, "epoch")
-    losses = [e["testLoss"] for e in epochs]
-    best = int(np.argmin(losses)) + 1
-    assert len(epochs) == best + 3 < 200
-    assert of(events, "finished")[0]["epochs"] == len(epochs)
-    stop = [e for e in of(events, "log") if e["message"].startswith("Early stopping")]
-    assert stop and f"after epoch {len(epochs)}" in stop[0]["message"] and f"at epoch {best})" in stop[0]["message"]
+    values = [e["accuracy"]["test"] if monitor == "testAccuracy" else e["testLoss"] for e in epochs]
+    best, stop = expected_stop(values, 3, monitor == "testAccuracy")
+    assert stop is not None and len(epochs) == stop < 200
+    finished = of(events, "finished")[0]
+    assert finished["epochs"] == stop
+    assert finished["earlyStopping"] == {"monitor": monitor, "stoppedAt": stop, "bestEpoch": best, "best": values[best - 1], "restoredEpoch": best if restore else None}
+    # restoreBest: the final numbers are the best epoch's (its weights were put back).
+    assert finished["final"] == epochs[(best if restore else stop) - 1]["accuracy"]
+    logs = [e["message"] for e in of(events, "log")]
+    what = "test accuracy" if monitor == "testAccuracy" else "test loss"
+    assert any(m.startswith(f"Early stopping after epoch {stop}: the {what} has not improved for 3 epochs") and f"at epoch {best})" in m for m in logs)
+    assert any(m.startswith(f"Restored the weights of epoch {best}") for m in logs) == restore
 
 
 def test_co_teaching_reports_label_precision(modular_dir, event_validator):
@@ -195,9 +218,11 @@ REGULARIZED = {
 
 
 @pytest.mark.parametrize("name", sorted(REGULARIZED))
-def test_each_regularizer_trains_a_conv_net(image_dir, event_validator, name):
+def test_each_regularizer_trains_a_conv_net(image_dir, command_validator, event_validator, name):
     exp = experiment(CONV, dataset={"kind": "mnist", "train": 96, "test": 32}, epochs=6, batchSize=16, optimizer={"lr": 0.01}, regularizers=REGULARIZED[name])
-    events = run(start_command(exp, image_dir))
+    cmd = start_command(exp, image_dir)
+    command_validator.validate(cmd)
+    events = run(cmd)
     for e in events:
         event_validator.validate(e)
     epochs = of(events, "epoch")

@@ -76,7 +76,7 @@ class BatchNorm(nn.Module):
         image = x.dim() == 4
         shape = (1, -1, 1, 1) if image else (1, -1)
         if self.training:
-            var, mean = torch.var_mean(x, dim=(0, 2, 3) if image else 0, unbiased=False)
+            var, mean = torch.var_mean(x, dim=(0, 2, 3) if image else 0, correction=0)
             with torch.no_grad():
                 m = self.momentum
                 self.running_mean.mul_(m).add_(mean.detach(), alpha=1 - m)

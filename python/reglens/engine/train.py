@@ -299,17 +299,19 @@ class _Run:
         try:
             with torch.no_grad():
                 train_hits = torch.cat([m(self.x_train[s : s + EVAL_CHUNK]).argmax(1) for s in range(0, self.data.train.n, EVAL_CHUNK)]) == self.y_train
-                test_hits = torch.zeros((), device=self.device)
-                test_loss = torch.zeros((), device=self.device, dtype=torch.float64)
+                # No float64 on the device (MPS has none): counts stay integers, the loss float32.
+                test_hits = torch.zeros((), device=self.device, dtype=torch.int64)
+                test_loss = torch.zeros((), device=self.device)
                 for s in range(0, self.data.test.n, EVAL_CHUNK):
                     logits = m(self.x_test[s : s + EVAL_CHUNK])
                     y = self.y_test[s : s + EVAL_CHUNK]
                     test_hits += (logits.argmax(1) == y).sum()
-                    test_loss += F.cross_entropy(logits, y, reduction="sum").double()
-                counts = torch.stack([(train_hits & self.clean).sum().double(), (train_hits & self.corrupted).sum().double(), test_hits.double(), test_loss]).tolist()
+                    test_loss += F.cross_entropy(logits, y, reduction="sum")
+                counts = torch.stack([(train_hits & self.clean).sum(), (train_hits & self.corrupted).sum(), test_hits]).tolist()
+                loss_sum = test_loss.item()
         finally:
             m.train()
-        clean_hits, bad_hits, hits, loss_sum = counts
+        clean_hits, bad_hits, hits = counts
         n_test = self.data.test.n
         accuracy = {
             "cleanTrain": clean_hits / self.n_clean if self.n_clean else 0.0,
@@ -354,7 +356,7 @@ class _Run:
             perm_host = perm.numpy() if host_rows else None
             perm = perm.to(self.device)
             loss_sum = torch.zeros((), device=self.device)
-            selected = torch.zeros(2, device=self.device, dtype=torch.float64) if self.peer is not None else None
+            selected = torch.zeros(2, device=self.device, dtype=torch.int64) if self.peer is not None else None
             for s in range(0, n, bs):
                 if self.cancelled.is_set():
                     self._log("info", f"Cancelled after {epochs_done} epochs.")
@@ -383,7 +385,7 @@ class _Run:
                 if chosen:
                     event["labelPrecision"] = clean / chosen
             self.emit(event)
-            stop = stopper.update(epoch, test_loss) if stopper else None
+            stop = stopper.update(epoch, accuracy, test_loss, self.model) if stopper else None
             probes.after_epoch(epoch, stop is not None or epoch == epochs, event)
             if stop:
                 self._log("info", stop)
@@ -391,46 +393,81 @@ class _Run:
         if self.cancelled.is_set():
             self._log("info", f"Cancelled after {epochs_done} epochs.")
             return 0
+        outcome = None
+        if stopper:
+            outcome, restored = stopper.finish(self.model, epochs_done, lambda message: self._log("info", message))
+            last = restored or last
         probes.finish(epochs_done)
-        self.emit({
+        finished: Dict[str, Any] = {
             "type": "finished",
             "time": now(),
             "epochs": epochs_done,
             "final": last,
             "secondsPerEpoch": total_seconds / epochs_done if epochs_done else None,
-        })
+        }
+        if outcome:
+            finished["earlyStopping"] = outcome
+        self.emit(finished)
         return 0
 
 
 class _EarlyStopping:
-    """Stops when the test loss has not improved by more than minDelta for `patience`
-    epochs (train.ts)."""
+    """Stops when the monitored held-out value (testLoss: lower is better; testAccuracy:
+    higher) has not improved by more than minDelta for `patience` epochs; restoreBest keeps
+    the best epoch's weights to put back at the end (train.ts)."""
 
-    def __init__(self, patience: int, min_delta: float) -> None:
-        self.patience = patience
-        self.min_delta = min_delta
-        self.best = math.inf
-        self.best_epoch = 0
+    def __init__(self, spec: Dict[str, Any]) -> None:
+        self.patience = int(spec.get("patience", 10))
+        self.min_delta = float(spec.get("minDelta", 0.0))
+        self.monitor = str(spec.get("monitor", "testLoss"))
+        self.restore = bool(spec.get("restoreBest", False))
+        self.best: Optional[Tuple[int, float, Dict[str, Any]]] = None  # epoch, value, accuracy
+        self.best_state: Optional[Dict[str, torch.Tensor]] = None
+        self.stopped_at: Optional[int] = None
 
     @classmethod
     def of(cls, spec: Optional[Dict[str, Any]]) -> Optional["_EarlyStopping"]:
-        if not spec:
-            return None
-        return cls(int(spec.get("patience", 10)), float(spec.get("minDelta", 0.0)))
+        return cls(spec) if spec else None
 
-    def update(self, epoch: int, test_loss: Optional[float]) -> Optional[str]:
+    def _text(self) -> str:
+        return "test accuracy" if self.monitor == "testAccuracy" else "test loss"
+
+    def _format(self, v: float) -> str:
+        return f"{v * 100:.1f}%" if self.monitor == "testAccuracy" else f"{v:.4f}"
+
+    def update(self, epoch: int, accuracy: Dict[str, Any], test_loss: Optional[float], model: EngineModel) -> Optional[str]:
         """The log message when training should stop after this epoch, else None."""
-        if test_loss is None:
+        value = accuracy["test"] if self.monitor == "testAccuracy" else test_loss
+        if value is None or not math.isfinite(value):
             return None
-        if test_loss < self.best - self.min_delta:
-            self.best, self.best_epoch = test_loss, epoch
+        if self.best is None or (value > self.best[1] + self.min_delta if self.monitor == "testAccuracy" else value < self.best[1] - self.min_delta):
+            self.best = (epoch, value, accuracy)
+            if self.restore:
+                self.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             return None
-        if epoch - self.best_epoch >= self.patience:
+        if epoch - self.best[0] >= self.patience:
+            self.stopped_at = epoch
             return (
-                f"Early stopping after epoch {epoch}: the test loss has not improved for {self.patience} epochs "
-                f"(best {self.best:.4f} at epoch {self.best_epoch})."
+                f"Early stopping after epoch {epoch}: the {self._text()} has not improved for {self.patience} epochs "
+                f"(best {self._format(self.best[1])} at epoch {self.best[0]})."
             )
         return None
+
+    def finish(self, model: EngineModel, epochs_done: int, log: Callable[[str], None]) -> Tuple[Optional[Dict[str, Any]], Optional[Dict[str, Any]]]:
+        """(the finished event's earlyStopping outcome, the accuracy to report as final when
+        the best weights were restored), both None before any finite monitored value."""
+        if self.best is None:
+            return None, None
+        epoch, value, accuracy = self.best
+        restored: Optional[int] = None
+        final = None
+        if self.best_state is not None:
+            # Before the probes, so they (and a saved pruned model) measure the restored weights.
+            if epoch != epochs_done:
+                model.load_state_dict(self.best_state)
+            restored, final = epoch, accuracy
+            log(f"Restored the weights of epoch {epoch} (best {self._text()} {self._format(value)}); the final numbers are that epoch's.")
+        return {"monitor": self.monitor, "stoppedAt": self.stopped_at, "bestEpoch": epoch, "best": value, "restoredEpoch": restored}, final
 
 
 def _js_number(x: float) -> str:
