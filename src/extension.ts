@@ -22,6 +22,8 @@ export interface RegLensApi {
   statusBarText(): string;
   /** What the "Active Run" sidebar view rendered last. */
   summaryView(): { runId: string | undefined; text: string };
+  /** The items of the Runs view as it would render them now: label and description. */
+  runsTree(): Promise<{ runId: string; label: string; description: string }[]>;
   /** This extension's log folder; its parent holds the extension host's own log. */
   logFolder(): string;
 }
@@ -44,6 +46,11 @@ export function activate(context: vscode.ExtensionContext): RegLensApi {
     openCompares: () => dashboards.openCompares(),
     statusBarText: () => views.statusBar.text(),
     summaryView: () => views.summary.lastRendered,
+    runsTree: async () =>
+      (await views.tree.getChildren()).map((run) => {
+        const item = views.tree.getTreeItem(run);
+        return { runId: run.id, label: String(item.label), description: String(item.description) };
+      }),
     logFolder: () => context.logUri.fsPath,
   };
 }

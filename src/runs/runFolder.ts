@@ -10,6 +10,7 @@ import { AccuracySchema, parseEngineEvent } from '../protocol/engineMessages';
 import type { Accuracy, EngineEvent } from '../protocol/engineMessages';
 import { parseExperiment } from '../protocol/experiment';
 import type { Experiment } from '../protocol/experiment';
+import type { RunView } from '../protocol/webviewMessages';
 
 export type RunStatus = 'running' | 'finished' | 'failed' | 'cancelled' | 'died';
 
@@ -264,13 +265,8 @@ function reconstruct(
   for (const e of events) applyEvent(s, e);
   const started = events.find((e) => e.type === 'started');
   if (started?.type === 'started') s.startedAt = started.time;
-  const end = events.find((e) => e.type === 'finished' || e.type === 'failed');
-  if (end?.type === 'finished') {
-    s.status = 'finished';
-    s.endedAt = end.time;
-  } else if (end?.type === 'failed') {
-    s.status = 'failed';
-    s.endedAt = end.time;
+  if (endFromEvents(s, events)) {
+    // finished or failed, as recorded
   } else if (!experiment && events.length === 0) {
     s.status = 'failed';
     s.error = `${problem}; no spec.json or events to recover from`;
@@ -278,6 +274,30 @@ function reconstruct(
     s.error = `${problem}; the run did not record an end`;
   }
   return s;
+}
+
+/** Takes the outcome from a finished or failed event; false when the events record no end. */
+function endFromEvents(s: RunSummary, events: EngineEvent[]): boolean {
+  const end = events.find((e) => e.type === 'finished' || e.type === 'failed');
+  if (end?.type !== 'finished' && end?.type !== 'failed') return false;
+  s.status = end.type;
+  s.endedAt = end.time;
+  return true;
+}
+
+/**
+ * A run summary.json still calls running: summary.json is written at the start and the end
+ * only, so how far the run got (epochs, last accuracies) is in events.jsonl. A run whose
+ * writer is gone (killed with its engine) shows what it recorded, as died, or with the
+ * outcome it recorded when only the final summary write was lost.
+ */
+function progressFromEvents(summary: RunSummary, events: EngineEvent[]): RunSummary {
+  const s = { ...summary };
+  for (const e of events) applyEvent(s, e);
+  if (s.pid === undefined || isAlive(s.pid)) return s;
+  if (endFromEvents(s, events)) return s;
+  const last = s.epochs ? ` after epoch ${s.epochs} of ${s.totalEpochs}` : ' before its first epoch';
+  return { ...s, status: 'died', error: s.error ?? `the process recording this run exited${last} without recording an end` };
 }
 
 function idToIso(id: string): string {
@@ -311,25 +331,19 @@ async function readSummaryFile(dir: string): Promise<{ summary?: RunSummary; pro
   }
 }
 
-function withLiveness(s: RunSummary): RunSummary {
-  if (s.status === 'running' && s.pid !== undefined && !isAlive(s.pid)) {
-    return { ...s, status: 'died', error: s.error ?? 'the process recording this run exited before it ended' };
-  }
-  return s;
-}
-
 async function readEventsFile(dir: string): Promise<EventsFile> {
   const text = await readText(path.join(dir, EVENTS_FILE)).catch(() => undefined);
   return text === undefined ? { events: [], truncated: false, invalidLines: 0 } : parseEventsText(text);
 }
 
-/** Never throws: problems become a 'failed' summary with an error. */
-async function summarize(dir: string): Promise<RunSummary> {
+/** Never throws: problems become a 'failed' summary with an error. `events`: the folder's, when already read. */
+async function summarize(dir: string, events?: Promise<EventsFile>): Promise<RunSummary> {
   const id = path.basename(dir);
+  const readEvents = () => (events ??= readEventsFile(dir));
   const { summary, problem } = await readSummaryFile(dir);
-  if (summary) return withLiveness({ ...summary, id });
-  const [experiment, events] = await Promise.all([readSpec(dir), readEventsFile(dir)]);
-  return reconstruct(id, experiment, events.events, problem);
+  if (summary) return summary.status === 'running' ? progressFromEvents({ ...summary, id }, (await readEvents()).events) : { ...summary, id };
+  const [experiment, file] = await Promise.all([readSpec(dir), readEvents()]);
+  return reconstruct(id, experiment, file.events, problem);
 }
 
 async function isRunFolder(dir: string): Promise<boolean> {
@@ -369,6 +383,26 @@ export async function readRun(dir: string): Promise<{
   truncated: boolean;
   invalidLines: number;
 }> {
-  const [experiment, file, summary] = await Promise.all([readSpec(dir), readEventsFile(dir), summarize(dir)]);
+  const events = readEventsFile(dir);
+  const [experiment, file, summary] = await Promise.all([readSpec(dir), events, summarize(dir, events)]);
   return { summary, experiment, ...file };
+}
+
+/** What a dashboard shows for a run that is not live in this window: everything on disk. */
+export async function readRunView(dir: string): Promise<RunView> {
+  const r = await readRun(dir);
+  const notice =
+    r.truncated || r.invalidLines > 0
+      ? `events.jsonl ends in a partial line${r.invalidLines > 1 ? ` and has ${r.invalidLines} unreadable lines` : ''} (the run was interrupted while writing); everything before it is shown.`
+      : undefined;
+  return {
+    id: r.summary.id,
+    name: r.summary.name,
+    status: r.summary.status,
+    totalEpochs: r.summary.totalEpochs,
+    startedAt: r.summary.startedAt,
+    error: r.summary.error,
+    notice,
+    events: r.events,
+  };
 }

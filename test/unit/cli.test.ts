@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { exitCodeFor, parseCliArgs } from '../../src/cli';
-import { listRuns } from '../../src/runs/runFolder';
+import { listRuns, readRunView } from '../../src/runs/runFolder';
 import { buildBundles, cliPath } from './helpers/bundle';
 import { slowExperiment, tinyExperiment } from './helpers/experiments';
 
@@ -15,6 +15,14 @@ const recordedEvents = (runsDir: string, id: string) =>
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l));
+/** Resolves once `probe` holds (checked every 20 ms), rejects after `timeoutMs`. */
+async function until(what: string, probe: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describe('reglens CLI', function () {
@@ -269,6 +277,49 @@ describe('reglens CLI', function () {
       const { stderr } = runBad({ ...csvExperiment('data.csv'), sweep: { 'dataset.labelColumn': ['label', 'nope'] } });
       assert.match(stderr, /labelColumn "nope" is not in the header/);
     });
+  });
+
+  it('a run killed with SIGKILL (CLI and engine): listed as died with the epochs and accuracies on disk; its dashboard snapshot has them all', async () => {
+    const total = 5000;
+    const file = write('long.reglens.json', tinyExperiment({ epochs: total }));
+    const runsDir = path.join(dir, 'runs');
+    // Its own process group, so one kill reaches the CLI and the engine it forked.
+    const child = spawn(process.execPath, [cliPath, 'run', file, '--backend', 'cpu', '--quiet', '--runs-dir', runsDir], { cwd: dir, detached: true, stdio: 'ignore' });
+    const exited = new Promise<string | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    const epochLines = () => {
+      const [id] = fs.existsSync(runsDir) ? fs.readdirSync(runsDir) : [];
+      const text = id ? fs.readFileSync(path.join(runsDir, id, 'events.jsonl'), 'utf8') : '';
+      return text.split('\n').flatMap((l) => {
+        try {
+          const e = JSON.parse(l);
+          return e.type === 'epoch' ? [e] : [];
+        } catch {
+          return []; // blank, or cut off by the kill
+        }
+      });
+    };
+    await until('5 epochs in events.jsonl', () => epochLines().length >= 5);
+    process.kill(-child.pid!, 'SIGKILL');
+    assert.equal(await exited, 'SIGKILL');
+
+    const onDisk = epochLines();
+    const n = onDisk.length;
+    const [run] = await listRuns(runsDir);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(runsDir, run.id, 'summary.json'), 'utf8')).epochs, 0, 'summary.json was written at the start only');
+    assert.equal(run.status, 'died');
+    assert.equal(run.epochs, n);
+    assert.equal(run.totalEpochs, total);
+    assert.deepEqual(run.final, onDisk[n - 1].accuracy);
+    assert.equal(run.backend, 'cpu');
+    assert.match(run.error ?? '', new RegExp(`exited after epoch ${n} of ${total} without recording an end`));
+
+    const view = await readRunView(path.join(runsDir, run.id));
+    assert.equal(view.status, 'died');
+    assert.equal(view.totalEpochs, total);
+    assert.deepEqual(
+      view.events.filter((e) => e.type === 'epoch'),
+      onDisk,
+    );
   });
 
   it('Ctrl+C cancels: exit 130, run recorded as cancelled', async () => {

@@ -1,7 +1,8 @@
 // The real "Run Experiment" command in a real extension host: trains the fixture
 // experiment in the engine child process and checks what it wrote to disk.
 import * as assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RegLensApi } from '../../src/extension';
@@ -99,6 +100,40 @@ describe('Run Experiment', () => {
     } finally {
       await cfg.update('training.evaluationThread', undefined, vscode.ConfigurationTarget.Workspace);
     }
+  });
+
+  it('a CLI run killed with SIGKILL reads "died · epoch N/total" in the Runs view and opens', async () => {
+    const api = await extensionApi<RegLensApi>();
+    const ext = vscode.extensions.getExtension('reglens.reglens')!;
+    const runsDir = workspaceUri('.reglens/runs').fsPath;
+    const before = new Set(existsSync(runsDir) ? readdirSync(runsDir) : []);
+    const cli = path.join(ext.extensionPath, 'dist', 'cli.js');
+    const args = [cli, 'run', workspaceUri('tiny.reglens.json').fsPath, '--epochs', '5000', '--backend', 'cpu', '--quiet', '--runs-dir', runsDir];
+    // Its own process group, so one kill reaches the CLI and its engine; Electron's execPath runs as Node.
+    const child = spawn(process.execPath, args, { detached: true, stdio: 'ignore', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    const runId = await waitFor('the CLI run folder', () => (existsSync(runsDir) ? readdirSync(runsDir).find((d) => !before.has(d)) : undefined));
+    const events = path.join(runsDir, runId, 'events.jsonl');
+    const epochsOnDisk = () =>
+      (existsSync(events) ? readFileSync(events, 'utf8') : '').split('\n').filter((l) => {
+        try {
+          return JSON.parse(l).type === 'epoch';
+        } catch {
+          return false; // blank, or cut off by the kill
+        }
+      }).length;
+    try {
+      await waitFor('3 epochs on disk', () => epochsOnDisk() >= 3);
+    } finally {
+      process.kill(-child.pid!, 'SIGKILL');
+    }
+    await exited;
+    const n = epochsOnDisk();
+    const item = await waitFor('the run in the Runs view', async () => (await api.runsTree()).find((i) => i.runId === runId));
+    assert.match(item.description, new RegExp(`^died · epoch ${n}/5000 · test \\d+%, noise fitted \\d+%$`));
+    await vscode.commands.executeCommand('reglens.openRun', runId);
+    await waitFor('its dashboard', () => api.openDashboards().includes(runId));
+    rmSync(path.join(runsDir, runId), { recursive: true, force: true });
   });
 
   it('rejects an invalid experiment file without starting a run', async () => {

@@ -8,7 +8,7 @@ import type { EngineEvent, EvalThreadChoice } from '../../protocol/engineMessage
 import type { Experiment } from '../../protocol/experiment';
 import type { RunView } from '../../protocol/webviewMessages';
 import { startEngine, type EngineHandle } from '../../runs/engineProcess';
-import { RunFolder, listRuns, readRun, type RunStatus, type RunSummary } from '../../runs/runFolder';
+import { RunFolder, listRuns, readRun, readRunView, type RunStatus, type RunSummary } from '../../runs/runFolder';
 import type { Ctx } from '../ctx';
 
 export interface LiveRun {
@@ -195,22 +195,7 @@ export class RunManager implements vscode.Disposable {
       };
     }
     const dir = this.known.get(id);
-    if (!dir) return undefined;
-    const r = await readRun(dir);
-    const notice =
-      r.truncated || r.invalidLines > 0
-        ? `events.jsonl ends in a partial line${r.invalidLines > 1 ? ` and has ${r.invalidLines} unreadable lines` : ''} (the run was interrupted while writing); everything before it is shown.`
-        : undefined;
-    return {
-      id,
-      name: r.summary.name,
-      status: r.summary.status,
-      totalEpochs: r.summary.totalEpochs,
-      startedAt: r.summary.startedAt,
-      error: r.summary.error,
-      notice,
-      events: r.events,
-    };
+    return dir ? readRunView(dir) : undefined;
   }
 
   dispose(): void {

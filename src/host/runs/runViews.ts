@@ -15,6 +15,7 @@ import { RunsTreeProvider } from './runsTree';
 export interface RunViews {
   statusBar: RunStatusBar;
   summary: SummaryView;
+  tree: RunsTreeProvider;
 }
 
 export function registerRunViews(ctx: Ctx, runs: RunManager, dashboards: DashboardPanels): RunViews {
@@ -132,5 +133,5 @@ export function registerRunViews(ctx: Ctx, runs: RunManager, dashboards: Dashboa
   });
 
   registerExportCommands(ctx, runs, dashboards, () => pickRun('Export which run?'));
-  return { statusBar, summary };
+  return { statusBar, summary, tree };
 }

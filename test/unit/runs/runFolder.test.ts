@@ -136,6 +136,43 @@ describe('RunFolder', () => {
     assert.equal((await readRun(run.dir)).summary.status, 'died');
   });
 
+  it('a running summary takes its progress from events.jsonl, and a dead writer\'s recorded end', async () => {
+    const deadPid = spawnSync(process.execPath, ['-e', '']).pid;
+    const asWrittenBy = (dir: string, pid: number) => {
+      const file = path.join(dir, SUMMARY_FILE);
+      fs.writeFileSync(file, JSON.stringify({ ...readJson(file), pid }));
+    };
+    const live = await RunFolder.create(root, tinyExperiment());
+    for (const e of [started, epoch(1), epoch(2)]) await live.append(e);
+    const killed = await RunFolder.create(root, tinyExperiment());
+    for (const e of [started, epoch(1), epoch(2)]) await killed.append(e);
+    asWrittenBy(killed.dir, deadPid);
+    // Killed after the finished event was written, before the summary was.
+    const almost = await RunFolder.create(root, tinyExperiment());
+    for (const e of [started, epoch(1), epoch(2), epoch(3), finished]) await almost.append(e);
+    asWrittenBy(almost.dir, deadPid);
+
+    const byId = new Map((await listRuns(root)).map((r) => [r.id, r]));
+    assert.equal(readJson(path.join(killed.dir, SUMMARY_FILE)).epochs, 0);
+    const second = epoch(2);
+    const secondAccuracy = second.type === 'epoch' ? second.accuracy : undefined;
+    const finalAccuracy = finished.type === 'finished' ? finished.final : undefined;
+    assert.deepEqual(
+      [live, killed, almost].map((r) => {
+        const s = byId.get(r.id)!;
+        return [s.status, s.epochs, s.totalEpochs, s.final, s.backend];
+      }),
+      [
+        ['running', 2, 3, secondAccuracy, 'wasm'],
+        ['died', 2, 3, secondAccuracy, 'wasm'],
+        ['finished', 3, 3, finalAccuracy, 'wasm'],
+      ],
+    );
+    assert.match(byId.get(killed.id)!.error ?? '', /after epoch 2 of 3/);
+    assert.equal(byId.get(almost.id)!.endedAt, finished.type === 'finished' ? finished.time : '');
+    for (const r of [live, killed, almost]) await r.finish('cancelled'); // closes events.jsonl
+  });
+
   it('rebuilds a missing or malformed summary from the events, never throws', async () => {
     const done = await RunFolder.create(root, tinyExperiment(), { now: new Date('2026-01-01T00:00:00Z') });
     for (const e of [started, epoch(1), epoch(2), epoch(3), finished]) await done.append(e);
