@@ -1,100 +1,21 @@
-"""Test fixtures for the probe tests: a small model satisfying the EngineModel interface
-(specs, layers, run, get_weights / set_weights in TF layout) built from torch.nn modules,
-datasets with a corrupted mask, and a draft-7 subset validator for emitted events."""
+"""Test fixtures for the probe tests: engine models with hand-set weights, data with a
+corrupted mask, and the Dataset attributes the ProbeRunner reads."""
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any, Dict, List, Optional
 
 import numpy as np
 import torch
-from torch import nn
 
+from reglens.engine.data import Dataset, Split
+from reglens.engine.model import EngineModel, ImageShape, build_model
 from reglens.engine.probes.ablation import EvalData
 from reglens.engine.probes.network import ProbeNetwork
 
 
-class _Square(nn.Module):
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * x
-
-
-_ACT = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "square": _Square, "gelu": lambda: nn.GELU(approximate="tanh")}
-
-
-class FixtureModel(nn.Module):
-    def __init__(self, specs: List[Dict[str, Any]], input_size: int, seed: int = 0) -> None:
-        super().__init__()
-        g = torch.Generator().manual_seed(seed)
-        self.specs = specs
-        mods: List[nn.Module] = []
-        width = input_size
-        for s in specs:
-            t = s["type"]
-            if t == "dense":
-                lin = nn.Linear(width, s["units"], bias=s.get("useBias", True))
-                with torch.no_grad():
-                    lin.weight.copy_(torch.randn(lin.weight.shape, generator=g) / width**0.5)
-                    if lin.bias is not None:
-                        lin.bias.zero_()
-                mods.append(lin)
-                width = s["units"]
-            elif t == "activation":
-                mods.append(_ACT[s["fn"]]())
-            elif t == "dropout":
-                mods.append(nn.Dropout(s["rate"]))
-            elif t == "batchNorm":
-                mods.append(nn.BatchNorm1d(width, eps=s.get("epsilon", 1e-5), momentum=1 - s.get("momentum", 0.9)))
-            elif t == "nestedDropout":
-                mods.append(nn.Identity())
-            else:
-                raise ValueError(t)
-        self.layers = nn.ModuleList(mods)
-
-    def run(self, x: torch.Tensor, start: int, stop: int) -> torch.Tensor:
-        for m in self.layers[start:stop]:
-            x = m(x)
-        return x
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.run(x, 0, len(self.layers))
-
-    def dense_indices(self) -> List[int]:
-        return [i for i, s in enumerate(self.specs) if s["type"] == "dense"]
-
-    def get_weights(self) -> Dict[str, np.ndarray]:
-        out: Dict[str, np.ndarray] = {}
-        d = b = 0
-        for s, m in zip(self.specs, self.layers):
-            if s["type"] == "dense":
-                out[f"dense_{d}/kernel"] = m.weight.detach().cpu().numpy().T.copy()
-                if m.bias is not None:
-                    out[f"dense_{d}/bias"] = m.bias.detach().cpu().numpy().copy()
-                d += 1
-            elif s["type"] == "batchNorm":
-                out[f"batchNorm_{b}/gamma"] = m.weight.detach().cpu().numpy().copy()
-                out[f"batchNorm_{b}/beta"] = m.bias.detach().cpu().numpy().copy()
-                out[f"batchNorm_{b}/movingMean"] = m.running_mean.cpu().numpy().copy()
-                out[f"batchNorm_{b}/movingVariance"] = m.running_var.cpu().numpy().copy()
-                b += 1
-        return out
-
-    def set_weights(self, weights: Dict[str, Any]) -> None:
-        d = b = 0
-        with torch.no_grad():
-            for s, m in zip(self.specs, self.layers):
-                if s["type"] == "dense":
-                    if f"dense_{d}/kernel" in weights:
-                        m.weight.copy_(torch.as_tensor(np.asarray(weights[f"dense_{d}/kernel"])).T)
-                    if m.bias is not None and f"dense_{d}/bias" in weights:
-                        m.bias.copy_(torch.as_tensor(np.asarray(weights[f"dense_{d}/bias"])))
-                    d += 1
-                elif s["type"] == "batchNorm":
-                    for attr, key in (("weight", "gamma"), ("bias", "beta"), ("running_mean", "movingMean"), ("running_var", "movingVariance")):
-                        name = f"batchNorm_{b}/{key}"
-                        if name in weights:
-                            getattr(m, attr).copy_(torch.as_tensor(np.asarray(weights[name])))
-                    b += 1
+def FixtureModel(specs: List[Dict[str, Any]], input_size: int, seed: int = 0, image: Optional[ImageShape] = None) -> EngineModel:
+    """The engine's own model (reglens.engine.model.build_model), seeded init."""
+    return build_model(specs, input_size, None, image, torch.Generator().manual_seed(seed))
 
 
 def dense(units: int, use_bias: bool = True) -> Dict[str, Any]:
@@ -103,6 +24,32 @@ def dense(units: int, use_bias: bool = True) -> Dict[str, Any]:
 
 def act(fn: str) -> Dict[str, Any]:
     return {"type": "activation", "fn": fn}
+
+
+def conv_specs(filters: int, hidden: int, classes: int, dropout: Optional[float] = None) -> List[Dict[str, Any]]:
+    """conv 3x3 same -> relu [-> dropout] -> maxPool 2 -> flatten -> dense -> relu -> batch norm -> dense."""
+    return [
+        {"type": "conv2d", "filters": filters, "kernelSize": 3, "strides": 1, "padding": "same", "useBias": True},
+        act("relu"),
+        *([{"type": "dropout", "rate": dropout}] if dropout is not None else []),
+        {"type": "maxPool", "poolSize": 2},
+        {"type": "flatten"},
+        dense(hidden),
+        act("relu"),
+        {"type": "batchNorm", "momentum": 0.9, "epsilon": 1e-3},
+        dense(classes),
+    ]
+
+
+def all_probes(every: int, save: bool) -> Dict[str, Any]:
+    """Every probe on, the periodic ones every `every` epochs."""
+    return {
+        "memorization": {"every": every, "method": "auto", "alsoLayers": "all"},
+        "pruning": {"steps": 4, "save": save},
+        "mcDropout": {"passes": 4, "examples": 50, "every": every},
+        "nestedOrdering": {},
+        "dynamics": {"every": every},
+    }
 
 
 def eval_data(x_train: np.ndarray, train_labels, corrupted, x_test: np.ndarray, test_labels) -> EvalData:
@@ -153,17 +100,30 @@ def random_data(n_train: int, n_test: int, d: int, classes: int, noise: float = 
     return eval_data(x_train, labels, corrupted, x_test, r.integers(0, classes, n_test))
 
 
-def dataset_of(e: EvalData, modular_p: Optional[int] = None, image: Optional[tuple] = None) -> SimpleNamespace:
-    """The Dataset attributes the ProbeRunner reads, from an EvalData."""
+def dataset_of(e: EvalData, modular_p: Optional[int] = None, image: Optional[ImageShape] = None, classes: Optional[int] = None) -> Dataset:
+    """The engine's Dataset holding an EvalData's rows (true labels = the labels given)."""
     n = e.n_train
-    return SimpleNamespace(
-        train=SimpleNamespace(x=e.x[:n], labels=torch.as_tensor(e.labels[:n]), corrupted=torch.as_tensor(e.group[:n] == 1)),
-        test=SimpleNamespace(x=e.x[n:], labels=torch.as_tensor(e.labels[n:])),
-        input_size=e.x.shape[1],
-        modular_p=modular_p,
+    labels = torch.as_tensor(e.labels)
+    corrupted = torch.as_tensor(e.group[:n] == 1)
+
+    def split(rows: slice, bad: torch.Tensor) -> Split:
+        idx = torch.arange(len(e.labels))[rows]
+        return Split(x=e.x[rows], labels=labels[rows], true_labels=labels[rows], source=idx, corrupted=bad)
+
+    return Dataset(
+        kind="modular" if modular_p else "test",
+        input_size=int(e.x.shape[1]),
+        classes=int(classes or labels.max() + 1),
+        noise_rate=float(corrupted.float().mean()) if n else 0.0,
+        corrupted_count=int(corrupted.sum()),
         image=image,
+        feature_names=None,
+        feature_groups=None,
+        modular_p=modular_p,
+        train=split(slice(0, n), corrupted),
+        test=split(slice(n, None), torch.zeros(len(e.labels) - n, dtype=torch.bool)),
     )
 
 
-def net_of(model: nn.Module) -> ProbeNetwork:
+def net_of(model: EngineModel) -> ProbeNetwork:
     return ProbeNetwork(model)

@@ -5,7 +5,7 @@ import os
 import numpy as np
 import torch
 
-from probe_fixtures import FixtureModel, act, carrier_model, dense, net_of, random_data
+from probe_fixtures import FixtureModel, act, carrier_model, conv_specs, dense, net_of, random_data
 from reglens.engine.probes.payloads import memorization_scores, pruning_probe
 from reglens.engine.probes.pruned_model import load_saved_weights, save_pruned_model, weight_names
 
@@ -101,3 +101,36 @@ def test_weight_names_follow_the_typescript_model():
         ("dense_1/kernel", "dense_1/kernel"),
         ("dense_1/bias", "dense_1/bias"),
     ]
+
+
+def test_a_reloaded_pruned_conv_model_scores_what_the_curve_says(tmp_path):
+    """Conv + batch norm (the model-API split: units read right before the next dense):
+    the saved weights, translated back to the contract names, give a model whose accuracy
+    is the memorizing-first curve's at the saved split."""
+    from reglens.engine.model import ImageShape
+    from reglens.engine.probes.ablation import hits_of_logits, to_accuracy
+
+    image = ImageShape(6, 6, 1)
+    specs = conv_specs(3, 10, 4)
+    model = FixtureModel(specs, 36, seed=5, image=image)
+    w = model.get_weights()
+    w["batchNorm_0/movingMean"] = np.full(10, 0.2, np.float32)
+    w["batchNorm_0/movingVariance"] = np.full(10, 0.5, np.float32)
+    model.set_weights(w)
+    data = random_data(80, 40, 36, 4, seed=6)
+    net = net_of(model)
+    assert [(h.name, h.position, h.feeds_output) for h in net.hidden] == [("dense_0", 7, True)]
+    scores, _ = memorization_scores(net, data, None)
+    probe = pruning_probe(net, scores, data, steps=5)
+    split = probe["modeSplit"]["pruned"]
+    save_pruned_model(str(tmp_path), net, 36, scores, split, {})
+    saved = load_saved_weights(str(tmp_path / "pruned-model"))
+    assert sorted(saved) == ["batch_norm_0/beta", "batch_norm_0/gamma", "batch_norm_0/moving_mean", "batch_norm_0/moving_variance", "conv_0/bias", "conv_0/kernel", "dense_0/bias", "dense_0/kernel", "dense_1/bias", "dense_1/kernel"]
+    back = {py: saved[ts] for ts, py in weight_names(specs)}
+    reloaded = FixtureModel(specs, 36, seed=99, image=image)
+    reloaded.set_weights(back)
+    with torch.no_grad():
+        logits = reloaded.eval()(data.x)
+    acc = to_accuracy(hits_of_logits(logits, data.labels, data.group), data.counts)
+    at = probe["pruned"].index(split)
+    assert acc == {k: probe["memorizingFirst"][k][at] for k in ("cleanTrain", "corruptedTrain", "test")}

@@ -3,7 +3,7 @@ import json
 
 import torch
 
-from probe_fixtures import FixtureModel, act, dataset_of, dense, random_data
+from probe_fixtures import FixtureModel, act, all_probes, dataset_of, dense, random_data
 
 
 def experiment(probes, epochs=5):
@@ -34,13 +34,7 @@ def run(probes, epochs=5, run_dir=None, model=None, test_loss=True):
     return runner, events
 
 
-ALL = {
-    "memorization": {"every": 2, "method": "auto", "alsoLayers": "all"},
-    "pruning": {"steps": 4, "save": False},
-    "mcDropout": {"passes": 4, "examples": 40, "every": 2},
-    "nestedOrdering": {},
-    "dynamics": {"every": 2},
-}
+ALL = all_probes(2, save=False)
 
 
 def test_schedule_every_k_epochs_then_after_training_in_order():

@@ -23,6 +23,8 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, TypeVar
 import numpy as np
 import torch
 
+from reglens.engine.model import EngineModel
+
 _OP_WALK_TYPES = {"dense", "activation", "dropout", "nestedDropout"}
 _OP_WALK_ACTIVATIONS = {"relu", "square", "tanh", "sigmoid", "gelu"}
 
@@ -55,7 +57,7 @@ def as_numpy(value: Any) -> np.ndarray:
 class ProbeNetwork:
     """Layer bookkeeping and split forward passes of one EngineModel (inference mode)."""
 
-    def __init__(self, model: torch.nn.Module) -> None:
+    def __init__(self, model: EngineModel) -> None:
         self.model = model
         specs: List[Dict[str, Any]] = list(model.specs)
         self.specs = specs

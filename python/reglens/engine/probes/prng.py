@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Callable, List, MutableSequence
 
+from reglens.engine.seeds import stream_seed
+
 Rng = Callable[[], float]
 
 _MASK = 0xFFFFFFFF
@@ -32,11 +34,8 @@ def mulberry32(seed: int) -> Rng:
 
 
 def derive_rng(seed: int, stream: str) -> Rng:
-    """A child generator for one purpose (FNV-1a of the stream name over the seed)."""
-    h = 2166136261 ^ (seed & _MASK)
-    for ch in stream:
-        h = _imul(h ^ ord(ch), 16777619)
-    return mulberry32(h)
+    """A child generator for one purpose: deriveRng(seed, stream) of prng.ts."""
+    return mulberry32(stream_seed(seed, stream))
 
 
 def shuffle(rng: Rng, items: MutableSequence[int]) -> None:

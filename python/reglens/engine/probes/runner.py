@@ -11,10 +11,13 @@ from their own generators (the global RNG is untouched).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
 import torch
+
+from reglens.engine.data import Dataset
+from reglens.engine.model import EngineModel
 
 from .ablation import EvalData
 from .dynamics import dynamics_payload
@@ -30,20 +33,6 @@ def _numpy(v: Any) -> np.ndarray:
     return v.detach().cpu().numpy() if isinstance(v, torch.Tensor) else np.asarray(v)
 
 
-def _image_width_height(image: Any) -> Optional[Tuple[int, int]]:
-    """(width, height) of the dataset's image shape (height, width, channels), or None."""
-    if image is None:
-        return None
-    if hasattr(image, "width"):
-        return int(image.width), int(image.height)
-    return int(image[1]), int(image[0])
-
-
-def _modular_p(data: Any) -> Optional[int]:
-    p = getattr(data, "modular_p", None)
-    return None if p is None else int(p)
-
-
 @inference
 def test_loss(net: ProbeNetwork, x: torch.Tensor, labels: np.ndarray) -> float:
     """Mean softmax cross-entropy on the test split (the dynamics series' fallback)."""
@@ -57,10 +46,10 @@ def test_loss(net: ProbeNetwork, x: torch.Tensor, labels: np.ndarray) -> float:
 
 
 class ProbeRunner:
-    """experiment: the start command's (zod-defaulted) experiment; data: the engine's
-    Dataset; emit: sends one EngineEvent dict."""
+    """experiment: the start command's (zod-defaulted) experiment; emit: sends one EngineEvent
+    dict. The model's own device is where the probes compute (`device` is that device)."""
 
-    def __init__(self, experiment: Dict[str, Any], data: Any, model: torch.nn.Module, device: torch.device, run_dir: Optional[str], emit: Emit) -> None:
+    def __init__(self, experiment: Dict[str, Any], data: Dataset, model: EngineModel, device: torch.device, run_dir: Optional[str], emit: Emit) -> None:
         spec = experiment.get("probes") or {}
         self.spec: Dict[str, Any] = {k: v for k, v in spec.items() if v is not None}
         self.seed = int(experiment.get("seed", 0))
@@ -70,9 +59,9 @@ class ProbeRunner:
         self.device = device
         self.run_dir = run_dir
         self.emit_event = emit
-        self.modular_p = _modular_p(data)
-        self.image = _image_width_height(getattr(data, "image", None))
-        self.input_size = int(getattr(data, "input_size", data.train.x.shape[1]))
+        self.modular_p = data.modular_p
+        self.image = None if data.image is None else (data.image.width, data.image.height)
+        self.input_size = data.input_size
         self.net = ProbeNetwork(model) if self.spec else None
         self._eval: Optional[EvalData] = None
         self.history: List[Dict[str, Any]] = []
