@@ -15,7 +15,7 @@ import torch
 
 from datasets import experiment, mlp, start_command, write_images, write_modular
 from reglens.engine.data import load_dataset
-from reglens.engine.train import _Batch, _Run, train
+from reglens.engine.train import _Batch, _Run, failed_event, train
 
 
 def run(cmd: Dict[str, Any], cancel_after: Optional[int] = None) -> List[Dict[str, Any]]:
@@ -298,3 +298,18 @@ def test_probes_run_on_the_trained_network(modular_dir, event_validator):
     assert (2, "neuronScores") in probes and (4, "neuronScores") in probes and (4, "dynamics") in probes and (4, "nestedOrdering") in probes
     assert not [e for e in of(events, "log") if e["level"] != "info"]
     assert events[-1]["type"] == "finished"
+
+
+def test_out_of_memory_names_the_cause_and_the_fix():
+    oom = getattr(torch.cuda, "OutOfMemoryError", RuntimeError)
+    e = failed_event(oom("CUDA out of memory. Tried to allocate 20.00 GiB (GPU 0; 79.15 GiB total capacity)\nmore detail"), torch.device("cuda"), 4096)
+    assert e["message"].startswith("cuda ran out of memory (CUDA out of memory. Tried to allocate 20.00 GiB")
+    assert "lower training.batchSize (now 4096)" in e["message"] and '"device": "cpu"' in e["message"] and "stack" not in e
+
+
+def test_thread_setting(modular_dir, monkeypatch):
+    monkeypatch.setenv("REGLENS_TORCH_THREADS", "two")
+    e = run(start_command(experiment(mlp()), modular_dir))[-1]
+    assert e["type"] == "failed" and e["message"] == "REGLENS_TORCH_THREADS must be a whole number of threads, got 'two'"
+    monkeypatch.setenv("REGLENS_TORCH_THREADS", "1")
+    assert "1 CPU thread" in run(start_command(experiment(mlp(), epochs=1), modular_dir))[0]["backendNote"]
