@@ -65,8 +65,17 @@ def first_argmax_is(values: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 def _group_counts(hit: torch.Tensor, group: torch.Tensor) -> torch.Tensor:
     """hit [..., n] bool, group [n] -> [..., 3] int64 hits per group."""
-    onehot = torch.nn.functional.one_hot(group, 3).to(torch.float64)
-    return torch.round(hit.to(torch.float64) @ onehot).to(torch.int64)
+    return torch.stack([(hit & (group == g)).sum(-1) for g in range(3)], -1)
+
+
+def _group_sums(values: torch.Tensor, group: torch.Tensor) -> torch.Tensor:
+    """values [n] int64, group [n] -> [3] int64 sums per group."""
+    return torch.stack([values[group == g].sum() for g in range(3)])
+
+
+def _exact_device(dev: torch.device) -> torch.device:
+    """Where the float64 scans run: the model's device, except MPS (no float64 there)."""
+    return torch.device("cpu") if dev.type == "mps" else dev
 
 
 def hits_of_logits(logits: torch.Tensor, labels: np.ndarray, group: np.ndarray) -> np.ndarray:
@@ -148,10 +157,10 @@ def rank1_hits(h: torch.Tensor, logits: torch.Tensor, w: np.ndarray, data: EvalD
     |h_j| (max W_j - min W_j); a row whose margin exceeds that keeps its status, so only
     the other (row, unit) pairs are evaluated.
     """
-    dev = logits.device
+    dev = _exact_device(logits.device)
     units = w.shape[0]
-    a = h.to(torch.float64)
-    lg = logits.to(torch.float64)
+    a = h.to(dev, torch.float64)
+    lg = logits.to(dev, torch.float64)
     w64 = torch.as_tensor(w, device=dev).to(torch.float64)
     labels = torch.as_tensor(data.labels, device=dev)
     group = torch.as_tensor(data.group.astype(np.int64), device=dev)
@@ -159,7 +168,7 @@ def rank1_hits(h: torch.Tensor, logits: torch.Tensor, w: np.ndarray, data: EvalD
     spread = w64.max(1).values - w64.min(1).values
     slack = _SLACK * (lg.abs().max(1).values + a.abs().max(1).values * w64.abs().max())
     open_ = (a.abs() * spread.unsqueeze(0) + slack.unsqueeze(1) >= gap.unsqueeze(1)) & (a != 0)
-    base_counts = torch.bincount(group, weights=base_hit.to(torch.float64), minlength=3).round().to(torch.int64)
+    base_counts = _group_counts(base_hit, group)
     out = base_counts.repeat(units, 1)
     for j in range(units):
         rows = open_[:, j].nonzero().squeeze(1)
@@ -167,7 +176,7 @@ def rank1_hits(h: torch.Tensor, logits: torch.Tensor, w: np.ndarray, data: EvalD
             continue
         ablated = lg.index_select(0, rows) - a.index_select(0, rows)[:, j : j + 1] * w64[j]
         change = (ablated.argmax(1) == labels[rows]).to(torch.int64) - base_hit[rows].to(torch.int64)
-        out[j] += torch.bincount(group[rows], weights=change.to(torch.float64), minlength=3).round().to(torch.int64)
+        out[j] += _group_sums(change, group[rows])
     return out.cpu().numpy()
 
 
@@ -226,14 +235,14 @@ def prefix_hits(net: ProbeNetwork, layer: HiddenLayer, data: EvalData) -> np.nda
         masks = np.tril(np.ones((units, units), dtype=np.float32))
         return masked_hits(net, layer, data, masks)
     h, _ = hidden_and_logits(net, layer, data)
-    dev = h.device
+    dev = _exact_device(h.device)
     w = torch.as_tensor(net.out_kernel(layer), device=dev).to(torch.float64)
     bias_np = net.out_bias(layer)
     classes = w.shape[1]
     bias = torch.as_tensor(bias_np, device=dev).to(torch.float64) if bias_np is not None else torch.zeros(classes, dtype=torch.float64, device=dev)
     labels = torch.as_tensor(data.labels, device=dev)
     group = torch.as_tensor(data.group.astype(np.int64), device=dev)
-    a = h.to(torch.float64)
+    a = h.to(dev, torch.float64)
     # Final status (all units kept) from a product; rows near a tie stay in the sweep to the end.
     full_hit, gap = _margins(bias + a @ w, labels)
     reach = a.abs() * (w.max(1).values - w.min(1).values).unsqueeze(0)
@@ -246,7 +255,7 @@ def prefix_hits(net: ProbeNetwork, layer: HiddenLayer, data: EvalData) -> np.nda
     order = torch.argsort(last, descending=True)
     last_sorted = last[order]
     a_s, labels_s, group_s = a[order], labels[order], group[order]
-    full_counts = torch.bincount(group, weights=full_hit.to(torch.float64), minlength=3).round().to(torch.int64)
+    full_counts = _group_counts(full_hit, group)
     out = full_counts.repeat(units, 1)
     acc = bias.expand(a.shape[0], classes).clone()
     for k in range(units):
@@ -258,5 +267,5 @@ def prefix_hits(net: ProbeNetwork, layer: HiddenLayer, data: EvalData) -> np.nda
         hit = acc_open.argmax(1) == labels_s[:n_open]
         full = full_hit[order[:n_open]]
         change = hit.to(torch.int64) - full.to(torch.int64)
-        out[k] += torch.bincount(group_s[:n_open], weights=change.to(torch.float64), minlength=3).round().to(torch.int64)
+        out[k] += _group_sums(change, group_s[:n_open])
     return out.cpu().numpy()
