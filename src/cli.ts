@@ -8,9 +8,9 @@ import { SingleBar } from 'cli-progress';
 import { version } from '../package.json';
 import { DatasetError, makeDataset } from './engine/data/dataset';
 import { EvalThreadSchema, formatMonitored, monitorText, type EngineEvent, type EvalThreadChoice } from './protocol/engineMessages';
-import { BackendNameSchema, ExperimentError, parseExperimentText } from './protocol/experiment';
+import { BackendNameSchema, DeviceNameSchema, ExperimentError, parseExperimentText } from './protocol/experiment';
 import { locateJsonPath } from './protocol/jsonLocate';
-import type { BackendName, Experiment } from './protocol/experiment';
+import type { BackendName, DeviceName, Experiment } from './protocol/experiment';
 import { expandSweep, isSweep } from './protocol/sweep';
 import type { SweepMember } from './protocol/sweep';
 import type { EngineOutcome } from './runs/engineProcess';
@@ -33,7 +33,12 @@ Options:
 ${formatOptions([
   ['--epochs N', 'override training.epochs (of every run of a sweep)'],
   ['--parallel N', 'sweeps: runs training at once (default: the number of CPU cores)'],
-  ['--backend auto|tensorflow-gpu|tensorflow|wasm|cpu', "TensorFlow.js backend (default: the experiment's, else auto)"],
+  [
+    '--backend auto|torch|tensorflow-gpu|tensorflow|wasm|cpu',
+    "engine and backend (default: the experiment's, else auto: torch on a GPU, tfjs-node-gpu, torch on the CPU, tfjs-node, wasm, cpu; the first that is present and works)",
+  ],
+  ['--device auto|cuda|mps|cpu', "PyTorch device for torch (default: the experiment's, else auto)"],
+  ['--python PATH', 'Python with torch >= 1.13 for the torch engine (default: REGLENS_PYTHON, else python3 on PATH)'],
   ['--runs-dir DIR', 'where run folders go (default: ./.reglens/runs)'],
   [
     '--eval-thread auto|on|off',
@@ -61,6 +66,8 @@ interface RunArgs {
   file: string;
   epochs?: number;
   backend?: BackendName;
+  device?: DeviceName;
+  python?: string;
   runsDir: string;
   quiet: boolean;
   nativeModules: string[];
@@ -81,6 +88,8 @@ export function parseCliArgs(argv: string[]): Parsed {
       options: {
         epochs: { type: 'string' },
         backend: { type: 'string' },
+        device: { type: 'string' },
+        python: { type: 'string' },
         'runs-dir': { type: 'string' },
         parallel: { type: 'string' },
         'eval-thread': { type: 'string' },
@@ -119,14 +128,24 @@ export function parseCliArgs(argv: string[]): Parsed {
   let backend: RunArgs['backend'];
   if (values.backend !== undefined) {
     const r = BackendNameSchema.safeParse(values.backend);
-    if (!r.success) throw new UsageError(`--backend must be auto, tensorflow-gpu, tensorflow, wasm or cpu, got "${values.backend}"`);
+    if (!r.success) throw new UsageError(`--backend must be ${BackendNameSchema.options.join(', ')}, got "${values.backend}"`);
     backend = r.data;
   }
+  let device: RunArgs['device'];
+  if (values.device !== undefined) {
+    const r = DeviceNameSchema.safeParse(values.device);
+    if (!r.success) throw new UsageError(`--device must be ${DeviceNameSchema.options.join(', ')}, got "${values.device}"`);
+    device = r.data;
+  }
+  if (values.python !== undefined && !values.python.trim()) throw new UsageError('--python needs the path of a Python interpreter');
   return {
     kind: 'run',
     file,
     epochs,
     backend,
+    device,
+    // A path is taken relative to the current folder; a bare name (python3.11) is looked up on PATH by the engine.
+    ...(values.python !== undefined ? { python: /[\\/]/.test(values.python) ? path.resolve(values.python) : values.python } : {}),
     runsDir: path.resolve(values['runs-dir'] ?? path.join('.reglens', 'runs')),
     quiet: values.quiet ?? false,
     nativeModules: (values['native-modules'] ?? []).map((d) => path.resolve(d)),
@@ -182,6 +201,7 @@ export function loadExperiment(args: RunArgs): { experiment: Experiment; text: s
   if (args.epochs !== undefined) experiment.training.epochs = args.epochs;
   // Recorded in spec.json, so the run folder says which backend was asked for.
   if (args.backend !== undefined) experiment.backend = args.backend;
+  if (args.device !== undefined) experiment.device = args.device;
   return { experiment, text };
 }
 
@@ -368,6 +388,8 @@ function engineOptions(args: RunArgs) {
     // REGLENS_NATIVE_MODULES reaches the engine through the environment and is searched first.
     nativeModuleDirs: [...args.nativeModules, process.cwd()],
     baseDir: path.dirname(path.resolve(args.file)),
+    // REGLENS_PYTHON also reaches the engine through the environment.
+    ...(args.python ? { python: args.python } : {}),
   };
 }
 

@@ -4,7 +4,7 @@
 import type { EngineEvent } from '../protocol/engineMessages';
 import { parseEngineCommand } from '../protocol/engineMessages';
 import { isEvalThread } from './evalThread';
-import { train } from './train';
+import { runStart } from './engineChoice';
 
 function main(): void {
   const send = process.send?.bind(process);
@@ -51,12 +51,7 @@ function main(): void {
     }
     started = true;
     let failed = false;
-    void train(command.experiment, {
-      backend: command.backend,
-      nativeModuleDirs: command.nativeModuleDirs,
-      baseDir: command.baseDir,
-      runDir: command.runDir,
-      evalThread: command.evalThread === 'on' ? true : command.evalThread === 'off' ? false : 'auto',
+    void runStart(command, {
       signal: controller.signal,
       onEvent: (e) => {
         if (e.type === 'failed') failed = true;
@@ -64,7 +59,7 @@ function main(): void {
       },
     }).then(
       () => exitAfterFlush(failed ? 1 : 0),
-      // train() reports its own errors; this is a bug in it. Exit rather than hang.
+      // runStart() reports its own errors; this is a bug in it. Exit rather than hang.
       (err: Error) => {
         console.error(`reglens engine: ${err.stack ?? err}`);
         exitAfterFlush(1);

@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import { RULE_SETTING_KEYS } from '../analysis/rules/ruleCatalog';
 import type { EvalThreadChoice } from '../protocol/engineMessages';
-import type { BackendName } from '../protocol/experiment';
+import type { BackendName, DeviceName } from '../protocol/experiment';
 
 export type SeveritySetting = 'error' | 'warning' | 'information' | 'hint' | 'off';
 
@@ -16,6 +16,20 @@ export class Config {
 
   get trainingBackend(): BackendName {
     return this.cfg.get<BackendName>('training.backend', 'auto');
+  }
+
+  /** PyTorch device for the torch backend (and torch under auto): auto, cuda, mps, cpu. */
+  get trainingDevice(): DeviceName {
+    return this.cfg.get<DeviceName>('training.device', 'auto');
+  }
+
+  /**
+   * Python interpreter for the torch engine as set for this workspace folder ('' when unset:
+   * then the Python extension's interpreter, else python3). In an untrusted workspace VS Code
+   * ignores the workspace's value (package.json restrictedConfigurations).
+   */
+  pythonInterpreter(folder: vscode.Uri | undefined): string {
+    return vscode.workspace.getConfiguration(Config.section, folder).get<string>('python.interpreter', '').trim();
   }
 
   /** Folder holding (node_modules of) @tensorflow/tfjs-node(-gpu), searched first; '' when unset. */

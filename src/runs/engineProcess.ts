@@ -5,7 +5,7 @@
 import { fork } from 'node:child_process';
 import type { EngineCommand, EngineEvent, EvalThreadChoice } from '../protocol/engineMessages';
 import { parseEngineEvent } from '../protocol/engineMessages';
-import type { BackendName, Experiment } from '../protocol/experiment';
+import type { BackendName, DeviceName, Experiment } from '../protocol/experiment';
 
 export type EngineOutcome = 'finished' | 'failed' | 'cancelled' | 'died';
 
@@ -19,6 +19,10 @@ export interface StartEngineOptions {
   enginePath: string;
   experiment: Experiment;
   backend: BackendName;
+  /** PyTorch device (reglens.training.device / --device); the experiment's own wins in the engine. */
+  device?: DeviceName;
+  /** Python for the torch engine (setting, Python extension, --python); the engine's default: REGLENS_PYTHON, else python3. */
+  python?: string;
   onEvent(e: EngineEvent): void;
   /** The engine's stdout and stderr (diagnostics for humans, never protocol). */
   onStderr?(text: string): void;
@@ -102,6 +106,8 @@ export function startEngine(opts: StartEngineOptions): EngineHandle {
     type: 'start',
     experiment: opts.experiment,
     backend: opts.backend,
+    ...(opts.device ? { device: opts.device } : {}),
+    ...(opts.python ? { python: opts.python } : {}),
     ...(opts.nativeModuleDirs ? { nativeModuleDirs: opts.nativeModuleDirs } : {}),
     ...(opts.baseDir ? { baseDir: opts.baseDir } : {}),
     ...(opts.runDir ? { runDir: opts.runDir } : {}),

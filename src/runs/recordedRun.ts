@@ -3,7 +3,7 @@
 // single experiments and sweep members through this; the host has RunManager, which adds
 // live state for dashboards on top of the same two pieces.
 import type { EarlyStoppingOutcome, EngineEvent, EvalThreadChoice } from '../protocol/engineMessages';
-import type { BackendName, Experiment } from '../protocol/experiment';
+import type { BackendName, DeviceName, Experiment } from '../protocol/experiment';
 import { startEngine } from './engineProcess';
 import type { EngineHandle, EngineOutcome } from './engineProcess';
 import { RunFolder } from './runFolder';
@@ -16,6 +16,9 @@ export interface RecordedRunOptions {
   /** Absolute path of the experiment file, recorded in summary.json. */
   experimentFile?: string;
   backend: BackendName;
+  /** PyTorch device and interpreter for the torch engine (--device, --python). */
+  device?: DeviceName;
+  python?: string;
   nativeModuleDirs?: string[];
   /** Where relative dataset, topology and module paths resolve. */
   baseDir?: string;
@@ -64,6 +67,8 @@ export async function startRecordedRun(opts: RecordedRunOptions): Promise<Record
     enginePath: opts.enginePath,
     experiment: opts.experiment,
     backend: opts.backend,
+    ...(opts.device ? { device: opts.device } : {}),
+    ...(opts.python ? { python: opts.python } : {}),
     ...(opts.nativeModuleDirs ? { nativeModuleDirs: opts.nativeModuleDirs } : {}),
     ...(opts.baseDir ? { baseDir: opts.baseDir } : {}),
     ...(opts.evalThread ? { evalThread: opts.evalThread } : {}),

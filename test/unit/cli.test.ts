@@ -174,7 +174,7 @@ describe('reglens CLI', function () {
         assert.match(lines[i + 1], new RegExp(`^ {${column}}\\S`), `the description of ${flag} follows on the next line`);
       }
     }
-    assert.match(options, /^ {2}--backend auto\|tensorflow-gpu\|tensorflow\|wasm\|cpu\n +TensorFlow\.js backend/m);
+    assert.match(options, /^ {2}--backend auto\|torch\|tensorflow-gpu\|tensorflow\|wasm\|cpu\n +engine and backend/m);
   });
 
   describe('the final table', () => {

@@ -20,7 +20,13 @@ describe('vsix contents', () => {
     for (const needed of ['dist/extension.js', 'dist/engine.js', 'dist/cli.js', 'dist/webview/dashboard.js', 'dist/webview/dashboard.css', 'dist/tfjs-backend-wasm-simd.wasm', 'dist/tree-sitter-python.wasm', 'dist/mnist-digits/0.json', 'schemas/experiment.schema.json', 'examples/grok-corrupted.reglens.json', 'package.json', 'README.md']) {
       assert.ok(files.includes(needed), `${needed} missing from the vsix`);
     }
-    const stray = files.filter((f) => /^(src|test|bench|node_modules|webview)\/|\.map$|^dist\/bench\.js$|\.ts$/.test(f));
+    // The PyTorch engine runs from python/ beside dist/: every committed module and schema of the package.
+    const pythonPackage = execFileSync('git', ['ls-files', 'python/reglens'], { cwd: root, encoding: 'utf8' })
+      .split(/\r?\n/)
+      .filter((f) => /\.(py|json)$/.test(f));
+    assert.ok(pythonPackage.includes('python/reglens/schemas/engine-command.schema.json'), 'git lists the Python package');
+    for (const needed of pythonPackage) assert.ok(files.includes(needed), `${needed} missing from the vsix`);
+    const stray = files.filter((f) => /^(src|test|bench|node_modules|webview|python\/tests)\/|\.map$|^dist\/bench\.js$|\.ts$|__pycache__|\.pyc$/.test(f));
     assert.deepEqual(stray, []);
   });
 });

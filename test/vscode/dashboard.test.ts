@@ -141,7 +141,7 @@ describe('Dashboard, compare and export', () => {
     const runId = await vscode.commands.executeCommand<string>('reglens.runExperiment', file);
     const text = await waitFor('the status bar to show the epoch', () => {
       const t = api.statusBarText();
-      return /RegLens [1-9]\d*\/5000 · (wasm|cpu)/.test(t) ? t : undefined;
+      return /RegLens [1-9]\d*\/5000 · (torch-cpu|wasm|cpu)/.test(t) ? t : undefined;
     });
     assert.match(text, /5000/);
     await vscode.commands.executeCommand('workbench.view.extension.reglens');

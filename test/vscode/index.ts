@@ -30,6 +30,7 @@ function loadTests(): void {
   require('./sweep.test');
   require('./examples.test');
   require('./nativeBackend.test');
+  require('./torch.test');
 }
 
 interface TestRecord {

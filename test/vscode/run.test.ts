@@ -35,7 +35,8 @@ describe('Run Experiment', () => {
       .split('\n')
       .map((l) => JSON.parse(l));
     assert.equal(events[0].type, 'started');
-    assert.ok(['wasm', 'cpu'].includes(events[0].backend), `backend ${events[0].backend}`);
+    // auto: torch-cpu where python3 on PATH has torch, else wasm (cpu when wasm cannot load).
+    assert.ok(['torch-cpu', 'wasm', 'cpu'].includes(events[0].backend), `backend ${events[0].backend}`);
     const epochs = events.filter((e) => e.type === 'epoch');
     assert.equal(epochs.length, spec.training.epochs, 'one epoch event per epoch on disk');
     assert.deepEqual(

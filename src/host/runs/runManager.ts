@@ -10,6 +10,7 @@ import type { RunView } from '../../protocol/webviewMessages';
 import { startEngine, type EngineHandle } from '../../runs/engineProcess';
 import { RunFolder, listRuns, readRun, readRunView, type RunStatus, type RunSummary } from '../../runs/runFolder';
 import type { Ctx } from '../ctx';
+import { pythonInterpreterFor } from './pythonInterpreter';
 
 export interface LiveRun {
   readonly id: string;
@@ -53,8 +54,16 @@ export class RunManager implements vscode.Disposable {
         `model.module (${experiment.model.module.path}) runs JavaScript from this workspace; RegLens loads model modules only in a trusted workspace. Trust the workspace, or use model.layers / model.topology.`,
       );
     }
-    const folder = await RunFolder.create(runsDir, experiment, { experimentFile });
     const backend = experiment.backend ?? this.ctx.config.trainingBackend;
+    if (backend === 'torch' && !vscode.workspace.isTrusted) {
+      throw new Error('backend "torch" runs a Python interpreter, which RegLens starts only in a trusted workspace. Trust the workspace, or use backend "auto" or "wasm".');
+    }
+    // Only asked when torch may train it: activating the Python extension takes time.
+    const mayUseTorch = (backend === 'torch' || backend === 'auto') && !experiment.model.module;
+    const resource = experimentFile ? vscode.Uri.file(experimentFile) : undefined;
+    const interpreter = mayUseTorch ? await pythonInterpreterFor(this.ctx.config, resource, this.ctx.output) : undefined;
+    const folder = await RunFolder.create(runsDir, experiment, { experimentFile });
+    if (interpreter?.python) this.ctx.output.info(`run ${folder.id}: Python for the torch engine: ${interpreter.python} (${interpreter.source})`);
     const events: EngineEvent[] = [];
     let writeError: string | undefined;
     // Appends are chained inside RunFolder; we keep the last promise so finish() runs after them.
@@ -64,6 +73,8 @@ export class RunManager implements vscode.Disposable {
       enginePath: this.ctx.asAbsolutePath('dist/engine.js'),
       experiment,
       backend,
+      device: experiment.device ?? this.ctx.config.trainingDevice,
+      ...(interpreter?.python ? { python: interpreter.python } : {}),
       nativeModuleDirs: this.nativeModuleDirs(),
       // Relative dataset / topology / module paths: the experiment file's folder (else the workspace's).
       baseDir: experimentFile ? path.dirname(experimentFile) : vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,

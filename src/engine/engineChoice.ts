@@ -1,0 +1,90 @@
+// Which engine trains a start command: the PyTorch engine (torchBridge.ts) or the TF.js loop
+// (train.ts), and on which backend. auto takes the fastest that is present and passes its
+// self-check: torch on a GPU, tfjs-node-gpu, torch on the CPU, tfjs-node, wasm, cpu; every
+// engine it passes over is recorded with the reason in started.backendNote.
+import type { EngineCommandSchema, EngineEvent } from '../protocol/engineMessages';
+import type { BackendName, DeviceName } from '../protocol/experiment';
+import type { TorchSelfCheck } from '../protocol/torchEngine';
+import type { z } from 'zod';
+import { tryNative } from './backend';
+import { nativeSearchDirs } from './nativeBackend';
+import { CHOOSE_PYTHON, resolvePython, torchSelfCheck, trainOnTorch } from './torchBridge';
+import { train } from './train';
+
+export type StartCommand = Extract<z.infer<typeof EngineCommandSchema>, { type: 'start' }>;
+
+export interface RunStartOptions {
+  signal: AbortSignal;
+  onEvent(e: EngineEvent): void;
+}
+
+const now = () => new Date().toISOString();
+
+/** Trains the command's experiment to its end (started ... finished | failed, or cancelled); never throws. */
+export async function runStart(command: StartCommand, opts: RunStartOptions): Promise<void> {
+  const { experiment } = command;
+  const { signal, onEvent } = opts;
+  // The experiment file wins over the host's / CLI's settings, as for every field.
+  const choice: BackendName = experiment.backend ?? command.backend;
+  const device: DeviceName = experiment.device ?? command.device ?? 'auto';
+  const python = resolvePython(command.python);
+  const baseDir = command.baseDir ?? process.cwd();
+
+  const tfjs = (backend: Exclude<BackendName, 'torch'>, backendNotes: string[] = []) =>
+    train(experiment, {
+      backend,
+      backendNotes,
+      nativeModuleDirs: command.nativeModuleDirs,
+      baseDir,
+      runDir: command.runDir,
+      evalThread: command.evalThread === 'on' ? true : command.evalThread === 'off' ? false : 'auto',
+      signal,
+      onEvent,
+    });
+  const torch = (check: TorchSelfCheck) => trainOnTorch({ experiment, python, check, baseDir, runDir: command.runDir, signal, onEvent });
+  const fail = (message: string) => onEvent({ type: 'failed', time: now(), message });
+  const cancelledEarly = () => onEvent({ type: 'log', level: 'info', message: 'Run cancelled before training started.' });
+
+  if (experiment.model.module) {
+    // User TF.js code runs only on TF.js: under auto that is simply the choice.
+    if (choice === 'torch') {
+      fail('backend "torch": model.module is TF.js code, which only the TF.js engine runs. Describe the model with model.layers or model.topology to train it on torch, or use backend "auto" or "wasm".');
+      return;
+    }
+    await tfjs(choice === 'auto' ? 'auto' : choice);
+    return;
+  }
+  if (choice !== 'auto' && choice !== 'torch') {
+    await tfjs(choice);
+    return;
+  }
+
+  const check = await torchSelfCheck(python, device, signal);
+  if (signal.aborted) return cancelledEarly();
+  if (choice === 'torch') {
+    if (!check.ok) {
+      const reason = (check.reason ?? 'the torch self-check failed').replace(/\.?\s*$/, '.');
+      // Python's own reasons already say how to install torch or pick another interpreter.
+      const hint = /reglens\.python\.interpreter/.test(reason) ? '' : ` ${CHOOSE_PYTHON}`;
+      fail(`backend "torch" cannot run with ${python}: ${reason}${hint}`);
+      return;
+    }
+    await torch(check);
+    return;
+  }
+  if (!check.ok) {
+    await tfjs('auto', [`torch not used: ${check.reason ?? 'its self-check failed'}`]);
+    return;
+  }
+  if (check.device !== 'cpu' || device === 'cpu') {
+    await torch(check);
+    return;
+  }
+  // torch would train on the CPU: a CUDA tfjs-node-gpu, when installed and working, is faster.
+  const nativeDirs = nativeSearchDirs(command.nativeModuleDirs ?? []);
+  if ((await tryNative('@tensorflow/tfjs-node-gpu', nativeDirs)) === undefined) {
+    await tfjs('tensorflow-gpu');
+    return;
+  }
+  await torch(check);
+}
