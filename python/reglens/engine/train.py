@@ -40,6 +40,7 @@ from reglens.engine.regularizers import (
     soft_cross_entropy,
 )
 from reglens.engine.seeds import numpy_stream, stream_seed, torch_stream
+from reglens.nn import NestedDropout
 
 Emit = Callable[[Dict[str, Any]], None]
 
@@ -191,12 +192,9 @@ class _Run:
         self.batch_gen = torch_stream(seed, "batches")
         # Separate streams so switching one regularizer on does not reshuffle the others.
         nested = torch_stream(seed, "nested-dropout")
-        for m in self.model.modules():
-            if hasattr(m, "sample_k"):
-                m.generator = nested
-        if self.peer is not None:
-            for m in self.peer.modules():
-                if hasattr(m, "sample_k"):
+        for net in (self.model, self.peer):
+            for m in net.modules() if net is not None else ():
+                if isinstance(m, NestedDropout):
                     m.generator = nested
         self.cutmix_rng = numpy_stream(seed, "cutmix")
         self.group_gen = torch_stream(seed, "feature-groups")
