@@ -8,7 +8,7 @@ import type { TorchSelfCheck } from '../protocol/torchEngine';
 import type { z } from 'zod';
 import { tryNative } from './backend';
 import { nativeSearchDirs } from './nativeBackend';
-import { CHOOSE_PYTHON, resolvePython, torchSelfCheck, trainOnTorch } from './torchBridge';
+import { CHOOSE_PYTHON, resolvePython, TorchEngineProcess, torchSelfCheck, trainOnTorch } from './torchBridge';
 import { train } from './train';
 
 export type StartCommand = Extract<z.infer<typeof EngineCommandSchema>, { type: 'start' }>;
@@ -41,7 +41,7 @@ export async function runStart(command: StartCommand, opts: RunStartOptions): Pr
       signal,
       onEvent,
     });
-  const torch = (check: TorchSelfCheck) => trainOnTorch({ experiment, python, check, baseDir, runDir: command.runDir, signal, onEvent });
+  const torch = (check: TorchSelfCheck, engine: TorchEngineProcess) => trainOnTorch({ experiment, python, check, baseDir, runDir: command.runDir, signal, onEvent, engine });
   const fail = (message: string) => onEvent({ type: 'failed', time: now(), message });
   const cancelledEarly = () => onEvent({ type: 'log', level: 'info', message: 'Run cancelled before training started.' });
 
@@ -59,32 +59,42 @@ export async function runStart(command: StartCommand, opts: RunStartOptions): Pr
     return;
   }
 
+  // Started beside the self-check, so the engine's own imports (torch) overlap it.
+  const engine = new TorchEngineProcess(python);
   const check = await torchSelfCheck(python, device, signal);
-  if (signal.aborted) return cancelledEarly();
-  if (choice === 'torch') {
-    if (!check.ok) {
+  const plan = await choose(check);
+  // Killed before anything else trains: it waits for a start command that will not come.
+  if (plan.kind !== 'torch') engine.discard();
+  switch (plan.kind) {
+    case 'torch':
+      return torch(check, engine);
+    case 'tfjs':
+      return tfjs(plan.backend, plan.notes);
+    case 'failed':
+      return fail(plan.message);
+    case 'cancelled':
+      return cancelledEarly();
+  }
+
+  async function choose(check: TorchSelfCheck): Promise<Plan> {
+    if (signal.aborted) return { kind: 'cancelled' };
+    if (choice === 'torch') {
+      if (check.ok) return { kind: 'torch' };
       const reason = (check.reason ?? 'the torch self-check failed').replace(/\.?\s*$/, '.');
       // Python's own reasons already say how to install torch or pick another interpreter.
       const hint = /reglens\.python\.interpreter/.test(reason) ? '' : ` ${CHOOSE_PYTHON}`;
-      fail(`backend "torch" cannot run with ${python}: ${reason}${hint}`);
-      return;
+      return { kind: 'failed', message: `backend "torch" cannot run with ${python}: ${reason}${hint}` };
     }
-    await torch(check);
-    return;
+    if (!check.ok) return { kind: 'tfjs', backend: 'auto', notes: [`torch not used: ${check.reason ?? 'its self-check failed'}`] };
+    if (check.device !== 'cpu' || device === 'cpu') return { kind: 'torch' };
+    // torch would train on the CPU: a CUDA tfjs-node-gpu, when installed and working, is faster.
+    const gpu = await tryNative('@tensorflow/tfjs-node-gpu', nativeSearchDirs(command.nativeModuleDirs ?? []));
+    return gpu === undefined ? { kind: 'tfjs', backend: 'tensorflow-gpu', notes: [] } : { kind: 'torch' };
   }
-  if (!check.ok) {
-    await tfjs('auto', [`torch not used: ${check.reason ?? 'its self-check failed'}`]);
-    return;
-  }
-  if (check.device !== 'cpu' || device === 'cpu') {
-    await torch(check);
-    return;
-  }
-  // torch would train on the CPU: a CUDA tfjs-node-gpu, when installed and working, is faster.
-  const nativeDirs = nativeSearchDirs(command.nativeModuleDirs ?? []);
-  if ((await tryNative('@tensorflow/tfjs-node-gpu', nativeDirs)) === undefined) {
-    await tfjs('tensorflow-gpu');
-    return;
-  }
-  await torch(check);
 }
+
+type Plan =
+  | { kind: 'torch' }
+  | { kind: 'tfjs'; backend: Exclude<BackendName, 'torch'>; notes: string[] }
+  | { kind: 'failed'; message: string }
+  | { kind: 'cancelled' };

@@ -3,7 +3,7 @@
 // detection are the same for both engines; for a torch run it materialises the dataset as
 // .npy, spawns `python -m reglens.engine` from the package shipped beside dist/, relays the
 // start command and cancel, and validates every event Python sends before passing it on.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -137,6 +137,8 @@ export interface TorchRunOptions {
   runDir?: string;
   /** Why faster engines in the auto order were not used; prefixed to started.backendNote. */
   notes?: string[];
+  /** The engine process, started while the self-check ran (else started here). */
+  engine?: TorchEngineProcess;
   signal?: AbortSignal;
   onEvent(e: EngineEvent): void;
   /** Python's stdout and stderr (the run log); default: this process's stderr. */
@@ -190,11 +192,86 @@ export async function trainOnTorch(opts: TorchRunOptions): Promise<void> {
     if (opts.signal?.aborted) return;
     await runPython(opts, experiment, dataDir, output);
   } finally {
+    // A pre-started engine the run never reached (bad experiment, cancelled) must not linger.
+    opts.engine?.discard();
     if (!process.env.REGLENS_KEEP_DATA) fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
-function runPython(opts: TorchRunOptions, experiment: Experiment, dataDir: string, output: (t: string) => void): Promise<void> {
+/**
+ * `python -m reglens.engine`, started before its start command is ready: the engine's own
+ * imports then overlap the self-check and the dataset hand-over instead of following them.
+ * Messages and output that arrive before attach() are kept for it.
+ */
+export class TorchEngineProcess {
+  private readonly child: ChildProcess;
+  private readonly early: { message?: unknown; output?: string }[] = [];
+  private listener?: { onMessage(m: unknown): void; onOutput(t: string): void };
+  /** The end of the engine's stderr, for a failure message. */
+  stderr = '';
+  spawnError?: NodeJS.ErrnoException;
+  readonly closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(readonly python: string) {
+    this.child = spawn(python, ['-m', 'reglens.engine'], {
+      stdio: ['pipe', 'pipe', 'pipe', 'ipc'],
+      serialization: 'json',
+      env: pythonEnv(),
+      // Its own process group: Ctrl+C in a terminal reaches the CLI, which turns it into a
+      // cancel that stops after the current step, instead of a KeyboardInterrupt mid-step.
+      // A parent that dies still stops it: the channel reaches EOF (docs/torch-engine.md).
+      detached: process.platform !== 'win32',
+    });
+    // Commands come over the IPC channel; nothing ever reads stdin.
+    this.child.stdin?.end();
+    for (const [stream, isErr] of [
+      [this.child.stdout, false],
+      [this.child.stderr, true],
+    ] as const) {
+      stream?.setEncoding('utf8');
+      stream?.on('data', (t: string) => {
+        if (isErr) this.stderr = tail(this.stderr + t);
+        if (this.listener) this.listener.onOutput(t);
+        else this.early.push({ output: t });
+      });
+    }
+    this.child.on('message', (m: unknown) => {
+      if (this.listener) this.listener.onMessage(m);
+      else this.early.push({ message: m });
+    });
+    // After a failed spawn 'close' follows 'error' (code -2): the error is what to report.
+    this.child.on('error', (err: NodeJS.ErrnoException) => {
+      if (this.child.pid === undefined) this.spawnError = err;
+    });
+    this.closed = new Promise((resolve) => this.child.on('close', (code, signal) => resolve({ code, signal })));
+  }
+
+  get connected(): boolean {
+    return this.child.connected;
+  }
+
+  attach(onMessage: (m: unknown) => void, onOutput: (t: string) => void): void {
+    this.listener = { onMessage, onOutput };
+    for (const e of this.early.splice(0)) {
+      if (e.output !== undefined) onOutput(e.output);
+      else onMessage(e.message);
+    }
+  }
+
+  send(message: unknown, onError: (err: Error) => void): void {
+    if (!this.child.connected) return;
+    this.child.send(message as object, (err) => {
+      if (err) onError(err);
+    });
+  }
+
+  /** Not needed after all (self-check failed, another engine chosen, cancelled): it has not trained. */
+  discard(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null && this.child.pid !== undefined) this.child.kill('SIGKILL');
+  }
+}
+
+async function runPython(opts: TorchRunOptions, experiment: Experiment, dataDir: string, output: (t: string) => void): Promise<void> {
   const { onEvent, python } = opts;
   const start = EngineCommandSchema.parse({
     type: 'start',
@@ -206,80 +283,44 @@ function runPython(opts: TorchRunOptions, experiment: Experiment, dataDir: strin
     baseDir: path.resolve(opts.baseDir),
     ...(opts.runDir ? { runDir: path.resolve(opts.runDir) } : {}),
   });
-  return new Promise((resolve) => {
-    const child = spawn(python, ['-m', 'reglens.engine'], {
-      stdio: ['pipe', 'pipe', 'pipe', 'ipc'],
-      serialization: 'json',
-      env: pythonEnv(),
-      // Its own process group: Ctrl+C in a terminal reaches the CLI, which turns it into a
-      // cancel that stops after the current step, instead of a KeyboardInterrupt mid-step.
-      // A parent that dies still stops it: the channel reaches EOF (docs/torch-engine.md).
-      detached: process.platform !== 'win32',
-    });
-    // Commands come over the IPC channel; nothing ever reads stdin.
-    child.stdin?.end();
-    let stderr = '';
-    let ended = false; // finished or failed seen
-    let cancelled = false;
-    for (const [stream, isErr] of [
-      [child.stdout, false],
-      [child.stderr, true],
-    ] as const) {
-      stream?.setEncoding('utf8');
-      stream?.on('data', (t: string) => {
-        if (isErr) stderr = tail(stderr + t);
-        output(t);
-      });
+  const engine = opts.engine ?? new TorchEngineProcess(python);
+  let ended = false; // finished or failed seen
+  let cancelled = false;
+  engine.attach((raw) => {
+    const parsed = parseEngineEvent(raw);
+    if (!parsed.ok) {
+      onEvent({ type: 'log', level: 'warning', message: `invalid message from the PyTorch engine ignored: ${parsed.error}` });
+      return;
     }
-    child.on('message', (raw: unknown) => {
-      const parsed = parseEngineEvent(raw);
-      if (!parsed.ok) {
-        onEvent({ type: 'log', level: 'warning', message: `invalid message from the PyTorch engine ignored: ${parsed.error}` });
-        return;
-      }
-      let event = parsed.value;
-      if (event.type === 'finished' || event.type === 'failed') ended = true;
-      if (event.type === 'started' && opts.notes?.length) {
-        event = { ...event, backendNote: [...opts.notes, ...(event.backendNote ? [event.backendNote] : [])].join(' ') };
-      }
-      onEvent(event);
-    });
-    const onAbort = () => {
-      cancelled = true;
-      if (child.connected) child.send({ type: 'cancel' }, () => undefined);
-    };
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    let settled = false;
-    const settle = () => {
-      if (settled) return;
-      settled = true;
-      opts.signal?.removeEventListener('abort', onAbort);
-      resolve();
-    };
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      if (child.pid !== undefined) return; // a send failing on a closing channel: 'close' follows
-      onEvent({ type: 'failed', time: now(), message: spawnFailure(python, err) });
-      settle();
-    });
-    // 'close': every message and all output have arrived.
-    child.on('close', (code, signal) => {
-      if (settled) return;
-      if (!ended && !(cancelled && code === 0)) {
-        const tb = lastTraceback(stderr);
-        const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-        const said = tb?.summary ?? lastLine(stderr);
-        onEvent({
-          type: 'failed',
-          time: now(),
-          message: `The PyTorch engine (${python}) ${how} before the run ended${said ? `: ${said}` : ''}. Every epoch reported so far is kept; its output is in the run log.`,
-          ...(tb ? { stack: tb.stack } : {}),
-        });
-      }
-      settle();
-    });
-    child.send(start, (err) => {
-      if (err) output(`RegLens: could not send the experiment to the PyTorch engine: ${err.message}\n`);
-    });
-    if (opts.signal?.aborted) onAbort();
+    let event = parsed.value;
+    if (event.type === 'finished' || event.type === 'failed') ended = true;
+    if (event.type === 'started' && opts.notes?.length) {
+      event = { ...event, backendNote: [...opts.notes, ...(event.backendNote ? [event.backendNote] : [])].join(' ') };
+    }
+    onEvent(event);
+  }, output);
+  const onAbort = () => {
+    cancelled = true;
+    engine.send({ type: 'cancel' }, () => undefined);
+  };
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  engine.send(start, (err) => output(`RegLens: could not send the experiment to the PyTorch engine: ${err.message}\n`));
+  if (opts.signal?.aborted) onAbort();
+  // 'close': every message and all output have arrived.
+  const { code, signal } = await engine.closed;
+  opts.signal?.removeEventListener('abort', onAbort);
+  if (engine.spawnError) {
+    onEvent({ type: 'failed', time: now(), message: spawnFailure(python, engine.spawnError) });
+    return;
+  }
+  if (ended || (cancelled && code === 0)) return;
+  const tb = lastTraceback(engine.stderr);
+  const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+  const said = tb?.summary ?? lastLine(engine.stderr);
+  onEvent({
+    type: 'failed',
+    time: now(),
+    message: `The PyTorch engine (${python}) ${how} before the run ended${said ? `: ${said}` : ''}. Every epoch reported so far is kept; its output is in the run log.`,
+    ...(tb ? { stack: tb.stack } : {}),
   });
 }

@@ -40,6 +40,17 @@ function childrenOf(pid: number): number[] {
   return text.split(/\s+/).filter(Boolean).map(Number);
 }
 
+/** Children that are still running (a killed one may linger as a zombie until reaped). */
+function liveChildrenOf(pid: number): number[] {
+  return childrenOf(pid).filter((c) => {
+    try {
+      return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${c}/stat`, 'utf8'));
+    } catch {
+      return false; // gone meanwhile
+    }
+  });
+}
+
 describe('PyTorch engine through engine.js', function () {
   this.timeout(120_000);
   let python: string;
@@ -118,7 +129,12 @@ describe('PyTorch engine through engine.js', function () {
     ['does not exist', () => path.join(dir, 'no', 'python3'), /^torch not used: Python interpreter ".*no\/python3" not found/],
   ] as const) {
     it(`auto falls back to wasm, saying why, when the interpreter ${what}`, async () => {
-      const r = await runEngine({ experiment: tinyExperiment({ epochs: 2 }), backend: 'auto', python: interpreter() });
+      let pythonsDuringTraining: number[] | undefined;
+      const r = await runEngine({ experiment: tinyExperiment({ epochs: 2 }), backend: 'auto', python: interpreter() }, (e, h) => {
+        if (e.type === 'epoch' && e.epoch === 1) pythonsDuringTraining = liveChildrenOf(h.pid!);
+      });
+      // The engine process started beside the self-check was stopped before TF.js trained.
+      assert.deepEqual(pythonsDuringTraining, []);
       assert.equal(r.outcome, 'finished', r.stderr);
       const started = r.events[0];
       assert.ok(started.type === 'started');
