@@ -115,6 +115,40 @@ describe('PyTorch engine through engine.js', function () {
     ]);
   });
 
+  it('a saved pruned model given as model.topology reaches torch with its weights: the same loss as on wasm', async () => {
+    const runDir = path.join(dir, 'pruned-run');
+    fs.mkdirSync(runDir);
+    const trained = await runEngine({
+      experiment: parseExperiment({ ...tinyExperiment({ epochs: 20, noise: 0 }), probes: { memorization: { method: 'ablation' }, pruning: { save: true } } }),
+      backend: 'wasm',
+      runDir,
+    });
+    assert.equal(trained.outcome, 'finished', trained.stderr);
+    const topology = path.join(runDir, 'pruned-model', 'model.json');
+    assert.ok(fs.existsSync(topology), 'the pruning probe saved the model');
+    // lr ~ 0: the epoch's loss is the loss of the loaded weights, whichever engine computes it.
+    const reload = parseExperiment({
+      ...tinyExperiment({ epochs: 1, noise: 0 }),
+      model: { topology },
+      training: { epochs: 1, batchSize: 32, optimizer: { kind: 'sgd', lr: 1e-12, weightDecay: 0 } },
+    });
+    const losses: number[] = [];
+    for (const backend of ['wasm', 'torch'] as const) {
+      const r = await runEngine({ experiment: reload, backend, python });
+      assert.equal(r.outcome, 'finished', r.stderr);
+      const epoch = r.events.find((e) => e.type === 'epoch');
+      assert.ok(epoch?.type === 'epoch');
+      losses.push(epoch.loss);
+    }
+    const fresh = await runEngine({ experiment: parseExperiment({ ...reload, model: tinyExperiment().model }), backend: 'torch', python });
+    const freshEpoch = fresh.events.find((e) => e.type === 'epoch');
+    assert.ok(freshEpoch?.type === 'epoch');
+    // Trained (then pruned) weights: clearly below a fresh init's loss, and equal on both engines
+    // (float32 on both sides, same batches; differences are rounding, ~1e-6).
+    assert.ok(losses[1] < 0.8 * freshEpoch.loss, `loaded ${losses[1]} vs fresh ${freshEpoch.loss}`);
+    assert.ok(Math.abs(losses[0] - losses[1]) < 1e-4, `wasm ${losses[0]} vs torch ${losses[1]}`);
+  });
+
   it('auto picks torch when the interpreter has it, and records nothing to excuse', async () => {
     const r = await runEngine({ experiment: tinyExperiment({ epochs: 2 }), backend: 'auto', python });
     assert.equal(r.outcome, 'finished', r.stderr);
