@@ -41,6 +41,12 @@ export interface TrainOptions {
    */
   backendNotes?: string[];
   onEvent: (e: EngineEvent) => void;
+  /**
+   * Called once with the trained model after the last epoch (and any early-stopping
+   * restore), before the probes read it: how the conformance tests compare the trained
+   * weights with the PyTorch engine's. The model is disposed when train() returns.
+   */
+  onTrained?: (model: Model) => void;
 }
 
 /**
@@ -421,6 +427,7 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
       }
       earlyStopping = { monitor: patience.monitor, stoppedAt, bestEpoch: best.epoch, best: best.value, restoredEpoch };
     }
+    opts.onTrained?.(model);
     await probes.afterTraining(epochsDone);
     onEvent({
       type: 'finished',

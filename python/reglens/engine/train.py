@@ -211,6 +211,11 @@ class _Run:
         """The probes read the first network (co-teaching's peer is never probed)."""
         return ProbeRunner(self.experiment, self.data, self.model, self.device, self.command.get("runDir"), self.emit)
 
+    def _epoch_order(self, epoch: int, n: int) -> torch.Tensor:
+        """The order of the training rows in epoch `epoch` (int64, CPU). The conformance
+        tests override it with the TS engine's order to train on the same mini-batches."""
+        return torch.randperm(n, generator=self.batch_gen)
+
     # ---- one step ----
 
     def _mean_loss(self, logits: torch.Tensor, b: _Batch) -> torch.Tensor:
@@ -350,7 +355,7 @@ class _Run:
             self.model.train()
             if self.peer is not None:
                 self.peer.train()
-            perm = torch.randperm(n, generator=self.batch_gen)
+            perm = self._epoch_order(epoch, n)
             perm_host = perm.numpy() if host_rows else None
             perm = perm.to(self.device)
             loss_sum = torch.zeros((), device=self.device)
