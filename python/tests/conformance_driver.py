@@ -46,6 +46,7 @@ from reglens.nn import NestedDropout
 from stat_laws import (
     Z_BOUND,
     beta_cdf,
+    beta_moment_z,
     binomial_dispersion,
     chi_square_fit,
     chi_square_two_sample,
@@ -193,6 +194,7 @@ def judge_cutmix(spec: Json) -> Json:
         "beta": spec["beta"],
         "ks": ks_distance(spec["sampled"], beta_cdf(float(spec["beta"]))),
         "ksBound": ks_bound(len(spec["sampled"])),
+        "moments": beta_moment_z(spec["sampled"], float(spec["beta"])),
         "z": z_mean(spec["lam"], m["mean"], m["variance"]),
         "zUnclipped": z_mean(spec["lam"], m["unclippedMean"], m["variance"]),
         "zBound": Z_BOUND,

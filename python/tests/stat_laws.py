@@ -151,6 +151,17 @@ def ks_bound(n: int) -> float:
 # ---- the laws ----
 
 
+def beta_moment_z(samples: Sequence[float], beta: float) -> Dict[str, float]:
+    """z of the sample mean and the sample variance of Beta(beta, beta) draws against the exact
+    mean 1/2 and variance 1 / (4 (2 beta + 1)); the variance's own variance from the exact
+    fourth central moment (excess kurtosis -6 / (2 beta + 3))."""
+    x = np.asarray(samples, dtype=np.float64)
+    n = len(x)
+    var = 1 / (4 * (2 * beta + 1))
+    mu4 = var * var * (3 - 6 / (2 * beta + 3))
+    return {"mean": z_mean(x, 0.5, var), "variance": float((x.var() - var) / math.sqrt((mu4 - var * var) / n))}
+
+
 def nested_law(units: int, distribution: str, sigma: float, rho: float) -> np.ndarray:
     """p(k), k = 1..units, of nested dropout's prefix length (METHODS §2), normalised;
     written from the formula, not from the engines' tables."""

@@ -20,7 +20,7 @@ from reglens.engine.probes.network import ProbeNetwork
 from reglens.engine.regularizers import apply_cutmix, draw_cutmix, feature_group_keep, forget_rate, group_matrix, smoothed_one_hot
 from reglens.engine.train import _Batch, _Run
 from reglens.nn import NestedDropout
-from stat_laws import FALSE_ALARM, Z_BOUND, beta_cdf, binomial_dispersion, chi_square_fit, cutmix_lambda_moments, ks_bound, ks_distance, nested_law, z_mean, z_rate
+from stat_laws import FALSE_ALARM, Z_BOUND, beta_cdf, beta_moment_z, binomial_dispersion, chi_square_fit, cutmix_lambda_moments, ks_bound, ks_distance, nested_law, z_mean, z_rate
 
 
 @pytest.mark.parametrize("rate", [0.1, 0.5])
@@ -81,7 +81,8 @@ def test_nested_dropout_prefix_length_follows_the_exact_law(spec, wrong):
 
 @pytest.mark.parametrize("beta", [0.5, 1.0, 2.0])
 def test_cutmix_lambda_is_beta_and_the_label_weight_is_the_clipped_unpasted_area(beta):
-    """lambda_0 ~ Beta(beta, beta) (Kolmogorov-Smirnov with the DKW bound); the label weight
+    """lambda_0 ~ Beta(beta, beta) (Kolmogorov-Smirnov with the DKW bound, and its mean and
+    variance by z); the label weight
     equals 1 - the fraction of pixels actually pasted, and its mean is the exact clipped-box
     mean (not the unclipped one)."""
     im = ImageShape(7, 9, 1)
@@ -104,6 +105,10 @@ def test_cutmix_lambda_is_beta_and_the_label_weight_is_the_clipped_unpasted_area
     dist = ks_distance(sampled, beta_cdf(beta))
     assert dist < ks_bound(draws), f"lambda_0 is not Beta({beta}, {beta}): KS {dist:.4f} >= {ks_bound(draws):.4f}"
     assert ks_distance(sampled, beta_cdf(1.0 if beta != 1.0 else 2.0)) > ks_bound(draws), "KS cannot tell the betas apart"
+    z = beta_moment_z(sampled, beta)
+    assert abs(z["mean"]) < Z_BOUND and abs(z["variance"]) < Z_BOUND, f"Beta({beta}, {beta}) moments: {z}"
+    off = beta_moment_z(sampled, beta * 1.3)
+    assert abs(off["variance"]) > Z_BOUND, f"the variance test cannot tell beta {beta} from {beta * 1.3}: {off}"
     m = cutmix_lambda_moments(im.height, im.width, beta)
     z = z_mean(lam, m["mean"], m["variance"])
     assert abs(z) < Z_BOUND, f"mean lambda {np.mean(lam):.4f} vs exact {m['mean']:.4f} (z = {z:.2f})"

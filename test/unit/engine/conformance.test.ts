@@ -605,9 +605,10 @@ describe('conformance: the TF.js engine (wasm) and the PyTorch engine', function
         assert.ok(r.wrongFit.p < 1e-6, `the test cannot tell ${r.distribution} from a nearby law: ${JSON.stringify(r.wrongFit)}`);
       }
     });
-    it('CutMix (TS): lambda_0 ~ Beta(beta, beta) (KS, DKW bound) and the label weight has the exact clipped-box mean (z < 5)', () => {
+    it('CutMix (TS): lambda_0 ~ Beta(beta, beta) (KS with the DKW bound, mean and variance z < 5) and the label weight has the exact clipped-box mean (z < 5)', () => {
       for (const r of result.laws.cutmix) {
         assert.ok(r.ks < r.ksBound, `Beta(${r.beta}): KS ${r.ks} >= ${r.ksBound}`);
+        assert.ok(Math.abs(r.moments.mean) < 5 && Math.abs(r.moments.variance) < 5, `Beta(${r.beta}) moments: ${JSON.stringify(r.moments)}`);
         assert.ok(Math.abs(r.z) < 5, `Beta(${r.beta}): mean lambda z = ${r.z}`);
         assert.ok(Math.abs(r.zUnclipped) > 5, `Beta(${r.beta}): cannot tell clipping from none (z = ${r.zUnclipped})`);
       }
