@@ -239,8 +239,10 @@ class Progress {
     private readonly tty: boolean,
   ) {}
 
-  start(total: number, backend: string) {
+  start(total: number, backend: string, note?: string) {
     if (this.quiet) return;
+    // Why this backend and not the one asked for (or a faster one): say it before training.
+    if (note) process.stderr.write(`backend ${backend}: ${note}\n`);
     if (this.tty) {
       this.bar = new SingleBar({
         format: ` {bar} {value}/{total} epochs | loss {loss} | test {test} | {spe} s/epoch | ${backend}`,
@@ -285,7 +287,9 @@ function finalTable(result: RecordedRunResult, dir: string): string {
     ['clean-train accuracy', pct(summary.final?.cleanTrain).trim()],
     [
       'corrupted-train fitted',
-      summary.final?.corruptedTrain === null || summary.final === undefined || summary.final === null
+      summary.final === undefined || summary.final === null
+        ? 'n/a'
+        : summary.final.corruptedTrain === null
         ? 'n/a (no corrupted labels)'
         : `${pct(summary.final.corruptedTrain).trim()} (predicts the corrupted label)`,
     ],
@@ -347,7 +351,7 @@ async function run(args: RunArgs): Promise<number> {
     onEvent(event) {
       switch (event.type) {
         case 'started':
-          progress.start(event.totalEpochs, event.backend);
+          progress.start(event.totalEpochs, event.backend, event.backendNote);
           break;
         case 'epoch':
           seconds += event.seconds;

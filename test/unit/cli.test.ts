@@ -99,6 +99,19 @@ describe('reglens CLI', function () {
     assert.match(r.stdout, /run folder\s+\.reglens[/\\]runs[/\\]\d{8}-\d{6}-[0-9a-f]{4}/);
   });
 
+  it('says why it trains on another backend than the fastest, and a run that failed before any epoch shows n/a, not "no corrupted labels"', () => {
+    const file = write('tiny.reglens.json', tinyExperiment());
+    // auto with an interpreter that does not exist: torch is passed over, with the reason, before training.
+    const auto = cli(['run', file, '--epochs', '1', '--python', path.join(dir, 'no-such-python')]);
+    assert.equal(auto.status, 0, auto.stderr);
+    assert.match(auto.stderr, /^backend (wasm|cpu|tensorflow\S*): .*torch not used: /m);
+    // torch asked with that interpreter: the run fails before its first epoch.
+    const failed = cli(['run', file, '--epochs', '1', '--backend', 'torch', '--python', path.join(dir, 'no-such-python')]);
+    assert.equal(failed.status, 1);
+    assert.match(failed.stdout, /status\s+failed \(/);
+    assert.match(failed.stdout, /corrupted-train fitted\s+n\/a\n/);
+  });
+
   it('runs a sweep as separate runs and prints one row per run', async () => {
     const file = write('sweep.reglens.json', { ...tinyExperiment({ epochs: 2 }), sweep: { 'training.optimizer.weightDecay': [0, 5] } });
     const runsDir = path.join(dir, 'runs');
