@@ -147,8 +147,12 @@ export interface TorchRunOptions {
 
 const now = () => new Date().toISOString();
 
-/** What the Python engine is handed: the dataset on disk, the model as layers (and initial weights). */
-async function prepare(experiment: Experiment, baseDir: string, dataDir: string): Promise<Experiment> {
+/**
+ * What the Python engine is handed: the dataset written as .npy into dataDir, and the
+ * experiment with its model as layers (initial weights of a saved model go into dataDir too).
+ * Also used by scripts/prepare-gpu-check.ts to prepare a run for another machine.
+ */
+export async function prepareTorchRun(experiment: Experiment, baseDir: string, dataDir: string): Promise<Experiment> {
   const data = makeDataset(experiment.dataset, experiment.seed, baseDir);
   if (experiment.model.module) throw new ModelSourceError('model.module is TF.js code, which the torch engine cannot run; use model.layers or model.topology, or a TF.js backend (auto, wasm)');
   const resolved = await resolveModel(experiment.model, baseDir, { inputSize: data.inputSize, classes: data.classes, image: data.image, seed: experiment.seed });
@@ -182,7 +186,7 @@ export async function trainOnTorch(opts: TorchRunOptions): Promise<void> {
   try {
     let experiment: Experiment;
     try {
-      experiment = await prepare(opts.experiment, opts.baseDir, dataDir);
+      experiment = await prepareTorchRun(opts.experiment, opts.baseDir, dataDir);
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
       const userError = e instanceof ExperimentShapeError || e instanceof ModelSourceError || e instanceof DatasetError;
@@ -271,18 +275,23 @@ export class TorchEngineProcess {
   }
 }
 
-async function runPython(opts: TorchRunOptions, experiment: Experiment, dataDir: string, output: (t: string) => void): Promise<void> {
-  const { onEvent, python } = opts;
-  const start = EngineCommandSchema.parse({
+/** The start command the Python engine receives, parsed (so complete: docs/torch-engine.md "Command"). */
+export function torchStartCommand(experiment: Experiment, where: { device: DeviceName; python: string; dataDir: string; baseDir: string; runDir?: string }) {
+  return EngineCommandSchema.parse({
     type: 'start',
     experiment,
     backend: 'torch',
-    device: opts.check.device ?? 'auto',
-    python,
-    dataDir: path.resolve(dataDir),
-    baseDir: path.resolve(opts.baseDir),
-    ...(opts.runDir ? { runDir: path.resolve(opts.runDir) } : {}),
+    device: where.device,
+    python: where.python,
+    dataDir: path.resolve(where.dataDir),
+    baseDir: path.resolve(where.baseDir),
+    ...(where.runDir ? { runDir: path.resolve(where.runDir) } : {}),
   });
+}
+
+async function runPython(opts: TorchRunOptions, experiment: Experiment, dataDir: string, output: (t: string) => void): Promise<void> {
+  const { onEvent, python } = opts;
+  const start = torchStartCommand(experiment, { device: opts.check.device ?? 'auto', python, dataDir, baseDir: opts.baseDir, runDir: opts.runDir });
   const engine = opts.engine ?? new TorchEngineProcess(python);
   let ended = false; // finished or failed seen
   let cancelled = false;
