@@ -207,18 +207,26 @@ def ablation_scores(net: ProbeNetwork, layer: HiddenLayer, data: EvalData, strat
         masks = np.ones((units, units), dtype=np.float32)
         np.fill_diagonal(masks, 0)
         hits = masked_hits(net, layer, data, masks, masks_per_pass=1 if chosen == "loop" else None, h=h)
-    base = to_accuracy(base_hits, data.counts)
+    return ablation_from_hits(base_hits, hits, data.counts, chosen)
+
+
+def ablation_from_hits(base_hits: np.ndarray, hits: np.ndarray, counts: Tuple[int, int, int], strategy: str) -> AblationResult:
+    """The ablation scores (METHODS §1) from hits per group without any unit ([3]) and with
+    unit j alone zeroed ([units, 3]): shared by the engine and the hook-based probes
+    (reglens.hooks), so both define the score the same way."""
+    units = len(hits)
+    base = to_accuracy(base_hits, counts)
     clean_drop: List[float] = []
     corrupted_drop: List[float] = []
     test_drop: List[float] = []
     score: List[float] = []
     for j in range(units):
-        a = to_accuracy(hits[j], data.counts)
+        a = to_accuracy(hits[j], counts)
         clean_drop.append(base["cleanTrain"] - a["cleanTrain"])
         corrupted_drop.append(0.0 if base["corruptedTrain"] is None or a["corruptedTrain"] is None else base["corruptedTrain"] - a["corruptedTrain"])
         test_drop.append(base["test"] - a["test"])
-        score.append(corrupted_drop[j] - clean_drop[j] if data.counts[CORRUPTED] else -test_drop[j])
-    return AblationResult(base, clean_drop, corrupted_drop, test_drop, score, chosen)
+        score.append(corrupted_drop[j] - clean_drop[j] if counts[CORRUPTED] else -test_drop[j])
+    return AblationResult(base, clean_drop, corrupted_drop, test_drop, score, strategy)
 
 
 @inference

@@ -11,7 +11,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
-from .ablation import EvalData, ablation_scores, masked_hits, prefix_hits, to_accuracy
+from .ablation import AblationResult, EvalData, ablation_scores, masked_hits, prefix_hits, to_accuracy
 from .fourier import ipr_to_memorization, neuron_ipr
 from .network import HiddenLayer, ProbeNetwork
 from .stats import js_round, otsu_threshold, spearman
@@ -76,15 +76,19 @@ def memorization_scores(
         payload = {"kind": "neuronScores", "layer": layer.name, "method": method, "scores": scores, "raw": r.ipr, "detail": detail}
         return Scores(layer, method, scores, r.ipr), payload
     a = ablation_scores(net, layer, _data(data))
-    payload = {
+    return Scores(layer, method, a.score, a.score), ablation_payload(layer.name, a)
+
+
+def ablation_payload(layer_name: str, a: AblationResult) -> Payload:
+    """The neuronScores payload of ablation scores (the engine's and reglens.hooks')."""
+    return {
         "kind": "neuronScores",
-        "layer": layer.name,
-        "method": method,
+        "layer": layer_name,
+        "method": "ablation",
         "scores": a.score,
         "raw": a.score,
         "detail": {"cleanDrop": a.clean_drop, "corruptedDrop": a.corrupted_drop, "testDrop": a.test_drop},
     }
-    return Scores(layer, method, a.score, a.score), payload
 
 
 def memorizing_order(s: Scores) -> List[int]:
@@ -129,17 +133,22 @@ def pruning_probe(net: ProbeNetwork, s: Scores, data: EvalData, steps: int) -> P
 def nested_ordering_probe(net: ProbeNetwork, layer: HiddenLayer, data: EvalData) -> Payload:
     """Truncation curve acc(k) on test, K* = argmax_k (acc_k - 1e-5 k), importance = test
     drop when the unit alone is zeroed, Spearman(index, importance) (METHODS §2)."""
-    units = layer.units
     hits = prefix_hits(net, layer, data)
-    accuracy = [to_accuracy(hits[k], data.counts)["test"] for k in range(units)]
+    return nested_ordering_payload(layer.name, hits, data.counts, ablation_scores(net, layer, data).test_drop)
+
+
+def nested_ordering_payload(layer_name: str, prefix: np.ndarray, counts: Tuple[int, int, int], importance: List[float]) -> Payload:
+    """The nestedOrdering payload from hits keeping the first k units (prefix [units, 3])
+    and each unit's test drop (the engine's and reglens.hooks')."""
+    units = len(prefix)
+    accuracy = [to_accuracy(prefix[k], counts)["test"] for k in range(units)]
     k_star = 1
     for k in range(1, units + 1):
         if accuracy[k - 1] - 1e-5 * k > accuracy[k_star - 1] - 1e-5 * k_star:
             k_star = k
-    importance = ablation_scores(net, layer, data).test_drop
     return {
         "kind": "nestedOrdering",
-        "layer": layer.name,
+        "layer": layer_name,
         "k": list(range(1, units + 1)),
         "accuracy": accuracy,
         "kStar": k_star,
