@@ -264,6 +264,8 @@ export const ProbeEventSchema = z
     type: z.literal('probe'),
     epoch: z.number().int().nonnegative(),
     probe: ProbeSchema,
+    /** Wall time the probe took (the recorder writes it, so the dashboard can show the probes' share of a run). */
+    seconds: z.number().nonnegative().optional(),
   })
   .strict();
 
