@@ -8,7 +8,8 @@ import type { TorchSelfCheck } from '../protocol/torchEngine';
 import type { z } from 'zod';
 import { tryNative } from './backend';
 import { nativeSearchDirs } from './nativeBackend';
-import { CHOOSE_PYTHON, resolvePython, TorchEngineProcess, torchSelfCheck, trainOnTorch } from './torchBridge';
+import { CHOOSE_PYTHON, prepareHandOver, removeHandOver, resolvePython, TorchEngineProcess, trainOnTorch, type TorchHandOver } from './torchBridge';
+import type { Dataset } from './data/dataset';
 import { train } from './train';
 
 export type StartCommand = Extract<z.infer<typeof EngineCommandSchema>, { type: 'start' }>;
@@ -30,10 +31,11 @@ export async function runStart(command: StartCommand, opts: RunStartOptions): Pr
   const python = resolvePython(command.python);
   const baseDir = command.baseDir ?? process.cwd();
 
-  const tfjs = (backend: Exclude<BackendName, 'torch'>, backendNotes: string[] = []) =>
+  const tfjs = (backend: Exclude<BackendName, 'torch'>, backendNotes: string[] = [], dataset?: Dataset) =>
     train(experiment, {
       backend,
       backendNotes,
+      dataset,
       nativeModuleDirs: command.nativeModuleDirs,
       baseDir,
       runDir: command.runDir,
@@ -41,7 +43,8 @@ export async function runStart(command: StartCommand, opts: RunStartOptions): Pr
       signal,
       onEvent,
     });
-  const torch = (check: TorchSelfCheck, engine: TorchEngineProcess) => trainOnTorch({ experiment, python, check, baseDir, runDir: command.runDir, signal, onEvent, engine });
+  const torch = (check: TorchSelfCheck, engine: TorchEngineProcess, handOver: TorchHandOver) =>
+    trainOnTorch({ python, check, engine, handOver, baseDir, runDir: command.runDir, signal, onEvent });
   const fail = (message: string) => onEvent({ type: 'failed', time: now(), message });
   const cancelledEarly = () => onEvent({ type: 'log', level: 'info', message: 'Run cancelled before training started.' });
 
@@ -59,17 +62,22 @@ export async function runStart(command: StartCommand, opts: RunStartOptions): Pr
     return;
   }
 
-  // Started beside the self-check, so the engine's own imports (torch) overlap it.
-  const engine = new TorchEngineProcess(python);
-  const check = await torchSelfCheck(python, device, signal);
+  // The engine imports torch and checks itself (its hello) while the dataset is built and
+  // written here: one torch import per run, overlapped with the hand-over.
+  const engine = new TorchEngineProcess(python, device, signal);
+  const handOver = await prepareHandOver(experiment, baseDir, command.runDir, () => engine.check?.ok !== false);
+  const check = await engine.ready;
   const plan = await choose(check);
-  // Killed before anything else trains: it waits for a start command that will not come.
-  if (plan.kind !== 'torch') engine.discard();
+  if (plan.kind !== 'torch') {
+    // Killed before anything else trains: it waits for a start command that will not come.
+    engine.discard();
+    removeHandOver(handOver);
+  }
   switch (plan.kind) {
     case 'torch':
-      return torch(check, engine);
+      return torch(check, engine, handOver);
     case 'tfjs':
-      return tfjs(plan.backend, plan.notes);
+      return tfjs(plan.backend, plan.notes, handOver.data);
     case 'failed':
       return fail(plan.message);
     case 'cancelled':

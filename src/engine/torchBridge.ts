@@ -10,13 +10,13 @@ import * as path from 'node:path';
 import type { EngineEvent } from '../protocol/engineMessages';
 import { EngineCommandSchema, parseEngineEvent } from '../protocol/engineMessages';
 import type { DeviceName, Experiment } from '../protocol/experiment';
-import { TorchSelfCheckSchema, type TorchSelfCheck } from '../protocol/torchEngine';
-import { DatasetError, makeDataset } from './data/dataset';
+import { TorchEngineHelloSchema, type TorchSelfCheck } from '../protocol/torchEngine';
+import { DatasetError, makeDataset, type Dataset } from './data/dataset';
 import { writeDatasetNpy, type HandOver } from './data/datasetNpy';
 import { ExperimentShapeError, resolveGroups } from './experimentShape';
 import { ModelSourceError, resolveModel } from './modelSource';
 
-/** Importing torch (and initialising CUDA) on a cold disk can take tens of seconds. */
+/** Importing torch (and initialising CUDA) on a cold disk can take tens of seconds: the longest wait for the hello. */
 export const SELF_CHECK_TIMEOUT_MS = 180_000;
 
 /** How the interpreter can be changed, for every message that blames the interpreter. */
@@ -63,53 +63,6 @@ function spawnFailure(python: string, err: NodeJS.ErrnoException): string {
   return `Python interpreter "${python}" could not be started (${err.code ?? err.message}). ${CHOOSE_PYTHON}`;
 }
 
-/**
- * `python -m reglens.engine --self-check --device <device>`: whether this interpreter can
- * train with torch, on which device. Never throws: every failure is a result with a reason.
- */
-export function torchSelfCheck(python: string, device: DeviceName, signal?: AbortSignal): Promise<TorchSelfCheck> {
-  if (!pythonPackageDir()) return Promise.resolve(notUsable(python, `the RegLens Python package (python/reglens) is missing next to ${__dirname}; reinstall RegLens.`));
-  return new Promise((resolve) => {
-    const child = spawn(python, ['-m', 'reglens.engine', '--self-check', '--device', device], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: pythonEnv(),
-      timeout: SELF_CHECK_TIMEOUT_MS,
-      signal,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
-    child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
-    let settled = false;
-    const done = (r: TorchSelfCheck) => {
-      if (!settled) resolve(r);
-      settled = true;
-    };
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.name === 'AbortError') done(notUsable(python, 'the run was cancelled during the torch self-check'));
-      else if (child.pid === undefined) done(notUsable(python, spawnFailure(python, err)));
-    });
-    child.on('close', (code, sig) => {
-      const line = lastLine(stdout);
-      let parsed: TorchSelfCheck | undefined;
-      try {
-        const r = TorchSelfCheckSchema.safeParse(JSON.parse(line ?? ''));
-        if (r.success) parsed = r.data;
-      } catch {
-        // Not JSON: reported below with what the interpreter printed.
-      }
-      if (parsed && (code === 0 || code === 3)) {
-        // The exit code is the contract; a result that contradicts it is not trusted.
-        done(code === 0 && parsed.ok ? parsed : { ...parsed, ok: false, reason: parsed.reason ?? `the self-check exited with code ${code}` });
-        return;
-      }
-      const how = sig === 'SIGTERM' && code === null ? `did not answer within ${SELF_CHECK_TIMEOUT_MS / 1000} s` : code !== null ? `exited with code ${code}` : `was killed by ${sig}`;
-      const said = lastLine(stderr) ?? line;
-      done(notUsable(python, `"${python} -m reglens.engine --self-check" ${how}${said ? `: ${said}` : ''}. RegLens needs Python 3.8 or later with torch >= 1.13. ${CHOOSE_PYTHON}`));
-    });
-  });
-}
-
 /** Traceback text from the end of Python's stderr, and "Error: message (at file:line in fn)" for the run's message. */
 export function lastTraceback(stderr: string): { summary: string; stack: string } | undefined {
   const lines = stderr.split('\n').filter((l) => l.trim() !== '');
@@ -129,16 +82,16 @@ function tail(text: string, max = 64 * 1024): string {
 }
 
 export interface TorchRunOptions {
-  experiment: Experiment;
   python: string;
-  /** A passing self-check of that interpreter: its device is the one the run trains on. */
+  /** The engine process, its hello passed: its device is the one the run trains on. */
+  engine: TorchEngineProcess;
   check: TorchSelfCheck;
+  /** The dataset on disk and the experiment with its layers resolved (prepareHandOver). */
+  handOver: TorchHandOver;
   baseDir: string;
   runDir?: string;
   /** Why faster engines in the auto order were not used; prefixed to started.backendNote. */
   notes?: string[];
-  /** The engine process, started while the self-check ran (else started here). */
-  engine?: TorchEngineProcess;
   signal?: AbortSignal;
   onEvent(e: EngineEvent): void;
   /** Python's stdout and stderr (the run log); default: this process's stderr. */
@@ -146,14 +99,23 @@ export interface TorchRunOptions {
 }
 
 const now = () => new Date().toISOString();
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/**
- * What the Python engine is handed: the dataset written as .npy into dataDir, and the
- * experiment with its model as layers (initial weights of a saved model go into dataDir too).
- * Also used by scripts/prepare-gpu-check.ts to prepare a run for another machine.
- */
-export async function prepareTorchRun(experiment: Experiment, baseDir: string, dataDir: string): Promise<Experiment> {
+/** What the Python engine is handed, built while it imports torch. */
+export interface TorchHandOver {
+  /** Built first, and kept for a TF.js fallback: the dataset is built once either way. */
+  data?: Dataset;
+  /** Set once the arrays are on disk: the experiment with model.layers resolved. */
+  experiment?: Experiment;
+  dataDir?: string;
+  /** Why it could not be built; a TF.js fallback builds the dataset again and reports the same. */
+  error?: Error;
+}
+
+/** The dataset and the experiment as the Python engine takes them (layers resolved), and what else goes into the folder. */
+async function buildHandOver(experiment: Experiment, baseDir: string, built: (data: Dataset) => void): Promise<{ data: Dataset; experiment: Experiment; extra: HandOver }> {
   const data = makeDataset(experiment.dataset, experiment.seed, baseDir);
+  built(data);
   if (experiment.model.module) throw new ModelSourceError('model.module is TF.js code, which the torch engine cannot run; use model.layers or model.topology, or a TF.js backend (auto, wasm)');
   const resolved = await resolveModel(experiment.model, baseDir, { inputSize: data.inputSize, classes: data.classes, image: data.image, seed: experiment.seed });
   if (resolved.inputSize !== undefined && resolved.weights && resolved.inputSize !== data.inputSize) {
@@ -168,56 +130,115 @@ export async function prepareTorchRun(experiment: Experiment, baseDir: string, d
   if (resolved.weights) {
     extra.initialWeights = [...resolved.weights].map(([name, values]) => ({ name, values, shape: resolved.weightShapes?.get(name) ?? [values.length] }));
   }
-  writeDatasetNpy(dataDir, data, extra);
   const { topology: _topology, ...model } = experiment.model;
-  return { ...experiment, model: { ...model, layers: resolved.layers } };
+  return { data, experiment: { ...experiment, model: { ...model, layers: resolved.layers } }, extra };
+}
+
+/**
+ * What the Python engine is handed: the dataset written as .npy into dataDir, and the
+ * experiment with its model as layers (initial weights of a saved model go into dataDir too).
+ * Used by scripts/prepare-gpu-check.ts to prepare a run for another machine.
+ */
+export async function prepareTorchRun(experiment: Experiment, baseDir: string, dataDir: string): Promise<Experiment> {
+  const built = await buildHandOver(experiment, baseDir, () => undefined);
+  writeDatasetNpy(dataDir, built.data, built.extra);
+  return built.experiment;
+}
+
+/**
+ * The hand-over of a run: the dataset as .npy in <runDir>/data (a temporary folder without
+ * runDir) and the model as layers, while the engine process imports torch. `wanted` is asked
+ * once the dataset is built (MNIST: about a second): an engine whose self-check already
+ * failed needs no files. Never throws.
+ */
+export async function prepareHandOver(experiment: Experiment, baseDir: string, runDir: string | undefined, wanted: () => boolean): Promise<TorchHandOver> {
+  const out: TorchHandOver = {};
+  try {
+    const built = await buildHandOver(experiment, baseDir, (data) => (out.data = data));
+    // Building the dataset kept the event loop busy: let a hello that came meanwhile in.
+    await yieldToEventLoop();
+    if (!wanted()) return out;
+    out.dataDir = runDir ? path.join(runDir, 'data') : fs.mkdtempSync(path.join(os.tmpdir(), 'reglens-data-'));
+    writeDatasetNpy(out.dataDir, built.data, built.extra);
+    out.experiment = built.experiment;
+  } catch (err) {
+    out.error = err instanceof Error ? err : new Error(String(err));
+  }
+  return out;
+}
+
+/** The dataset folder is a pure function of the experiment and its seed: removed unless REGLENS_KEEP_DATA. */
+export function removeHandOver(handOver: TorchHandOver): void {
+  if (handOver.dataDir && !process.env.REGLENS_KEEP_DATA) fs.rmSync(handOver.dataDir, { recursive: true, force: true });
 }
 
 /**
  * Trains one experiment in the Python engine: started, epochs, probes, then finished or
  * failed, as train() does for TF.js (never throws). Cancelled: Python's info log, no finished.
- * The dataset folder (<runDir>/data) is removed afterwards unless REGLENS_KEEP_DATA is set.
+ * The dataset folder is removed afterwards unless REGLENS_KEEP_DATA is set.
  */
 export async function trainOnTorch(opts: TorchRunOptions): Promise<void> {
-  const { onEvent } = opts;
+  const { onEvent, handOver } = opts;
   const output = opts.onOutput ?? ((t: string) => void process.stderr.write(t));
-  const dataDir = opts.runDir ? path.join(opts.runDir, 'data') : fs.mkdtempSync(path.join(os.tmpdir(), 'reglens-data-'));
-  const fail = (message: string, stack?: string) => onEvent({ type: 'failed', time: now(), message, ...(stack ? { stack } : {}) });
   try {
-    let experiment: Experiment;
-    try {
-      experiment = await prepareTorchRun(opts.experiment, opts.baseDir, dataDir);
-    } catch (err) {
-      const e = err instanceof Error ? err : new Error(String(err));
+    const { error, experiment, dataDir } = handOver;
+    if (error || !experiment || !dataDir) {
+      const e = error ?? new Error('the dataset hand-over for the PyTorch engine was not written');
       const userError = e instanceof ExperimentShapeError || e instanceof ModelSourceError || e instanceof DatasetError;
-      fail(e.message, userError ? undefined : e.stack);
+      onEvent({ type: 'failed', time: now(), message: e.message, ...(userError || !e.stack ? {} : { stack: e.stack }) });
       return;
     }
     if (opts.signal?.aborted) return;
     await runPython(opts, experiment, dataDir, output);
   } finally {
-    // A pre-started engine the run never reached (bad experiment, cancelled) must not linger.
-    opts.engine?.discard();
-    if (!process.env.REGLENS_KEEP_DATA) fs.rmSync(dataDir, { recursive: true, force: true });
+    // An engine the run never reached (bad experiment, cancelled) must not linger.
+    opts.engine.discard();
+    removeHandOver(handOver);
   }
 }
 
 /**
- * `python -m reglens.engine`, started before its start command is ready: the engine's own
- * imports then overlap the self-check and the dataset hand-over instead of following them.
- * Messages and output that arrive before attach() are kept for it.
+ * `python -m reglens.engine --device <device>`, started as soon as a run might train on
+ * torch. It imports torch, runs its self-check and sends it as its first message (the
+ * hello), then waits for start: one torch import per run, made while engine.js builds and
+ * writes the dataset. Messages and output after the hello that arrive before attach() are
+ * kept for it.
  */
 export class TorchEngineProcess {
-  private readonly child: ChildProcess;
+  private readonly child?: ChildProcess;
   private readonly early: { message?: unknown; output?: string }[] = [];
   private listener?: { onMessage(m: unknown): void; onOutput(t: string): void };
+  private settle!: (check: TorchSelfCheck) => void;
+  /** The self-check from the hello, or why there is none (no Python, no torch, died, timed out, cancelled). Never rejects. */
+  readonly ready: Promise<TorchSelfCheck>;
+  /** What ready resolved with, once it has. */
+  check?: TorchSelfCheck;
   /** The end of the engine's stderr, for a failure message. */
   stderr = '';
   spawnError?: NodeJS.ErrnoException;
   readonly closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(readonly python: string) {
-    this.child = spawn(python, ['-m', 'reglens.engine'], {
+  constructor(readonly python: string, device: DeviceName, signal?: AbortSignal) {
+    this.ready = new Promise((resolve) => {
+      this.settle = (check) => {
+        if (this.check) return;
+        this.check = check;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        // A refusing engine exits by itself; one that broke its protocol is stopped.
+        if (!check.ok) this.discard();
+        resolve(check);
+      };
+    });
+    const onAbort = () => this.settle(notUsable(python, 'the run was cancelled during the torch self-check'));
+    const timer = setTimeout(() => this.settle(notUsable(python, `"${python} -m reglens.engine" did not send its self-check within ${SELF_CHECK_TIMEOUT_MS / 1000} s (importing torch hangs?). ${CHOOSE_PYTHON}`)), SELF_CHECK_TIMEOUT_MS);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (!pythonPackageDir()) {
+      this.closed = Promise.resolve({ code: null, signal: null });
+      this.settle(notUsable(python, `the RegLens Python package (python/reglens) is missing next to ${__dirname}; reinstall RegLens.`));
+      return;
+    }
+    const child = spawn(python, ['-m', 'reglens.engine', '--device', device], {
       stdio: ['pipe', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
       env: pythonEnv(),
@@ -226,11 +247,12 @@ export class TorchEngineProcess {
       // A parent that dies still stops it: the channel reaches EOF (docs/torch-engine.md).
       detached: process.platform !== 'win32',
     });
+    this.child = child;
     // Commands come over the IPC channel; nothing ever reads stdin.
-    this.child.stdin?.end();
+    child.stdin?.end();
     for (const [stream, isErr] of [
-      [this.child.stdout, false],
-      [this.child.stderr, true],
+      [child.stdout, false],
+      [child.stderr, true],
     ] as const) {
       stream?.setEncoding('utf8');
       stream?.on('data', (t: string) => {
@@ -239,19 +261,38 @@ export class TorchEngineProcess {
         else this.early.push({ output: t });
       });
     }
-    this.child.on('message', (m: unknown) => {
-      if (this.listener) this.listener.onMessage(m);
+    child.on('message', (m: unknown) => {
+      if (!this.check) this.settle(this.hello(m));
+      else if (this.listener) this.listener.onMessage(m);
       else this.early.push({ message: m });
     });
     // After a failed spawn 'close' follows 'error' (code -2): the error is what to report.
-    this.child.on('error', (err: NodeJS.ErrnoException) => {
-      if (this.child.pid === undefined) this.spawnError = err;
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      if (child.pid === undefined) {
+        this.spawnError = err;
+        this.settle(notUsable(python, spawnFailure(python, err)));
+      }
     });
-    this.closed = new Promise((resolve) => this.child.on('close', (code, signal) => resolve({ code, signal })));
+    this.closed = new Promise((resolve) =>
+      child.on('close', (code, sig) => {
+        // Gone before its hello: the interpreter is not one that can run the engine.
+        const how = code !== null ? `exited with code ${code}` : `was killed by ${sig}`;
+        const said = lastLine(this.stderr);
+        this.settle(notUsable(python, `"${python} -m reglens.engine" ${how} before its self-check${said ? `: ${said}` : ''}. RegLens needs Python 3.8 or later with torch >= 1.13. ${CHOOSE_PYTHON}`));
+        resolve({ code, signal: sig });
+      }),
+    );
+  }
+
+  private hello(m: unknown): TorchSelfCheck {
+    const r = TorchEngineHelloSchema.safeParse(m);
+    if (r.success) return r.data.selfCheck;
+    const got = JSON.stringify(m)?.slice(0, 200);
+    return notUsable(this.python, `the PyTorch engine's first message is not its hello (${r.error.issues[0]?.message ?? 'invalid'}: ${got}); engine.js and python/reglens come from different RegLens versions: reinstall RegLens.`);
   }
 
   get connected(): boolean {
-    return this.child.connected;
+    return this.child?.connected ?? false;
   }
 
   attach(onMessage: (m: unknown) => void, onOutput: (t: string) => void): void {
@@ -263,7 +304,7 @@ export class TorchEngineProcess {
   }
 
   send(message: unknown, onError: (err: Error) => void): void {
-    if (!this.child.connected) return;
+    if (!this.child?.connected) return;
     this.child.send(message as object, (err) => {
       if (err) onError(err);
     });
@@ -271,7 +312,8 @@ export class TorchEngineProcess {
 
   /** Not needed after all (self-check failed, another engine chosen, cancelled): it has not trained. */
   discard(): void {
-    if (this.child.exitCode === null && this.child.signalCode === null && this.child.pid !== undefined) this.child.kill('SIGKILL');
+    const c = this.child;
+    if (c && c.exitCode === null && c.signalCode === null && c.pid !== undefined) c.kill('SIGKILL');
   }
 }
 
@@ -292,7 +334,7 @@ export function torchStartCommand(experiment: Experiment, where: { device: Devic
 async function runPython(opts: TorchRunOptions, experiment: Experiment, dataDir: string, output: (t: string) => void): Promise<void> {
   const { onEvent, python } = opts;
   const start = torchStartCommand(experiment, { device: opts.check.device ?? 'auto', python, dataDir, baseDir: opts.baseDir, runDir: opts.runDir });
-  const engine = opts.engine ?? new TorchEngineProcess(python);
+  const { engine } = opts;
   let ended = false; // finished or failed seen
   let cancelled = false;
   engine.attach((raw) => {

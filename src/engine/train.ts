@@ -40,6 +40,8 @@ export interface TrainOptions {
    * warning, since an engine that is not installed is the normal case under auto.
    */
   backendNotes?: string[];
+  /** experiment.dataset already built (while the torch engine checked itself, before falling back here). */
+  dataset?: Dataset;
   onEvent: (e: EngineEvent) => void;
   /**
    * Called once with the trained model after the last epoch (and any early-stopping
@@ -81,7 +83,7 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
     const { dataset: ds, training, seed } = experiment;
     const baseDir = opts.baseDir ?? process.cwd();
     // The data first: a module's factory is told the input size and class count.
-    const data: Dataset = makeDataset(ds, seed, baseDir);
+    const data: Dataset = opts.dataset ?? makeDataset(ds, seed, baseDir);
     const resolved = await resolveModel(experiment.model, baseDir, { inputSize: data.inputSize, classes: data.classes, image: data.image, seed });
     const layers = resolved.layers;
     if (!experiment.model.layers.length) {

@@ -1,5 +1,6 @@
 // What engine.js and the PyTorch engine (python/reglens) exchange besides the engine
-// protocol (engineMessages.ts): the self-check line and the dataset hand-over's meta.json
+// protocol (engineMessages.ts): the self-check (a line of --self-check, the engine's hello)
+// and the dataset hand-over's meta.json
 // (docs/torch-engine.md). Both cross a process boundary, so both are validated here and
 // their JSON Schemas are generated for the Python side (npm run schema).
 import { z } from 'zod';
@@ -19,6 +20,18 @@ export const TorchSelfCheckSchema = z
     deviceName: z.string().nullable(),
     /** Why not usable, and how to fix it; null when ok. */
     reason: z.string().nullable(),
+  })
+  .strict();
+
+/**
+ * The engine process's first message on its channel, before any EngineEvent: its own
+ * self-check, run right after it imported torch (docs/torch-engine.md "Self-check"). Tagged
+ * with a type no EngineEvent has; ok: it waits for start, else it exits 3.
+ */
+export const TorchEngineHelloSchema = z
+  .object({
+    type: z.literal('hello'),
+    selfCheck: TorchSelfCheckSchema,
   })
   .strict();
 
@@ -46,10 +59,15 @@ export const DatasetMetaSchema = z
   .strict();
 
 export type TorchSelfCheck = z.infer<typeof TorchSelfCheckSchema>;
+export type TorchEngineHello = z.infer<typeof TorchEngineHelloSchema>;
 export type DatasetMeta = z.infer<typeof DatasetMetaSchema>;
 
 export function torchSelfCheckJsonSchema(): unknown {
   return z.toJSONSchema(TorchSelfCheckSchema, { io: 'input', unrepresentable: 'any', reused: 'ref' });
+}
+
+export function torchEngineHelloJsonSchema(): unknown {
+  return z.toJSONSchema(TorchEngineHelloSchema, { io: 'input', unrepresentable: 'any', reused: 'ref' });
 }
 
 export function datasetMetaJsonSchema(): unknown {

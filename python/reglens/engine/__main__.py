@@ -1,7 +1,10 @@
 """`python -m reglens.engine`: the PyTorch engine process (docs/torch-engine.md).
 
-    python -m reglens.engine                      engine: commands in, events out over
-                                                  NODE_CHANNEL_FD, else stdin / stdout
+    python -m reglens.engine [--device D]         engine: imports torch and self-checks
+                                                  at once, sends {"type": "hello",
+                                                  "selfCheck": ...} first, then commands
+                                                  in, events out over NODE_CHANNEL_FD,
+                                                  else stdin / stdout
     python -m reglens.engine --self-check [--device auto|cuda|mps|cpu]
                                                   one JSON line; exit 0 usable, 3 not
     python -m reglens.engine --command FILE       train the start command in FILE,
@@ -47,10 +50,23 @@ def _fail(channel: Channel, message: str) -> int:
     return EXIT_FAILED
 
 
-def run_engine(channel: Channel, command: Optional[Dict[str, Any]]) -> int:
-    """Waits for the start command (unless given), validates and trains it."""
+def hello(device: str) -> Dict[str, Any]:
+    """The engine's first message: its own self-check (which imports torch and the training
+    loop), so engine.js needs no second Python and the import overlaps its dataset hand-over."""
+    from reglens.engine.selfcheck import self_check
+
+    return {"type": "hello", "selfCheck": self_check(device)}
+
+
+def run_engine(channel: Channel, command: Optional[Dict[str, Any]], device: str = "auto") -> int:
+    """Waits for the start command (unless given: no hello then), validates and trains it."""
     if command is None:
+        # Reading first: a parent that goes away during the import is seen when it is done.
         channel.start_reader()
+        greeting = hello(device)
+        channel.send(greeting)
+        if not greeting["selfCheck"]["ok"]:
+            return EXIT_UNUSABLE  # engine.js falls back or fails the run with the reason
         while True:
             command = channel.next_command()
             if command is None or command.get("type") == "cancel":
@@ -73,7 +89,7 @@ def run_engine(channel: Channel, command: Optional[Dict[str, Any]]) -> int:
 def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m reglens.engine", description="RegLens PyTorch engine")
     ap.add_argument("--self-check", action="store_true", help="print whether torch is usable here (one JSON line) and exit 0 / 3")
-    ap.add_argument("--device", default="auto", choices=["auto", "cuda", "mps", "cpu"], help="device for --self-check")
+    ap.add_argument("--device", default="auto", choices=["auto", "cuda", "mps", "cpu"], help="device for --self-check and the hello")
     ap.add_argument("--command", metavar="FILE", help="train the start command in FILE; events go to stdout")
     args = ap.parse_args(argv)
     if args.self_check:
@@ -96,7 +112,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if os.environ.get("NODE_CHANNEL_FD"):
         # Ctrl+C reaches the whole process group; the parent owns cancellation and sends cancel.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-    return run_engine(channel, None)
+    return run_engine(channel, None, args.device)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ COMMAND = "engine-command.schema.json"
 EVENT = "engine-event.schema.json"
 DATASET_META = "dataset-meta.schema.json"
 SELF_CHECK = "self-check.schema.json"
+HELLO = "engine-hello.schema.json"
 
 SCHEMA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "schemas")
 

@@ -51,8 +51,26 @@ def self_check(asked: str = "auto") -> Dict[str, Any]:
     if problem:
         result["reason"] = f"torch on {device.type} computes wrong results ({problem}); reinstall torch, or use another device"
         return result
+    problem = _engine_import_check()
+    if problem:
+        result["reason"] = problem
+        return result
     result["ok"] = True
     return result
+
+
+def _engine_import_check() -> Optional[str]:
+    """The training loop's own imports (numpy among them): a check that passes must mean the
+    engine can train. In the engine process this is also the import it needs anyway, done
+    while engine.js is still writing the dataset."""
+    try:
+        import reglens.engine.train  # noqa: F401
+    except ImportError as e:
+        if e.name and not e.name.startswith("reglens"):
+            top = e.name.split(".")[0]
+            return f"the RegLens engine cannot import {e.name} in {sys.executable} ({e}); install it with `{sys.executable} -m pip install {top}`"
+        return f"the RegLens engine cannot import its modules in {sys.executable} ({type(e).__name__}: {e}); check that numpy imports there, or reinstall RegLens"
+    return None
 
 
 def _compute_check(torch: Any, device: Any) -> Optional[str]:

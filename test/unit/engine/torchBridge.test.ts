@@ -18,6 +18,24 @@ import { slowExperiment, tinyExperiment } from '../helpers/experiments';
 
 const epochNumbers = (events: EngineEvent[]) => events.flatMap((e) => (e.type === 'epoch' ? [e.epoch] : []));
 
+/** An executable "interpreter": a shell script whose body runs before (or instead of) the real Python. */
+function wrapper(file: string, body: string): string {
+  fs.writeFileSync(file, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+  return file;
+}
+
+/** Resolves once `file` exists (polled: no event tells the test that a wrapper started). */
+function fileAppears(file: string): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      if (fs.existsSync(file)) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 20);
+  });
+}
+
 /** Runs the bundled engine to its end, resolving with every event and its outcome. */
 function runEngine(opts: Omit<StartEngineOptions, 'enginePath' | 'onEvent'>, onEvent?: (e: EngineEvent, h: ReturnType<typeof startEngine>) => void) {
   const events: EngineEvent[] = [];
@@ -149,6 +167,53 @@ describe('PyTorch engine through engine.js', function () {
     assert.ok(Math.abs(losses[0] - losses[1]) < 1e-4, `wasm ${losses[0]} vs torch ${losses[1]}`);
   });
 
+  it('one Python per run, started at once: the dataset is written while it imports torch, its self-check is its hello', async () => {
+    const runDir = path.join(dir, 'one-python');
+    fs.mkdirSync(runDir);
+    const log = path.join(dir, 'one-python.log');
+    // Python starts only once the hand-over is on disk: were engine.js waiting for Python's
+    // self-check before writing it, this run would never start.
+    const meta = path.join(runDir, 'data', 'meta.json');
+    const interpreter = wrapper(path.join(dir, 'logging-python'), `echo "$@" >> '${log}'\nwhile [ ! -e '${meta}' ]; do sleep 0.02; done\nexec '${python}' "$@"`);
+    const r = await runEngine({ experiment: tinyExperiment({ epochs: 2 }), backend: 'torch', python: interpreter, runDir });
+    assert.equal(r.outcome, 'finished', r.stderr);
+    assert.deepEqual(fs.readFileSync(log, 'utf8').trim().split('\n'), ['-m reglens.engine --device auto'], 'no separate self-check process');
+    const started = r.events[0];
+    assert.ok(started.type === 'started');
+    assert.equal(started.backend, 'torch-cpu');
+    assert.deepEqual(epochNumbers(r.events), [1, 2]);
+    assert.ok(!fs.existsSync(path.join(runDir, 'data')), 'the hand-over folder is removed after the run');
+  });
+
+  it('cancel while Python is still importing torch: cancelled before training, the engine process stopped', async () => {
+    const pidFile = path.join(dir, 'importing.pid');
+    // Never sends its hello: it stands for a torch import that takes long.
+    const interpreter = wrapper(path.join(dir, 'slow-python'), `echo $$ > '${pidFile}.tmp' && mv '${pidFile}.tmp' '${pidFile}'\nwhile :; do sleep 0.05; done`);
+    const events: EngineEvent[] = [];
+    const handle = startEngine({ enginePath, experiment: tinyExperiment({ epochs: 2 }), backend: 'torch', python: interpreter, onEvent: (e) => events.push(e) });
+    await fileAppears(pidFile);
+    handle.cancel();
+    const done = await handle.done;
+    assert.equal(done.outcome, 'cancelled');
+    assert.deepEqual([done.code, done.signal], [0, null], 'engine.js stopped by itself, not by the grace-period SIGKILL');
+    assert.ok(events.some((e) => e.type === 'log' && /cancelled before training started/i.test(e.message)));
+    assert.ok(!events.some((e) => e.type === 'started' || e.type === 'failed'));
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    const watcher = spawn('tail', ['--pid', String(pid), '-f', '/dev/null']);
+    assert.equal(await new Promise<number | null>((resolve) => watcher.on('close', resolve)), 0);
+    assert.throws(() => process.kill(pid, 0), /ESRCH/);
+  });
+
+  it('backend torch: an engine whose first message is not its hello fails the run saying what came instead', async () => {
+    const notHello = `import os, socket\ns = socket.socket(fileno=int(os.environ["NODE_CHANNEL_FD"]))\ns.sendall(b'{"type":"log","level":"info","message":"hi"}\\n')\ns.recv(1)`;
+    const interpreter = wrapper(path.join(dir, 'wrong-first-message'), `exec '${python}' -c '${notHello.replace(/'/g, "'\\''")}'`);
+    const r = await runEngine({ experiment: tinyExperiment({ epochs: 1 }), backend: 'torch', python: interpreter });
+    assert.equal(r.outcome, 'failed');
+    const failed = r.events[r.events.length - 1];
+    assert.ok(failed.type === 'failed');
+    assert.match(failed.message, /first message is not its hello .*"type":"log".*reinstall RegLens/);
+  });
+
   it('auto picks torch when the interpreter has it, and records nothing to excuse', async () => {
     const r = await runEngine({ experiment: tinyExperiment({ epochs: 2 }), backend: 'auto', python });
     assert.equal(r.outcome, 'finished', r.stderr);
@@ -159,8 +224,9 @@ describe('PyTorch engine through engine.js', function () {
   });
 
   for (const [what, interpreter, reason] of [
-    ['has no torch', () => noTorch, /^torch not used: .*torch/],
+    ['has no torch', () => noTorch, /^torch not used: torch is not installed for this Python/],
     ['does not exist', () => path.join(dir, 'no', 'python3'), /^torch not used: Python interpreter ".*no\/python3" not found/],
+    ['exits before its self-check', () => wrapper(path.join(dir, 'crashing-python'), 'echo "Fatal Python error: boom" >&2\nexit 1'), /^torch not used: ".*crashing-python -m reglens.engine" exited with code 1 before its self-check: Fatal Python error: boom\. RegLens needs Python 3\.8/],
   ] as const) {
     it(`auto falls back to wasm, saying why, when the interpreter ${what}`, async () => {
       let pythonsDuringTraining: number[] | undefined;
