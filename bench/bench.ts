@@ -3,8 +3,10 @@
 // backends, through the real training loop (train()), and of the same models in
 // PyTorch on the same machine (bench/peer/torch_epoch.py, one thread), measured in
 // the same run so the ratios compare like with like. Medians; the first epoch is
-// dropped on wasm and PyTorch as warm-up. Writes bench-results/bench.json.
-//   node dist/bench.js [--wasm-epochs N] [--cpu-epochs N] [--peer-epochs N] [--skip-cpu] [--skip-peer] [--eval-thread auto|off] [--out FILE]
+// dropped on wasm and PyTorch as warm-up. First of all, the time to first epoch of a fresh
+// engine process (bench/firstEpoch.ts). Writes bench-results/bench.json.
+//   node dist/bench.js [--wasm-epochs N] [--cpu-epochs N] [--peer-epochs N] [--skip-cpu] [--skip-peer] [--eval-thread auto|off]
+//     [--first-epoch-runs N] [--skip-first-epoch] [--out FILE]
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -14,6 +16,7 @@ import { isEvalThread } from '../src/engine/evalThread';
 import { train } from '../src/engine/train';
 import { runAnalysisBench } from './analysis';
 import { GROK_MLP_LAYERS } from './benchShared';
+import { type FirstEpochResult, formatFirstEpoch, timeToFirstEpoch } from './firstEpoch';
 import { benchProbes } from './probeBench';
 import { parseExperiment } from '../src/protocol/experiment';
 import type { Experiment, ExperimentInput } from '../src/protocol/experiment';
@@ -153,12 +156,21 @@ async function main(): Promise<void> {
       'skip-probes': { type: 'boolean', default: false },
       'skip-analysis': { type: 'boolean', default: false },
       'only-probes': { type: 'boolean', default: false },
+      'first-epoch-runs': { type: 'string', default: '3' },
+      'skip-first-epoch': { type: 'boolean', default: false },
       out: { type: 'string', default: path.join('bench-results', 'bench.json') },
     },
   });
   evalThread = values['eval-thread'] === 'off' ? false : 'auto';
   const wasmEpochs = Number(values['wasm-epochs']);
   const cpuEpochs = Number(values['cpu-epochs']);
+  // Fresh processes, before this one loads anything: process start to the first epoch event,
+  // per backend (the torch engine adds its own key).
+  const firstEpoch: Record<string, FirstEpochResult> = {};
+  if (!values['skip-first-epoch'] && !values['only-probes']) {
+    firstEpoch.wasm = await timeToFirstEpoch('wasm', { runs: Number(values['first-epoch-runs']) });
+    process.stderr.write(`${formatFirstEpoch(firstEpoch.wasm)}\n`);
+  }
   // The probes first, so their RSS is what a process running them needs, not what the
   // training rows before them (wasm heaps, the evaluation thread) left behind.
   const probes = values['skip-probes'] ? null : await benchProbes();
@@ -196,6 +208,8 @@ async function main(): Promise<void> {
     peer: values['skip-peer'] ? null : Object.fromEntries(peers),
     rows,
     measurements: results,
+    // Fork of dist/engine.js to its first epoch event on examples/grok-corrupted, median of N, with phases (bench/firstEpoch.ts).
+    firstEpoch,
     // Probe speed (bench/probeBench.ts): ablation rank-1 vs per-unit loop, MC dropout, RSS.
     probes,
     // Model-code analysis of a 5,000-line file (bench/analysis.ts): full and one-character-edit medians.
@@ -214,6 +228,7 @@ async function main(): Promise<void> {
     );
   }
   for (const [id, p] of peers) if (!p.available) console.log(`PyTorch peer for ${id}: ${p.reason}`);
+  for (const r of Object.values(firstEpoch)) console.log(`\n${formatFirstEpoch(r)}`);
   if (report.probes) {
     const p = report.probes;
     console.log(`\nablation, 512 units: rank-1 ${p.ablation.rank1Seconds.toFixed(2)} s, per-unit loop ${p.ablation.loopSeconds.toFixed(2)} s (${p.ablation.loopOverRank1.toFixed(1)}x), batched ${p.ablation.batchedSeconds.toFixed(2)} s`);

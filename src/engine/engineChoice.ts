@@ -16,6 +16,8 @@ export type StartCommand = Extract<z.infer<typeof EngineCommandSchema>, { type: 
 
 export interface RunStartOptions {
   signal: AbortSignal;
+  /** Phases (seconds) before runStart, reported in started.startup by the TF.js engine. */
+  startupPhases?: Record<string, number>;
   onEvent(e: EngineEvent): void;
 }
 
@@ -30,6 +32,7 @@ export async function runStart(command: StartCommand, opts: RunStartOptions): Pr
   const device: DeviceName = experiment.device ?? command.device ?? 'auto';
   const python = resolvePython(command.python);
   const baseDir = command.baseDir ?? process.cwd();
+  const phases: Record<string, number> = { ...opts.startupPhases };
 
   const tfjs = (backend: Exclude<BackendName, 'torch'>, backendNotes: string[] = [], dataset?: Dataset) =>
     train(experiment, {
@@ -40,6 +43,7 @@ export async function runStart(command: StartCommand, opts: RunStartOptions): Pr
       baseDir,
       runDir: command.runDir,
       evalThread: command.evalThread === 'on' ? true : command.evalThread === 'off' ? false : 'auto',
+      startupPhases: phases,
       signal,
       onEvent,
     });
@@ -64,9 +68,13 @@ export async function runStart(command: StartCommand, opts: RunStartOptions): Pr
 
   // The engine imports torch and checks itself (its hello) while the dataset is built and
   // written here: one torch import per run, overlapped with the hand-over.
+  const checkStart = performance.now();
   const engine = new TorchEngineProcess(python, device, signal);
   const handOver = await prepareHandOver(experiment, baseDir, command.runDir, () => engine.check?.ok !== false);
   const check = await engine.ready;
+  // Under auto a TF.js run first waits for Python's answer on torch (the dataset is built
+  // meanwhile): part of its time to first epoch.
+  phases.torchCheck = (performance.now() - checkStart) / 1000;
   const plan = await choose(check);
   if (plan.kind !== 'torch') {
     // Killed before anything else trains: it waits for a start command that will not come.

@@ -18,6 +18,7 @@ import { candidateMask, featureGroupMask, forgetRate, smallLossIndices } from '.
 import { createProbes } from './probes/probes';
 import { ExperimentShapeError, resolveGroups } from './experimentShape';
 import { deriveRng, shuffle } from './prng';
+import { startupClock } from './startupClock';
 
 export interface TrainOptions {
   backend: BackendName;
@@ -42,6 +43,8 @@ export interface TrainOptions {
   backendNotes?: string[];
   /** experiment.dataset already built (while the torch engine checked itself, before falling back here). */
   dataset?: Dataset;
+  /** Phases (seconds) that ran in this process before train(), e.g. the engine's load; reported in started.startup. */
+  startupPhases?: Record<string, number>;
   onEvent: (e: EngineEvent) => void;
   /**
    * Called once with the trained model after the last epoch (and any early-stopping
@@ -74,16 +77,19 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
   const disposables: { dispose(): void }[] = [];
   // Emits an epoch still being evaluated on the eval thread (set once training starts).
   let flushPending: () => Promise<void> = async () => undefined;
+  const phases = startupClock(opts.startupPhases);
   try {
     const nativeDirs = nativeSearchDirs(opts.nativeModuleDirs ?? []);
     const choice = experiment.backend ?? opts.backend;
     // worker.ts hands torch runs to the PyTorch engine before they get here.
     if (choice === 'torch') throw new Error('backend "torch" is trained by the PyTorch engine (src/engine/torchBridge.ts), not by the TF.js loop');
     let backend = await selectBackend(choice, { nativeDirs });
+    phases.end('backend');
     const { dataset: ds, training, seed } = experiment;
     const baseDir = opts.baseDir ?? process.cwd();
     // The data first: a module's factory is told the input size and class count.
     const data: Dataset = opts.dataset ?? makeDataset(ds, seed, baseDir);
+    phases.end('dataset');
     const resolved = await resolveModel(experiment.model, baseDir, { inputSize: data.inputSize, classes: data.classes, image: data.image, seed });
     const layers = resolved.layers;
     if (!experiment.model.layers.length) {
@@ -161,6 +167,7 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
     // Decoupled (AdamW) decay on every trainable variable, biases included, as
     // torch.optim.AdamW does by default. TF.js has no AdamW (METHODS §10).
     const decay = 1 - opt.lr * opt.weightDecay;
+    phases.end('model');
 
     onEvent({
       type: 'started',
@@ -176,6 +183,7 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
         classes: data.classes,
       },
       parameters: model.parameters,
+      startup: phases.report(),
     });
 
     const batchRng = deriveRng(seed, 'batches');
@@ -224,9 +232,9 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
     let last: Accuracy | null = null;
     let lastYield = performance.now();
 
-    // Evaluation of epoch N on a second thread overlaps the training of epoch N + 1. Epochs
-    // after which a probe reads the model, the last epoch, and runs with early stopping
-    // (which must decide before training on) are evaluated here, in order.
+    // Evaluation of epoch N on a second thread overlaps the training of epoch N + 1. The
+    // first epoch, epochs after which a probe reads the model, the last epoch, and runs with
+    // early stopping (which must decide before training on) are evaluated here, in order.
     const evalMacs = (nTrain + data.test.n) * model.parameters;
     const evalThread =
       backend.name === 'wasm' && !patience && training.epochs > 1 && (opts.evalThread === true || ((opts.evalThread ?? 'auto') === 'auto' && evalMacs >= EVAL_THREAD_MIN_MACS))
@@ -377,7 +385,9 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
         );
       }
       const trained: TrainedEpoch = { epoch, loss: meanLoss, trainSeconds, ...(peer && selected ? { labelPrecision: selectedClean / selected } : {}) };
-      if (evalThread && !evalThread.error && epoch < training.epochs && !probes.readsModelAfter(epoch)) {
+      // Epoch 1 is evaluated here: handed to the thread, its event would wait for epoch 2's
+      // training and for the thread's start-up (the time to first epoch, docs/results.md).
+      if (evalThread && !evalThread.error && epoch > 1 && epoch < training.epochs && !probes.readsModelAfter(epoch)) {
         const t1 = performance.now();
         const weights = weightsOf(model);
         const result = evalThread.evaluate(weights);

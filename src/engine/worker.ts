@@ -7,6 +7,8 @@ import { isEvalThread } from './evalThread';
 import { runStart } from './engineChoice';
 
 function main(): void {
+  // Node's own start plus evaluating this bundle (performance.now() counts from the process start).
+  const engineLoad = performance.now() / 1000;
   const send = process.send?.bind(process);
   if (!send) {
     console.error('reglens engine: must be started by RegLens with an IPC channel (child_process.fork).');
@@ -53,6 +55,7 @@ function main(): void {
     let failed = false;
     void runStart(command, {
       signal: controller.signal,
+      startupPhases: { engineLoad, command: performance.now() / 1000 - engineLoad },
       onEvent: (e) => {
         if (e.type === 'failed') failed = true;
         emit(e);

@@ -16,6 +16,16 @@ export const AccuracySchema = z
   })
   .strict();
 
+export const StartupSchema = z
+  .object({
+    /** Seconds from the start of the process running the engine to this event. */
+    sinceProcessStart: z.number().nonnegative(),
+    /** Seconds per phase, in the order they ran, e.g. engineLoad (process start to the
+     *  engine's code loaded), command (to the start command), backend, dataset, model. */
+    phases: z.record(z.string(), z.number().nonnegative()),
+  })
+  .strict();
+
 export const StartedEventSchema = z
   .object({
     type: z.literal('started'),
@@ -33,6 +43,8 @@ export const StartedEventSchema = z
       })
       .strict(),
     parameters: z.number().int().nonnegative(),
+    /** Where the time before training went, for "time to first epoch" (npm run bench). */
+    startup: StartupSchema.optional(),
   })
   .strict();
 
@@ -313,6 +325,7 @@ export type Accuracy = z.infer<typeof AccuracySchema>;
 export type EngineEvent = z.infer<typeof EngineEventSchema>;
 export type EpochEvent = z.infer<typeof EpochEventSchema>;
 export type StartedEvent = z.infer<typeof StartedEventSchema>;
+export type Startup = z.infer<typeof StartupSchema>;
 export type FinishedEvent = z.infer<typeof FinishedEventSchema>;
 export type EarlyStoppingOutcome = z.infer<typeof EarlyStoppingOutcomeSchema>;
 export type ProbeEvent = z.infer<typeof ProbeEventSchema>;

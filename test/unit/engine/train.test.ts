@@ -209,6 +209,16 @@ describe('train() with the evaluation on a second thread (wasm)', () => {
     assert.ok(last.type === 'log' && /cancel/i.test(last.message));
   });
 
+  it('reports epoch 1 before epoch 2 trains (not held back for the thread\'s start-up)', async () => {
+    const controller = new AbortController();
+    const { events } = await collect(tinyExperiment({ epochs: 50 }), 'wasm', controller.signal, (e) => {
+      if (e.type === 'epoch' && e.epoch === 1) controller.abort();
+    }, true);
+    // Had epoch 1 gone to the thread, its event would have come after epoch 2 trained, and epoch 2 would follow it.
+    assert.deepEqual(epochsOf(events).map((e) => e.epoch), [1]);
+    assert.ok(events.some((e) => e.type === 'log' && /second thread/.test(e.message)), 'the thread was started');
+  });
+
   it('loses no epoch when the thread crashes: it evaluates the saved weights itself and says so', async () => {
     const here = await collect(tinyExperiment({ epochs: 6 }), 'wasm', undefined, undefined, false);
     process.env.REGLENS_TEST_EVAL_THREAD_CRASH_AFTER = '2';
@@ -216,7 +226,8 @@ describe('train() with the evaluation on a second thread (wasm)', () => {
     assert.deepEqual(outcome(there.events), outcome(here.events));
     const notes = there.events.flatMap((e) => (e.type === 'log' && e.level === 'warning' ? [e.message] : []));
     assert.equal(notes.length, 1, notes.join('\n'));
-    assert.match(notes[0], /Evaluating on the training thread from epoch 3 on: the evaluation thread exited \(code 3\)/);
+    // Epoch 1 is evaluated on the training thread; the thread evaluates 2 and 3, then dies on 4.
+    assert.match(notes[0], /Evaluating on the training thread from epoch 4 on: the evaluation thread exited \(code 3\)/);
     assert.equal(there.events[there.events.length - 1].type, 'finished');
   });
 });

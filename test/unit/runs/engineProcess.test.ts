@@ -45,6 +45,12 @@ describe('engine process', function () {
       ['started', 'epoch', 'epoch', 'epoch', 'finished'],
     );
     assert.equal(events[0].type === 'started' && events[0].backend, 'wasm');
+    // Where the start-up went, for the time-to-first-epoch benchmark: every phase, in order, within the process's age.
+    const startup = events[0].type === 'started' ? events[0].startup : undefined;
+    assert.ok(startup, 'started.startup');
+    assert.deepEqual(Object.keys(startup.phases), ['engineLoad', 'command', 'backend', 'dataset', 'model']);
+    const sum = Object.values(startup.phases).reduce((a, b) => a + b, 0);
+    assert.ok(startup.phases.engineLoad > 0 && sum <= startup.sinceProcessStart + 1e-6, JSON.stringify(startup));
   });
 
   it('reports an engine failure as failed', async () => {
