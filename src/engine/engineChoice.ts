@@ -61,7 +61,12 @@ export async function runStart(command: StartCommand, opts: RunStartOptions): Pr
     await tfjs(choice === 'auto' ? 'auto' : choice);
     return;
   }
+  const pytorch = experiment.model.pytorch;
   if (choice !== 'auto' && choice !== 'torch') {
+    if (pytorch) {
+      fail(`backend "${choice}": model.pytorch (${pytorch.class} in ${pytorch.file}) is a torch module, which only the PyTorch engine trains. Use backend "torch" or "auto" (with torch installed in reglens.python.interpreter).`);
+      return;
+    }
     await tfjs(choice);
     return;
   }
@@ -96,17 +101,25 @@ export async function runStart(command: StartCommand, opts: RunStartOptions): Pr
     if (signal.aborted) return { kind: 'cancelled' };
     if (choice === 'torch') {
       if (check.ok) return { kind: 'torch' };
-      const reason = (check.reason ?? 'the torch self-check failed').replace(/\.?\s*$/, '.');
-      // Python's own reasons already say how to install torch or pick another interpreter.
-      const hint = /reglens\.python\.interpreter/.test(reason) ? '' : ` ${CHOOSE_PYTHON}`;
-      return { kind: 'failed', message: `backend "torch" cannot run with ${python}: ${reason}${hint}` };
+      return { kind: 'failed', message: `backend "torch" cannot run with ${python}: ${reasonOf(check)}` };
     }
-    if (!check.ok) return { kind: 'tfjs', backend: 'auto', notes: [`torch not used: ${check.reason ?? 'its self-check failed'}`] };
-    if (check.device !== 'cpu' || device === 'cpu') return { kind: 'torch' };
+    if (!check.ok) {
+      if (pytorch) return { kind: 'failed', message: `model.pytorch (${pytorch.class} in ${pytorch.file}) needs the PyTorch engine, which cannot run with ${python}: ${reasonOf(check)}` };
+      return { kind: 'tfjs', backend: 'auto', notes: [`torch not used: ${check.reason ?? 'its self-check failed'}`] };
+    }
+    // A torch module trains on torch whatever else is installed.
+    if (check.device !== 'cpu' || device === 'cpu' || pytorch) return { kind: 'torch' };
     // torch would train on the CPU: a CUDA tfjs-node-gpu, when installed and working, is faster.
     const gpu = await tryNative('@tensorflow/tfjs-node-gpu', nativeSearchDirs(command.nativeModuleDirs ?? []));
     return gpu === undefined ? { kind: 'tfjs', backend: 'tensorflow-gpu', notes: [] } : { kind: 'torch' };
   }
+}
+
+/** The self-check's reason, with how to pick another interpreter unless Python's reason says so already. */
+function reasonOf(check: TorchSelfCheck): string {
+  const reason = (check.reason ?? 'the torch self-check failed').replace(/\.?\s*$/, '.');
+  const hint = /reglens\.python\.interpreter/.test(reason) ? '' : ` ${CHOOSE_PYTHON}`;
+  return `${reason}${hint}`;
 }
 
 type Plan =

@@ -350,7 +350,8 @@ export async function resolveModel(spec: ModelSpec, baseDir: string, ctx: Omit<F
   if (spec.layers.length) return { layers: spec.layers };
   if (spec.topology !== undefined) return loadTopologyFile(path.resolve(baseDir, spec.topology));
   if (spec.module !== undefined) return { layers: await layersFromModule(path.resolve(baseDir, spec.module.path), spec.module.export, { ...ctx, tf }) };
-  throw new ModelSourceError('model: give layers, topology or module');
+  if (spec.pytorch !== undefined) throw new ModelSourceError(`model.pytorch (${spec.pytorch.class} in ${spec.pytorch.file}) is a torch module: only the PyTorch engine (backend "torch" or "auto") trains it`);
+  throw new ModelSourceError('model: give layers, topology, module or pytorch');
 }
 
 // ---- saved models (tf.io layout: model.json + weights.bin) ----

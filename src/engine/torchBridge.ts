@@ -112,20 +112,24 @@ export interface TorchHandOver {
   error?: Error;
 }
 
+function featureGroupsOf(experiment: Experiment, data: Dataset): HandOver {
+  const fgd = experiment.training.regularizers?.featureGroupDropout;
+  if (!fgd) return {};
+  const columns = resolveGroups(fgd.groups, data);
+  return { featureGroups: fgd.groups.map((g, i) => ({ name: g.name, columns: columns[i] })) };
+}
+
 /** The dataset and the experiment as the Python engine takes them (layers resolved), and what else goes into the folder. */
 async function buildHandOver(experiment: Experiment, baseDir: string, built: (data: Dataset) => void): Promise<{ data: Dataset; experiment: Experiment; extra: HandOver }> {
   const data = makeDataset(experiment.dataset, experiment.seed, baseDir);
   built(data);
+  const extra = featureGroupsOf(experiment, data);
+  // The Python engine imports and builds the user's class (relative to baseDir): only the data goes over.
+  if (experiment.model.pytorch) return { data, experiment, extra };
   if (experiment.model.module) throw new ModelSourceError('model.module is TF.js code, which the torch engine cannot run; use model.layers or model.topology, or a TF.js backend (auto, wasm)');
   const resolved = await resolveModel(experiment.model, baseDir, { inputSize: data.inputSize, classes: data.classes, image: data.image, seed: experiment.seed });
   if (resolved.inputSize !== undefined && resolved.weights && resolved.inputSize !== data.inputSize) {
     throw new ExperimentShapeError(`model.topology: the saved model takes ${resolved.inputSize} inputs but the dataset has ${data.inputSize}`);
-  }
-  const fgd = experiment.training.regularizers?.featureGroupDropout;
-  const extra: HandOver = {};
-  if (fgd) {
-    const columns = resolveGroups(fgd.groups, data);
-    extra.featureGroups = fgd.groups.map((g, i) => ({ name: g.name, columns: columns[i] }));
   }
   if (resolved.weights) {
     extra.initialWeights = [...resolved.weights].map(([name, values]) => ({ name, values, shape: resolved.weightShapes?.get(name) ?? [values.length] }));

@@ -138,6 +138,35 @@ export const LayerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('flatten') }).strict(),
 ]);
 
+/** A module inside a torch model, by its dotted path from the model (as named_modules() names it). */
+export const MODULE_PATH = /^[A-Za-z_]\w*(\.\w+)*$/;
+const modulePath = z.string().regex(MODULE_PATH, 'must be a dotted module path such as "fc1" or "blocks.0.fc" (as model.named_modules() names it)');
+
+/** The user's own torch.nn.Module subclass, trained by the PyTorch engine. */
+export const PytorchModelSchema = z
+  .object({
+    file: z.string().min(1).describe("Python file defining the class; relative to the experiment file's folder. Its folder is put on sys.path, so it may import its neighbours."),
+    class: z.string().regex(/^[A-Za-z_]\w*$/, 'must be a Python class name').describe('Name of the torch.nn.Module subclass in that file.'),
+    args: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .describe(
+        'Keyword arguments for the constructor. A parameter named input_size / in_features / input_dim / in_dim / n_inputs / num_inputs (the flat input width), in_channels / channels (image channels) or num_classes / n_classes / classes / output_size / out_features / num_outputs (the class count) is filled from the dataset when args does not give it.',
+      ),
+    addDropout: z
+      .object({
+        after: modulePath.describe('The module whose output gets dropout (a forward hook: the file is not edited).'),
+        rate: z.number().gt(0).lt(1).describe('Dropout rate applied to that output while training (identity at evaluation; MC dropout samples it).'),
+      })
+      .strict()
+      .optional()
+      .describe('Adds dropout on one module\'s output through a forward hook (how "Probe this Model" builds its regularized variant).'),
+  })
+  .strict()
+  .describe(
+    'Your own torch.nn.Module subclass: built with args, trained on the dataset with the optimizer and regularizers, probed through forward hooks (probe layers name modules by dotted path). PyTorch engine only (backend torch, or auto with torch installed); runs Python from the workspace, so the extension needs a trusted workspace. Image datasets reach the model as [N, C, H, W] when it accepts that, else as flat rows.',
+  );
+
 /**
  * Where the model comes from: an inline layer list, a Keras / TF.js model.json topology, or a
  * JS/TS module exporting a factory. One object rather than a z.union so `model.layers` keeps
@@ -163,12 +192,17 @@ export const ModelSchema = z
       .describe(
         'A module exporting a factory ({ tf, inputSize, classes, image, seed }) => layer list | Keras/TF.js topology JSON | tf.LayersModel (its toJSON() topology is used).',
       ),
+    pytorch: PytorchModelSchema.optional(),
   })
   .strict()
   .superRefine((m, ctx) => {
-    const sources = [m.layers.length > 0, m.topology !== undefined, m.module !== undefined].filter(Boolean).length;
-    if (sources === 0) ctx.addIssue({ code: 'custom', path: ['layers'], message: 'give the model as layers (at least one), topology or module' });
-    if (sources > 1) ctx.addIssue({ code: 'custom', path: [m.topology !== undefined ? 'topology' : 'module'], message: 'give exactly one of layers, topology and module' });
+    const given = { layers: m.layers.length > 0, topology: m.topology !== undefined, module: m.module !== undefined, pytorch: m.pytorch !== undefined };
+    const sources = Object.values(given).filter(Boolean).length;
+    if (sources === 0) ctx.addIssue({ code: 'custom', path: ['layers'], message: 'give the model as layers (at least one), topology, module or pytorch' });
+    if (sources > 1) {
+      const second = (['pytorch', 'module', 'topology'] as const).find((k) => given[k]) ?? 'layers';
+      ctx.addIssue({ code: 'custom', path: [second], message: 'give exactly one of layers, topology, module and pytorch' });
+    }
   });
 
 export const OptimizerSchema = z
@@ -266,9 +300,12 @@ export const TrainingSchema = z
   })
   .strict();
 
+const DENSE_NAME = /^dense_\d+$/;
+const DENSE_NAME_MESSAGE = 'must name a dense layer as "dense_<index>" (0-based over the dense layers)';
+// A dotted module path is also accepted here; the experiment allows one only with model.pytorch.
 const layerName = z
   .string()
-  .regex(/^dense_\d+$/, 'must name a dense layer as "dense_<index>" (0-based over the dense layers)');
+  .regex(MODULE_PATH, `${DENSE_NAME_MESSAGE}, or with model.pytorch a module by its dotted path ("fc1")`);
 
 /** Probes: measurements beyond accuracy (METHODS §1, §2, §3, §8). All optional; absent = off. */
 export const ProbesSchema = z
@@ -316,7 +353,7 @@ export const ProbesSchema = z
 export const BackendNameSchema = z.enum(['auto', 'torch', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).describe(
   'auto: the fastest that is present and passes a self-check: torch on CUDA, @tensorflow/tfjs-node-gpu, torch on the CPU, @tensorflow/tfjs-node, wasm, cpu. ' +
     'torch: the PyTorch engine, in the Python of reglens.python.interpreter (torch >= 1.13), on the device of `device`. ' +
-    'Experiments with model.module (TF.js code) always train on TF.js.',
+    'Experiments with model.module (TF.js code) always train on TF.js; experiments with model.pytorch (a torch module) only on torch.',
 );
 
 export const DeviceNameSchema = z.enum(['auto', 'cuda', 'mps', 'cpu']).describe(
@@ -376,12 +413,26 @@ export const ExperimentSchema = z
     probes: ProbesSchema.optional().describe('Memorization, pruning, MC dropout, nested ordering and dynamics probes.'),
     sweep: SweepSchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((e, ctx) => {
+    // Layer lists name their dense layers dense_<i>; a torch module's names are checked by the engine.
+    if (e.model.pytorch || !e.probes) return;
+    const named: [string, ...(string | number)[]][] = [];
+    const m = e.probes.memorization;
+    if (m?.layer !== undefined) named.push([m.layer, 'memorization', 'layer']);
+    if (Array.isArray(m?.alsoLayers)) m.alsoLayers.forEach((l, i) => named.push([l, 'memorization', 'alsoLayers', i]));
+    const n = e.probes.nestedOrdering?.layer;
+    if (n !== undefined) named.push([n, 'nestedOrdering', 'layer']);
+    for (const [name, ...at] of named) {
+      if (!DENSE_NAME.test(name)) ctx.addIssue({ code: 'custom', path: ['probes', ...at], message: `${DENSE_NAME_MESSAGE}; module paths such as "${name}" need model.pytorch` });
+    }
+  });
 
 export type Experiment = z.infer<typeof ExperimentSchema>;
 export type ExperimentInput = z.input<typeof ExperimentSchema>;
 export type LayerSpec = z.infer<typeof LayerSchema>;
 export type ModelSpec = z.infer<typeof ModelSchema>;
+export type PytorchModelSpec = z.infer<typeof PytorchModelSchema>;
 export type DatasetSpec = z.infer<typeof DatasetSchema>;
 export type RegularizersSpec = z.infer<typeof RegularizersSchema>;
 export type ProbesSpec = z.infer<typeof ProbesSchema>;

@@ -16,17 +16,19 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from reglens.engine.channel import now
 from reglens.engine.data import Dataset, DatasetError, load_dataset
 from reglens.engine.device import DeviceError, apply_thread_setting, describe, resolve_device
 from reglens.engine.model import EngineModel, ModelShapeError, build_model, contract_name
 from reglens.engine.probes.runner import ProbeRunner
+from reglens.engine.user_model import UserModel, UserModelError, build_user_model
 from reglens.engine.regularizers import (
     apply_cutmix,
     candidate_mask,
@@ -56,7 +58,7 @@ class CommandError(ValueError):
     """The start command lacks what the contract says engine.js sends."""
 
 
-USER_ERRORS = (ExperimentShapeError, CommandError, ModelShapeError, DatasetError, DeviceError)
+USER_ERRORS = (ExperimentShapeError, CommandError, ModelShapeError, DatasetError, DeviceError, UserModelError)
 
 
 def train(command: Dict[str, Any], emit: Emit, cancelled: threading.Event) -> int:
@@ -142,18 +144,19 @@ class _Run:
     def _build(self) -> None:
         data, regs, seed, dev = self.data, self.regs, self.seed, self.device
         layers = self.experiment["model"]["layers"]
-        if not layers:
+        pytorch = self.experiment["model"].get("pytorch")
+        if not layers and not pytorch:
             raise CommandError("model.layers is empty: engine.js translates model.topology to layers before starting Python, and model.module runs on TF.js")
-        self.model: EngineModel = build_model(layers, data.input_size, data.classes, data.image, torch_stream(seed, "init")).to(dev)
-        if data.initial_weights:
+        self.model: Union[EngineModel, UserModel] = self._new_model("init")
+        if data.initial_weights and isinstance(self.model, EngineModel):
             # A saved model as model.topology: its weights; any it lacks keep the seeded init (model.ts).
             self.model.set_weights({contract_name(k): v for k, v in data.initial_weights.items()}, strict=False)
         if regs.get("cutmix") and data.image is None:
             raise ExperimentShapeError(f"training.regularizers.cutmix: CutMix pastes image patches and needs an image dataset (mnist), not {data.kind}")
         # Co-teaching's peer: same architecture, its own initial weights.
-        self.peer: Optional[EngineModel] = None
+        self.peer: Optional[Union[EngineModel, UserModel]] = None
         if regs.get("coTeaching"):
-            self.peer = build_model(layers, data.input_size, data.classes, data.image, torch_stream(seed, "init-peer")).to(dev)
+            self.peer = self._new_model("init-peer")
             tau = regs["coTeaching"].get("forgetRate")
             self.tau = float(data.noise_rate if tau is None else tau)
         self.groups: Optional[torch.Tensor] = None
@@ -200,7 +203,26 @@ class _Run:
         self.group_gen = torch_stream(seed, "feature-groups")
         self.candidate_rng = numpy_stream(seed, "candidates")
 
-    def _optimizer(self, model: EngineModel) -> torch.optim.Optimizer:
+    def _new_model(self, stream: str) -> Union[EngineModel, UserModel]:
+        """The experiment's model (model.layers, or the user's model.pytorch class) on the run's
+        device, initialised from the seed's `stream`."""
+        data, seed = self.data, self.seed
+        pytorch = self.experiment["model"].get("pytorch")
+        if not pytorch:
+            return build_model(self.experiment["model"]["layers"], data.input_size, data.classes, data.image, torch_stream(seed, stream)).to(self.device)
+        sample = data.train.x[:2]
+        model = build_user_model(pytorch, self.command.get("baseDir"), data.input_size, data.classes, data.image, seed, stream, sample).to(self.device)
+        if self.regs.get("multiSampleDropout"):
+            model.require_linear_head(sample.to(self.device))
+        return model
+
+    def _close_models(self) -> None:
+        """Removes the hooks put on the user's modules (addDropout)."""
+        for m in (getattr(self, "model", None), getattr(self, "peer", None)):
+            if isinstance(m, UserModel):
+                m.close()
+
+    def _optimizer(self, model: nn.Module) -> torch.optim.Optimizer:
         opt = self.training["optimizer"]
         if opt["kind"] == "adam":
             # TF.js adam: epsilon = the backend's 1e-7, added to sqrt(v_hat): torch's Adam form.
@@ -228,7 +250,7 @@ class _Run:
             return soft_cross_entropy(logits, b.targets, b.candidates)
         return F.cross_entropy(logits, b.targets, reduction="none", label_smoothing=self.eps)
 
-    def _loss(self, m: EngineModel, kernels: List[torch.Tensor], b: _Batch) -> torch.Tensor:
+    def _loss(self, m: Any, kernels: List[torch.Tensor], b: _Batch) -> torch.Tensor:
         if self.msd:
             samples, rate = int(self.msd["samples"]), float(self.msd["rate"])
             features = m.features(b.x)
@@ -241,7 +263,7 @@ class _Run:
             loss = loss + l2_penalty(kernels, self.l2)
         return loss
 
-    def _step(self, m: EngineModel, kernels: List[torch.Tensor], opt: torch.optim.Optimizer, b: _Batch) -> torch.Tensor:
+    def _step(self, m: nn.Module, kernels: List[torch.Tensor], opt: torch.optim.Optimizer, b: _Batch) -> torch.Tensor:
         opt.zero_grad(set_to_none=True)
         loss = self._loss(m, kernels, b)
         loss.backward()
@@ -330,6 +352,12 @@ class _Run:
         self.emit({"type": "log", "level": level, "message": message})
 
     def run(self) -> int:
+        try:
+            return self._run()
+        finally:
+            self._close_models()
+
+    def _run(self) -> int:
         self._build()
         data, training = self.data, self.training
         backend, note = describe(self.device, self.asked)
@@ -438,7 +466,7 @@ class _EarlyStopping:
     def _format(self, v: float) -> str:
         return f"{v * 100:.1f}%" if self.monitor == "testAccuracy" else f"{v:.4f}"
 
-    def update(self, epoch: int, accuracy: Dict[str, Any], test_loss: Optional[float], model: EngineModel) -> Optional[str]:
+    def update(self, epoch: int, accuracy: Dict[str, Any], test_loss: Optional[float], model: nn.Module) -> Optional[str]:
         """The log message when training should stop after this epoch, else None."""
         value = accuracy["test"] if self.monitor == "testAccuracy" else test_loss
         if value is None or not math.isfinite(value):
@@ -456,7 +484,7 @@ class _EarlyStopping:
             )
         return None
 
-    def finish(self, model: EngineModel, epochs_done: int, log: Callable[[str], None]) -> Tuple[Optional[Dict[str, Any]], Optional[Dict[str, Any]]]:
+    def finish(self, model: nn.Module, epochs_done: int, log: Callable[[str], None]) -> Tuple[Optional[Dict[str, Any]], Optional[Dict[str, Any]]]:
         """(the finished event's earlyStopping outcome, the accuracy to report as final when
         the best weights were restored), both None before any finite monitored value."""
         if self.best is None:

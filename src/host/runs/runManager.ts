@@ -54,6 +54,12 @@ export class RunManager implements vscode.Disposable {
         `model.module (${experiment.model.module.path}) runs JavaScript from this workspace; RegLens loads model modules only in a trusted workspace. Trust the workspace, or use model.layers / model.topology.`,
       );
     }
+    const pytorch = experiment.model.pytorch;
+    if (pytorch && !vscode.workspace.isTrusted) {
+      throw new Error(
+        `model.pytorch (${pytorch.class} in ${pytorch.file}) runs Python code from this workspace; RegLens imports it only in a trusted workspace. Trust the workspace, or use model.layers / model.topology.`,
+      );
+    }
     const backend = experiment.backend ?? this.ctx.config.trainingBackend;
     if (backend === 'torch' && !vscode.workspace.isTrusted) {
       throw new Error('backend "torch" runs a Python interpreter, which RegLens starts only in a trusted workspace. Trust the workspace, or use backend "auto" or "wasm".');

@@ -54,7 +54,55 @@ def as_numpy(value: Any) -> np.ndarray:
     return np.asarray(value)
 
 
-class ProbeNetwork:
+@contextlib.contextmanager
+def eval_modes(model: torch.nn.Module) -> Iterator[None]:
+    """The whole model in eval mode; every module's own train/eval flag restored after."""
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        yield
+    finally:
+        for m, training in modes:
+            m.training = training
+
+
+class ChunkedPasses:
+    """What every probe network shares: the device, row chunks bounded by a float budget,
+    the probe's own generator, and eval mode with the modes restored."""
+
+    model: torch.nn.Module
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    @property
+    def floats_per_pass(self) -> int:
+        return _FLOATS_PER_PASS_CPU if self.device.type == "cpu" else _FLOATS_PER_PASS_ACCEL
+
+    def generator(self, seed: int) -> torch.Generator:
+        """A generator on the model's device where torch has one (CUDA), else on the CPU."""
+        device = self.device if self.device.type == "cuda" else torch.device("cpu")
+        g = torch.Generator(device=device)
+        g.manual_seed(seed)
+        return g
+
+    def rows_per_chunk(self, width: int) -> int:
+        return max(1, self.floats_per_pass // max(1, width))
+
+    def map_rows(self, fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, width: int) -> torch.Tensor:
+        """fn over row chunks of x (moved to the device); results concatenated on the device."""
+        chunk = self.rows_per_chunk(width)
+        dev = self.device
+        outs = [fn(x[s : s + chunk].to(dev)) for s in range(0, x.shape[0], chunk)]
+        return torch.cat(outs, 0) if outs else fn(x[:0].to(dev))
+
+    def eval_mode(self) -> "contextlib.AbstractContextManager[None]":
+        """Whole model in eval mode; every module's own train/eval flag restored after."""
+        return eval_modes(self.model)
+
+
+class ProbeNetwork(ChunkedPasses):
     """Layer bookkeeping and split forward passes of one EngineModel (inference mode)."""
 
     def __init__(self, model: EngineModel) -> None:
@@ -94,14 +142,6 @@ class ProbeNetwork:
         self.has_dropout = any(float(specs[i].get("rate", 0)) > 0 for i in self.dropout_at)
 
     # ---- bookkeeping ----
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.model.parameters()).device
-
-    @property
-    def floats_per_pass(self) -> int:
-        return _FLOATS_PER_PASS_CPU if self.device.type == "cpu" else _FLOATS_PER_PASS_ACCEL
 
     def layer(self, name: str) -> Optional[HiddenLayer]:
         return next((h for h in self.hidden if h.name == name), None)
@@ -171,34 +211,6 @@ class ProbeNetwork:
             else:
                 h = self.run(h, i, i + 1)
         return h
-
-    def generator(self, seed: int) -> torch.Generator:
-        """A generator on the model's device where torch has one (CUDA), else on the CPU."""
-        device = self.device if self.device.type == "cuda" else torch.device("cpu")
-        g = torch.Generator(device=device)
-        g.manual_seed(seed)
-        return g
-
-    def rows_per_chunk(self, width: int) -> int:
-        return max(1, self.floats_per_pass // max(1, width))
-
-    def map_rows(self, fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, width: int) -> torch.Tensor:
-        """fn over row chunks of x (moved to the device); results concatenated on the device."""
-        chunk = self.rows_per_chunk(width)
-        dev = self.device
-        outs = [fn(x[s : s + chunk].to(dev)) for s in range(0, x.shape[0], chunk)]
-        return torch.cat(outs, 0) if outs else fn(x[:0].to(dev))
-
-    @contextlib.contextmanager
-    def eval_mode(self) -> Iterator[None]:
-        """Whole model in eval mode; every module's own train/eval flag restored after."""
-        modes = [(m, m.training) for m in self.model.modules()]
-        self.model.eval()
-        try:
-            yield
-        finally:
-            for m, training in modes:
-                m.training = training
 
 
 F = TypeVar("F", bound=Callable[..., Any])
