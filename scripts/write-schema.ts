@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { engineCommandJsonSchema, engineEventJsonSchema } from '../src/protocol/engineMessages';
 import { experimentJsonSchema } from '../src/protocol/experiment';
-import { datasetMetaJsonSchema, torchEngineHelloJsonSchema, torchSelfCheckJsonSchema } from '../src/protocol/torchEngine';
+import { datasetMetaJsonSchema, modelSignatureJsonSchema, torchEngineHelloJsonSchema, torchSelfCheckJsonSchema } from '../src/protocol/torchEngine';
 
 const root = join(__dirname, '..');
 const outputs: [string, unknown][] = [
@@ -16,6 +16,7 @@ const outputs: [string, unknown][] = [
   ['python/reglens/schemas/engine-event.schema.json', engineEventJsonSchema()],
   ['python/reglens/schemas/self-check.schema.json', torchSelfCheckJsonSchema()],
   ['python/reglens/schemas/engine-hello.schema.json', torchEngineHelloJsonSchema()],
+  ['python/reglens/schemas/model-signature.schema.json', modelSignatureJsonSchema()],
   ['python/reglens/schemas/dataset-meta.schema.json', datasetMetaJsonSchema()],
 ];
 for (const [rel, schema] of outputs) {

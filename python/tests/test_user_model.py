@@ -231,3 +231,24 @@ def test_a_bad_model_fails_the_run_with_the_named_error(tmp_path, images_dir):
     events = events_of(cmd)
     assert [e["type"] for e in events] == ["failed"]
     assert "ResidualMLP in models.py" in events[0]["message"] and "stack" not in events[0]
+
+
+def test_inspect_model_prints_the_constructor_as_its_schema_says(tmp_path):
+    from conftest import _schema
+    from reglens.engine.jsonschema_lite import Validator
+    from reglens.engine.user_model import describe_constructor
+
+    validator = Validator(_schema("model-signature.schema.json"))
+    base = user_file(tmp_path, "class Net(nn.Module):\n    def __init__(self, depth, /, in_features, *layers, num_classes=10, act='relu', **kw):\n        super().__init__()\n")
+    sig = describe_constructor(os.path.join(base, "user_models.py"), "Net")
+    validator.validate(sig)
+    assert sig["ok"] and sig["reason"] is None
+    assert [(p["name"], p["required"], p["default"], p["fill"], p["positionalOnly"]) for p in sig["parameters"]] == [
+        ("depth", True, None, None, True),
+        ("in_features", True, None, "inputSize", False),
+        ("num_classes", False, "10", "classes", False),
+        ("act", False, "'relu'", None, False),
+    ]
+    missing = describe_constructor(os.path.join(base, "user_models.py"), "Other")
+    validator.validate(missing)
+    assert not missing["ok"] and "Other does not exist" in missing["reason"] and "Net" in missing["reason"]

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import type { EngineEvent } from '../protocol/engineMessages';
 import { EngineCommandSchema, parseEngineEvent } from '../protocol/engineMessages';
 import type { DeviceName, Experiment } from '../protocol/experiment';
-import { TorchEngineHelloSchema, type TorchSelfCheck } from '../protocol/torchEngine';
+import { ModelSignatureSchema, TorchEngineHelloSchema, type ModelSignature, type TorchSelfCheck } from '../protocol/torchEngine';
 import { DatasetError, makeDataset, type Dataset } from './data/dataset';
 import { writeDatasetNpy, type HandOver } from './data/datasetNpy';
 import { ExperimentShapeError, resolveGroups } from './experimentShape';
@@ -61,6 +61,56 @@ function spawnFailure(python: string, err: NodeJS.ErrnoException): string {
   }
   if (err.code === 'EACCES') return `Python interpreter "${python}" cannot be executed (permission denied). ${CHOOSE_PYTHON}`;
   return `Python interpreter "${python}" could not be started (${err.code ?? err.message}). ${CHOOSE_PYTHON}`;
+}
+
+/**
+ * `python -m reglens.engine --inspect-model FILE CLASS`: the constructor parameters of the
+ * user's nn.Module subclass (which the dataset fills, which have no default), or why the class
+ * cannot be imported (no torch, an import error, no such class); the one JSON line it prints
+ * is validated against ModelSignatureSchema. Never throws. It imports the file, so it runs the
+ * file's top-level code: the host calls it in trusted workspaces only.
+ */
+export function inspectTorchModel(python: string, file: string, className: string, signal?: AbortSignal): Promise<ModelSignature> {
+  const failed = (reason: string): ModelSignature => ({ ok: false, file, class: className, parameters: [], reason });
+  if (!pythonPackageDir()) return Promise.resolve(failed(`the RegLens Python package (python/reglens) is missing next to ${__dirname}; reinstall RegLens.`));
+  return new Promise((resolve) => {
+    const child = spawn(python, ['-m', 'reglens.engine', '--inspect-model', file, className], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: pythonEnv(),
+      cwd: path.dirname(file),
+      timeout: SELF_CHECK_TIMEOUT_MS,
+      signal,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
+    child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+    let settled = false;
+    const done = (r: ModelSignature) => {
+      if (!settled) resolve(r);
+      settled = true;
+    };
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.name === 'AbortError') done(failed('cancelled'));
+      else if (child.pid === undefined) done(failed(spawnFailure(python, err)));
+    });
+    child.on('close', (code, sig) => {
+      const line = lastLine(stdout);
+      let parsed: ModelSignature | undefined;
+      try {
+        const r = ModelSignatureSchema.safeParse(JSON.parse(line ?? ''));
+        if (r.success) parsed = r.data;
+      } catch {
+        // Not JSON: reported below with what the interpreter printed.
+      }
+      // The exit code is the contract (0 ok, 3 not); a result that contradicts it is not trusted.
+      if (parsed && code === 0 && parsed.ok) return done(parsed);
+      if (parsed && code === 3) return done({ ...parsed, ok: false, reason: parsed.reason ?? 'the inspection failed' });
+      const how = sig === 'SIGTERM' && code === null ? `did not answer within ${SELF_CHECK_TIMEOUT_MS / 1000} s` : code !== null ? `exited with code ${code}` : `was killed by ${sig}`;
+      const said = lastLine(stderr) ?? line;
+      done(failed(`"${python} -m reglens.engine --inspect-model" ${how}${said ? `: ${said}` : ''}. RegLens needs Python 3.8 or later with torch >= 1.13. ${CHOOSE_PYTHON}`));
+    });
+  });
 }
 
 /** Traceback text from the end of Python's stderr, and "Error: message (at file:line in fn)" for the run's message. */

@@ -35,6 +35,31 @@ export const TorchEngineHelloSchema = z
   })
   .strict();
 
+/** The one JSON line `python -m reglens.engine --inspect-model FILE CLASS` prints (exit 0: ok, 3: not). */
+export const ModelSignatureSchema = z
+  .object({
+    ok: z.boolean(),
+    file: z.string(),
+    class: z.string(),
+    /** The constructor's parameters after self (not *args / **kwargs), in order. */
+    parameters: z.array(
+      z
+        .object({
+          name: z.string(),
+          required: z.boolean(),
+          /** repr() of the default; null when required. */
+          default: z.string().nullable(),
+          /** What the engine fills it with when model.pytorch.args leaves it out. */
+          fill: z.enum(['inputSize', 'channels', 'classes']).nullable(),
+          positionalOnly: z.boolean(),
+        })
+        .strict(),
+    ),
+    /** Why the class cannot be inspected (no torch, import error, no such class); null when ok. */
+    reason: z.string().nullable(),
+  })
+  .strict();
+
 const count = z.number().int().nonnegative();
 
 /** <dataDir>/meta.json, beside the .npy arrays. */
@@ -61,6 +86,11 @@ export const DatasetMetaSchema = z
 export type TorchSelfCheck = z.infer<typeof TorchSelfCheckSchema>;
 export type TorchEngineHello = z.infer<typeof TorchEngineHelloSchema>;
 export type DatasetMeta = z.infer<typeof DatasetMetaSchema>;
+export type ModelSignature = z.infer<typeof ModelSignatureSchema>;
+
+export function modelSignatureJsonSchema(): unknown {
+  return z.toJSONSchema(ModelSignatureSchema, { io: 'input', unrepresentable: 'any', reused: 'ref' });
+}
 
 export function torchSelfCheckJsonSchema(): unknown {
   return z.toJSONSchema(TorchSelfCheckSchema, { io: 'input', unrepresentable: 'any', reused: 'ref' });

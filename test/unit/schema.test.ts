@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { engineCommandJsonSchema, engineEventJsonSchema } from '../../src/protocol/engineMessages';
 import { experimentJsonSchema } from '../../src/protocol/experiment';
-import { datasetMetaJsonSchema, torchEngineHelloJsonSchema, torchSelfCheckJsonSchema } from '../../src/protocol/torchEngine';
+import { datasetMetaJsonSchema, modelSignatureJsonSchema, torchEngineHelloJsonSchema, torchSelfCheckJsonSchema } from '../../src/protocol/torchEngine';
 
 const root = join(__dirname, '..', '..');
 const readJson = (rel: string): unknown => JSON.parse(readFileSync(join(root, rel), 'utf8'));
@@ -64,6 +64,7 @@ describe('JSON schemas of the Python engine\'s inputs and outputs', () => {
     ['python/reglens/schemas/engine-event.schema.json', engineEventJsonSchema],
     ['python/reglens/schemas/self-check.schema.json', torchSelfCheckJsonSchema],
     ['python/reglens/schemas/engine-hello.schema.json', torchEngineHelloJsonSchema],
+    ['python/reglens/schemas/model-signature.schema.json', modelSignatureJsonSchema],
     ['python/reglens/schemas/dataset-meta.schema.json', datasetMetaJsonSchema],
   ];
   for (const [rel, generate] of cases) {

@@ -1,9 +1,12 @@
 // "Probe this model with RegLens" in a real extension host: the lens on an nn.Sequential, the
 // two experiment files it writes (validated with the experiment schema), and a short run of both
-// opened side by side in the compare dashboard.
+// opened side by side in the compare dashboard; on an nn.Module subclass, the class itself
+// trained on torch (model.pytorch) in both variants.
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { findTorchPython } from '../../scripts/torch-python';
 import type { RegLensApi } from '../../src/extension';
 import { parseExperimentText } from '../../src/protocol/experiment';
 import type { ProbeCommandResult } from '../../src/host/probe/probeCommand';
@@ -11,8 +14,8 @@ import { extensionApi, waitFor, workspaceUri } from './waitFor';
 
 const TITLE = 'Probe this model with RegLens';
 
-async function probeLens(name: string): Promise<vscode.CodeLens> {
-  const src = workspaceUri('probe_mlp.py');
+async function probeLens(name: string, from = 'probe_mlp.py'): Promise<vscode.CodeLens> {
+  const src = workspaceUri(from);
   const dst = workspaceUri(name);
   await vscode.workspace.fs.copy(src, dst, { overwrite: true });
   const doc = await vscode.workspace.openTextDocument(dst);
@@ -51,6 +54,36 @@ describe('Probe this model with RegLens', () => {
     const out = plain.model.layers[plain.model.layers.length - 1];
     assert.equal(out.type === 'dense' && out.units, 2, 'output rewired to the two moons classes');
     assert.match(result.regularizer, /^dropout 0\.3/);
+  });
+
+  it('on an nn.Module subclass trains the class itself on torch (as written, and with dropout hooked after a hidden Linear), both in one compare panel', async () => {
+    const api = await extensionApi<RegLensApi>();
+    const cfg = vscode.workspace.getConfiguration('reglens');
+    await cfg.update('python.interpreter', findTorchPython(), vscode.ConfigurationTarget.Workspace);
+    try {
+      const lens = await probeLens('probe_module_run.py', 'probe_module.py');
+      assert.equal(lens.range.start.line, 4, 'above `class ResidualNet(nn.Module):`');
+      const cmd = lens.command!;
+      // hidden has no default: given here, so no input box is shown.
+      const result = await vscode.commands.executeCommand<ProbeCommandResult>(cmd.command, ...(cmd.arguments ?? []), { dataset: 'moons', epochs: 2, args: { hidden: 16 } });
+      assert.equal(result?.runIds?.length, 2, 'both runs started');
+      const [plain, regularized] = result.files.map((f) => parseExperimentText(readFileSync(f, 'utf8'), f));
+      assert.deepEqual(plain.model.pytorch, { file: 'probe_module_run.py', class: 'ResidualNet', args: { hidden: 16 } });
+      assert.deepEqual(regularized.model.pytorch?.addDropout, { after: 'res', rate: 0.3 });
+      const [a, b] = result.runIds!;
+      await waitFor('a compare panel of both runs', () => api.openCompares().some((ids) => ids.includes(a) && ids.includes(b)));
+      for (const id of [a, b]) {
+        const summary = await api.whenRunEnds(id);
+        assert.equal(summary?.status, 'finished', `run ${id} ended ${summary?.status}: ${summary?.error ?? ''}`);
+        assert.equal(summary?.backend, 'torch-cpu');
+        assert.equal(summary?.epochs, 2);
+      }
+      const events = readFileSync(path.join(workspaceUri('.reglens/runs').fsPath, b, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const mc = events.find((e) => e.type === 'probe' && e.probe.kind === 'mcDropout');
+      assert.ok(mc && mc.probe.unavailable === undefined, 'MC dropout samples the dropout the hook added');
+    } finally {
+      await cfg.update('python.interpreter', undefined, vscode.ConfigurationTarget.Workspace);
+    }
   });
 
   it('runs both experiments (2 epochs) and opens them in one compare panel', async () => {

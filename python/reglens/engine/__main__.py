@@ -86,12 +86,31 @@ def run_engine(channel: Channel, command: Optional[Dict[str, Any]], device: str 
     return train(command, channel.send, channel.cancelled)
 
 
+def _inspect_model(file: str, class_name: str) -> int:
+    try:
+        import torch  # noqa: F401 - the class's file imports it; say why not first
+    except Exception:  # noqa: BLE001 - any import failure means torch is not usable here
+        from reglens.engine.selfcheck import self_check
+
+        reason = self_check().get("reason") or "torch does not import"
+        print(json.dumps({"ok": False, "file": file, "class": class_name, "parameters": [], "reason": reason}), flush=True)
+        return EXIT_UNUSABLE
+    from reglens.engine.user_model import describe_constructor
+
+    result = describe_constructor(file, class_name)
+    print(json.dumps(result), flush=True)
+    return 0 if result["ok"] else EXIT_UNUSABLE
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m reglens.engine", description="RegLens PyTorch engine")
     ap.add_argument("--self-check", action="store_true", help="print whether torch is usable here (one JSON line) and exit 0 / 3")
     ap.add_argument("--device", default="auto", choices=["auto", "cuda", "mps", "cpu"], help="device for --self-check and the hello")
     ap.add_argument("--command", metavar="FILE", help="train the start command in FILE; events go to stdout")
+    ap.add_argument("--inspect-model", nargs=2, metavar=("FILE", "CLASS"), help="print the constructor parameters of an nn.Module subclass (one JSON line) and exit 0 / 3")
     args = ap.parse_args(argv)
+    if args.inspect_model:
+        return _inspect_model(*args.inspect_model)
     if args.self_check:
         from reglens.engine.selfcheck import self_check
 

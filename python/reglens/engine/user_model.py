@@ -257,3 +257,43 @@ def build_user_model(
         return model
     raise UserModelError(f"{_where(spec)}: the forward pass fails on the dataset's rows (shape mismatch?): " + "; ".join(errors))
 
+
+
+def _fill_of(name: str) -> Optional[str]:
+    if name in INPUT_SIZE_NAMES:
+        return "inputSize"
+    if name in CHANNEL_NAMES:
+        return "channels"
+    if name in CLASS_NAMES:
+        return "classes"
+    return None
+
+
+def describe_constructor(file: str, class_name: str) -> Dict[str, Any]:
+    """What `python -m reglens.engine --inspect-model FILE CLASS` prints (model-signature.schema.json):
+    the constructor's parameters, which the dataset fills, and which have no default."""
+    spec = {"file": file, "class": class_name}
+    out: Dict[str, Any] = {"ok": False, "file": file, "class": class_name, "parameters": [], "reason": None}
+    try:
+        cls = load_class(os.path.abspath(file), spec)
+    except UserModelError as e:
+        out["reason"] = str(e)
+        return out
+    try:
+        params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    except (TypeError, ValueError) as e:
+        out["reason"] = f"{_where(spec)}: the constructor's signature cannot be read: {e}"
+        return out
+    for p in params:
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        required = p.default is inspect.Parameter.empty
+        out["parameters"].append({
+            "name": p.name,
+            "required": required,
+            "default": None if required else repr(p.default),
+            "fill": _fill_of(p.name),
+            "positionalOnly": p.kind == p.POSITIONAL_ONLY,
+        })
+    out["ok"] = True
+    return out

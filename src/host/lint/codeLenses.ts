@@ -1,12 +1,12 @@
 // Code lenses above detected models: "Insert Dropout" (nn.Sequential) and "Add regularizer..."
 // (PyTorch, Keras, TF.js models) insert a regularizer in one undoable edit; "Probe this model
-// with RegLens" (layer-list models) trains it as an experiment.
+// with RegLens" (layer-list models and nn.Module subclasses) trains it as an experiment.
 import * as vscode from 'vscode';
 import type { TextEdit } from '../../analysis/textTypes';
 import { fittingSnippets, planSnippet } from '../../snippets/insertionPlanner';
 import { Config } from '../config';
 import type { Ctx } from '../ctx';
-import { isProbeable } from '../../analysis/probeExperiment';
+import { isModuleProbeable, isProbeable } from '../../analysis/probeExperiment';
 import { PROBE_COMMAND, PROBE_LENS_TITLE, registerProbeCommand } from '../probe/probeCommand';
 import { DocumentAnalysis, modelCodeSelector, toVsRange, toWorkspaceEdit } from './documentAnalysis';
 
@@ -44,12 +44,15 @@ export function registerCodeLenses(ctx: Ctx, analysis: DocumentAnalysis): void {
                 arguments: [doc.uri, m.start],
               }),
           );
-        // Layer-list models (also an nn.Sequential inside a module) can be trained as an experiment.
-        const probe = (current?.graph?.models ?? []).filter(isProbeable).map(
+        // Layer-list models (also an nn.Sequential inside a module) are translated to an experiment;
+        // an nn.Module subclass is trained as written on the PyTorch engine (model.pytorch).
+        const probe = (current?.graph?.models ?? []).filter((m) => isProbeable(m) || isModuleProbeable(m)).map(
           (m) =>
             new vscode.CodeLens(toVsRange({ start: m.range.start, end: m.range.start }), {
               title: PROBE_LENS_TITLE,
-              tooltip: 'Train this model on a benchmark dataset with noisy labels, as written and with a suggested regularizer, and compare the runs',
+              tooltip: isModuleProbeable(m)
+                ? `Train ${m.name} itself (PyTorch) on a benchmark dataset with noisy labels, as written and with dropout added by a hook, and compare the runs`
+                : 'Train this model on a benchmark dataset with noisy labels, as written and with a suggested regularizer, and compare the runs',
               command: PROBE_COMMAND,
               arguments: [doc.uri, m.start],
             }),

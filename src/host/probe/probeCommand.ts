@@ -3,18 +3,23 @@
 // ordinary Run Experiment command and opens them side by side in the compare dashboard.
 import * as vscode from 'vscode';
 import type { DetectedModel } from '../../analysis/modelGraph';
+import * as path from 'node:path';
 import {
   DEFAULT_LABEL_NOISE,
+  isModuleProbeable,
   isProbeable,
   type LabelNoise,
   PROBE_DATASETS,
   type ProbeDatasetId,
+  moduleProbeExperiments,
   probeExperiments,
   probeFileNames,
 } from '../../analysis/probeExperiment';
+import { inspectTorchModel, resolvePython } from '../../engine/torchBridge';
 import { parseExperiment } from '../../protocol/experiment';
 import type { Ctx } from '../ctx';
 import type { DocumentAnalysis } from '../lint/documentAnalysis';
+import { pythonInterpreterFor } from '../runs/pythonInterpreter';
 
 export const PROBE_COMMAND = 'reglens.probeModel';
 export const PROBE_LENS_TITLE = 'Probe this model with RegLens';
@@ -28,6 +33,8 @@ export interface ProbeCommandOptions {
   epochs?: number;
   /** false: only write the experiment files. */
   run?: boolean;
+  /** nn.Module subclasses: constructor arguments, so none is asked for. */
+  args?: Record<string, unknown>;
 }
 
 export interface ProbeCommandResult {
@@ -58,10 +65,13 @@ export function registerProbeCommand(ctx: Ctx, analysis: DocumentAnalysis): void
     // Re-analysed here: a lens computed before an edit still finds its model, or says it is gone.
     const current = await analysis.analysis(doc);
     const model = current?.graph?.models.find((m) => m.start === modelStart);
-    if (!model || !isProbeable(model)) {
+    if (!model || !(isProbeable(model) || isModuleProbeable(model))) {
       void vscode.window.showWarningMessage('The model moved since the code lens was computed; try again.');
       return undefined;
     }
+    // An nn.Module subclass is trained as written (model.pytorch): needs torch, and asks for arguments.
+    const module = isModuleProbeable(model) ? await moduleSource(ctx, uri, model, opts) : undefined;
+    if (module === null) return undefined;
 
     const dataset = opts.dataset ?? (await pickDataset(model));
     if (!dataset) return undefined;
@@ -70,9 +80,11 @@ export function registerProbeCommand(ctx: Ctx, analysis: DocumentAnalysis): void
     if (!labelNoise) return undefined;
 
     const modelName = model.name ?? `${uri.path.replace(/^.*\//, '')}:${model.range.start.line + 1}`;
-    const probe = probeExperiments(model, { dataset, labelNoise, epochs: opts.epochs, modelName });
+    const probe = module
+      ? moduleProbeExperiments(model, { dataset, labelNoise, epochs: opts.epochs, file: path.basename(uri.fsPath), args: module.args })
+      : probeExperiments(model, { dataset, labelNoise, epochs: opts.epochs, modelName });
     if (!probe) {
-      void vscode.window.showWarningMessage('RegLens: this model has no dense layer to carry over.');
+      void vscode.window.showWarningMessage(module ? `RegLens: ${model.name} cannot be probed on ${dataset}.` : 'RegLens: this model has no dense layer to carry over.');
       return undefined;
     }
     const names = probeFileNames(uri.path);
@@ -112,6 +124,51 @@ export function registerProbeCommand(ctx: Ctx, analysis: DocumentAnalysis): void
     }
     return { ...result, runIds };
   });
+}
+
+/**
+ * The constructor arguments of an nn.Module subclass the dataset does not fill: from the
+ * options (tests, keybindings), else asked for one by one. null: cancelled or not possible
+ * (no trust, no torch, the class does not import), with the reason shown.
+ */
+async function moduleSource(ctx: Ctx, uri: vscode.Uri, model: DetectedModel, opts: ProbeCommandOptions): Promise<{ args: Record<string, unknown> } | null> {
+  const className = model.name ?? '';
+  if (!vscode.workspace.isTrusted) {
+    // Reading the constructor imports the file: Python code from the workspace.
+    void vscode.window
+      .showWarningMessage(`RegLens probes ${className} by importing and training it in Python, which needs a trusted workspace.`, 'Manage Workspace Trust')
+      .then((choice) => choice && vscode.commands.executeCommand('workbench.trust.manage'));
+    return null;
+  }
+  const interpreter = await pythonInterpreterFor(ctx.config, uri, ctx.output);
+  const python = resolvePython(interpreter.python);
+  const signature = await inspectTorchModel(python, uri.fsPath, className);
+  if (!signature.ok) {
+    void vscode.window.showErrorMessage(`RegLens cannot probe ${className}: ${signature.reason ?? 'its constructor could not be read'}`);
+    return null;
+  }
+  const args: Record<string, unknown> = { ...(opts.args ?? {}) };
+  for (const p of signature.parameters) {
+    if (!p.required || p.fill !== null || p.name in args) continue;
+    const text = await vscode.window.showInputBox({
+      title: `Probe ${className}: constructor argument`,
+      prompt: `${className}(${p.name}=?) has no default. A JSON value (64, 0.1, "relu", [128, 64]); anything else is taken as a string.`,
+      ignoreFocusOut: true,
+      validateInput: (v) => (v.trim() === '' ? `give a value for ${p.name}` : undefined),
+    });
+    if (text === undefined) return null;
+    args[p.name] = parseArgument(text);
+  }
+  return { args };
+}
+
+/** A constructor argument typed in: JSON when it parses, else the text itself. */
+export function parseArgument(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text.trim();
+  }
 }
 
 async function pickDataset(model: DetectedModel): Promise<ProbeDatasetId | undefined> {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Analyzer, createAnalyzer } from '../../../src/analysis/analyzer';
 import type { DetectedModel } from '../../../src/analysis/modelGraph';
-import { isProbeable, PROBE_DATASETS, probeExperiments, probeFileNames } from '../../../src/analysis/probeExperiment';
+import { isModuleProbeable, isProbeable, moduleDropoutTarget, moduleProbeExperiments, PROBE_DATASETS, probeExperiments, probeFileNames } from '../../../src/analysis/probeExperiment';
 import type { SourceLanguage } from '../../../src/analysis/treeSitterRuntime';
 import { parseExperiment } from '../../../src/protocol/experiment';
 
@@ -35,6 +35,29 @@ describe('probe experiments from model code', () => {
     assert.equal(plain.training.optimizer.weightDecay, 0);
     assert.ok(probe.notes.some((n) => /leakyrelu approximated by relu/.test(n)), probe.notes.join('\n'));
     assert.ok(!probe.notes.some((n) => /Flatten/.test(n)), 'Flatten is implicit');
+  });
+
+  it('an nn.Module subclass becomes two model.pytorch experiments: as written, and dropout hooked after its last hidden Linear', () => {
+    const models = analyzer.analyze(readFileSync(join(ROOT, 'workspace', 'probe_module.py'), 'utf8'), 'python').graph!.models;
+    const model = models.find(isModuleProbeable)!;
+    assert.equal(model.name, 'ResidualNet');
+    assert.ok(!isProbeable(model), 'not a layer list');
+    assert.equal(moduleDropoutTarget(model), 'res');
+    const probe = moduleProbeExperiments(model, { dataset: 'moons', epochs: 3, file: 'probe_module.py', args: { hidden: 32 } })!;
+    const plain = parseExperiment(probe.plain);
+    const regularized = parseExperiment(probe.regularized);
+    assert.deepEqual(plain.model, { layers: [], pytorch: { file: 'probe_module.py', class: 'ResidualNet', args: { hidden: 32 } } });
+    assert.deepEqual(regularized.model.pytorch?.addDropout, { after: 'res', rate: 0.3 });
+    assert.equal(probe.regularizer, 'dropout 0.3 after res');
+    assert.equal(plain.training.epochs, 3);
+    assert.ok(plain.probes?.mcDropout && plain.probes.dynamics);
+    // One Linear only: nowhere to hook dropout before the classifier, so weight decay.
+    const [single] = analyzer
+      .analyze('from torch import nn\nclass Lin(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(2, 2)\n    def forward(self, x):\n        return self.fc(x)\n', 'python')
+      .graph!.models.filter(isModuleProbeable);
+    const wd = moduleProbeExperiments(single, { dataset: 'moons', file: 'lin.py', args: {} })!;
+    assert.equal(wd.regularizer, 'decoupled weight decay 0.01');
+    assert.equal(parseExperiment(wd.regularized).training.optimizer.weightDecay, 0.01);
   });
 
   it('rewires the output layer to the dataset classes and drops the output activation', () => {

@@ -180,7 +180,7 @@ describe('model sources', () => {
     });
 
     it('rejects an experiment with two model sources, or none', () => {
-      assert.throws(() => experiment({ layers: [{ type: 'dense', units: 11 }], topology: 'm.json' }), /model\.topology: give exactly one of layers, topology and module/);
+      assert.throws(() => experiment({ layers: [{ type: 'dense', units: 11 }], topology: 'm.json' }), /model\.topology: give exactly one of layers, topology, module and pytorch/);
       assert.throws(() => experiment({}), /model\.layers: give the model as layers/);
     });
   });

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { findTorchPython } from '../../../scripts/torch-python';
 import { parseEngineEvent, type EngineEvent } from '../../../src/protocol/engineMessages';
 import { parseExperiment } from '../../../src/protocol/experiment';
+import { inspectTorchModel } from '../../../src/engine/torchBridge';
 import { startEngine, type StartEngineOptions } from '../../../src/runs/engineProcess';
 import { buildBundles, cliPath, enginePath } from '../helpers/bundle';
 import { tinyExperiment } from '../helpers/experiments';
@@ -90,6 +91,25 @@ describe('model.pytorch: the user\'s nn.Module on the PyTorch engine', function 
     const failed = bad.events[bad.events.length - 1];
     assert.ok(failed.type === 'failed');
     assert.match(failed.message, /model\.pytorch \(ResidualMLP in models\.py\): model\.pytorch\.addDropout\.after names module "blocks\.3", which the model does not have; its modules: fc1, res, fc/);
+  });
+
+  it('--inspect-model reads the constructor: what the dataset fills, what has no default; or why the class cannot be read', async () => {
+    const file = path.join(__dirname, '../../fixtures/workspace/probe_module.py');
+    const sig = await inspectTorchModel(python, file, 'ResidualNet');
+    assert.ok(sig.ok, sig.reason ?? '');
+    assert.deepEqual(
+      sig.parameters.map((p) => [p.name, p.required, p.default, p.fill]),
+      [
+        ['hidden', true, null, null],
+        ['input_size', false, '2', 'inputSize'],
+        ['num_classes', false, '2', 'classes'],
+      ],
+    );
+    const missing = await inspectTorchModel(python, file, 'Resnet');
+    assert.equal(missing.ok, false);
+    assert.match(missing.reason ?? '', /Resnet does not exist in .*probe_module\.py; nn\.Module subclasses there: ResidualNet/);
+    const noTorch = await inspectTorchModel(path.join(dir, 'venv', 'bin', 'python'), file, 'ResidualNet');
+    assert.match(noTorch.reason ?? '', /torch is not installed/);
   });
 
   it('the schema: exactly one model source; module paths in probes only with model.pytorch', () => {
