@@ -7,6 +7,7 @@ import textwrap
 import threading
 from typing import Any, Dict, List
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -14,7 +15,8 @@ from torch import nn
 from datasets import experiment, start_command, write_images, write_modular
 from reglens.engine.model import ImageShape
 from reglens.engine.probes.network import inference
-from reglens.engine.probes.user_network import UserProbeNetwork
+from reglens import hooks
+from reglens.engine.probes.ablation import EvalData
 from reglens.engine.train import train
 from reglens.engine.user_model import UserModelError, build_user_model
 
@@ -137,28 +139,23 @@ def test_added_dropout_acts_on_the_module_output_while_training_only_and_its_hoo
     assert len(m.net.fc1._forward_hooks) == 0
 
 
-def test_mc_passes_switch_only_dropout_to_train_and_restore_every_mode():
+def test_mc_dropout_on_the_users_model_samples_the_added_dropout_only_and_restores_every_mode():
     m = build_user_model(spec("ResidualCNN", args={"width": 4, "hidden": 8}, addDropout={"after": "fc1", "rate": 0.5}), EXAMPLES, 64, 4, IMAGE, 0)
-    net = UserProbeNetwork(m, 64)
     modes: List[bool] = []
-    hooks = [m.net.block.bn1.register_forward_hook(lambda mod, _i, _o: modes.append(mod.training)), m.added_dropout.register_forward_hook(lambda mod, _i, _o: modes.append(mod.training))]
+    bn = m.net.block.bn1.register_forward_hook(lambda mod, _i, _o: modes.append(mod.training))
     m.train()
-    x = torch.randn(16, 64)
+    x = torch.randn(30, 64)
+    data = EvalData.build(x[:20], x[20:], np.zeros(20), np.zeros(20), np.zeros(10))
     before = torch.get_rng_state()
-
-    @inference
-    def passes(n: UserProbeNetwork) -> List[torch.Tensor]:
-        g = n.generator(1)
-        return [n.mc_rest(x, 0, g) for _ in range(2)] + [n.logits(x), n.logits(x)]
-
-    a, b, e1, e2 = passes(net)
-    for h in hooks:
-        h.remove()
+    try:
+        payload = hooks.mc_dropout_probe(m, data, 4, 30, 0, 0)
+    finally:
+        bn.remove()
     assert torch.equal(torch.get_rng_state(), before)
-    assert modes[0::2] == [False] * 4 and modes[1::2] == [True, True, False, False]  # BN eval, dropout train only in MC passes
-    assert not torch.allclose(a, b) and torch.equal(e1, e2)
+    assert modes and not any(modes), "batch norm stays in eval mode during MC passes"
     assert all(mod.training for mod in m.modules())
-    assert net.has_dropout and net.max_width() >= 4 * 4 * 4
+    assert payload["examples"] == 30 and "unavailable" not in payload
+    assert max(v for v in payload["summary"]["meanMutualInformation"].values() if v is not None) > 0, "the passes differ: the hooked dropout acts"
 
 
 def test_multi_sample_dropout_needs_the_last_linear_to_give_the_output(tmp_path):
@@ -201,8 +198,9 @@ def test_the_engine_trains_the_user_class_with_its_regularizers(images_dir, comm
     assert kinds.count("dynamics") == 2 + 1 and kinds.count("mcDropout") == 1
     mc = next(e["probe"] for e in events if e["type"] == "probe" and e["probe"]["kind"] == "mcDropout")
     assert mc["examples"] == 40 and "unavailable" not in mc
-    warnings = [e["message"] for e in events if e["type"] == "log" and e["level"] == "warning"]
-    assert any("probes.memorization is not available yet for model.pytorch" in w for w in warnings)
+    scores = [e["probe"] for e in events if e["type"] == "probe" and e["probe"]["kind"] == "neuronScores"]
+    assert [p["layer"] for p in scores] == ["fc1"] and len(scores[0]["scores"]) == 16 and scores[0]["method"] == "ablation"
+    assert not [e for e in events if e["type"] == "log" and e["level"] == "warning"]
     assert events[-1]["type"] == "finished"
 
 
@@ -252,3 +250,46 @@ def test_inspect_model_prints_the_constructor_as_its_schema_says(tmp_path):
     missing = describe_constructor(os.path.join(base, "user_models.py"), "Other")
     validator.validate(missing)
     assert not missing["ok"] and "Other does not exist" in missing["reason"] and "Net" in missing["reason"]
+
+
+def test_ipr_pruning_with_the_pruned_state_dict_and_nested_ordering_on_the_users_module(tmp_path):
+    d = str(tmp_path / "modular")
+    write_modular(d, p=11, train_fraction=0.6, noise=0.25)
+    base = user_file(
+        tmp_path,
+        "from reglens.nn import NestedDropout\n\nclass Net(nn.Module):\n    def __init__(self, input_size, num_classes, hidden=24):\n        super().__init__()\n"
+        "        self.fc1 = nn.Linear(input_size, hidden)\n        self.nested = NestedDropout(units=hidden)\n        self.fc = nn.Linear(hidden, num_classes)\n"
+        "    def forward(self, x):\n        return self.fc(self.nested(torch.relu(self.fc1(x))))\n",
+    )
+    exp = pytorch_experiment(spec("Net", file="user_models.py"), {"kind": "modular", "p": 11, "operation": "add", "trainFraction": 0.6}, epochs=30, batchSize=16)
+    exp["probes"] = {"memorization": {"every": 100, "method": "auto", "alsoLayers": ["fc"]}, "pruning": {"steps": 4, "save": True}, "nestedOrdering": {}}
+    cmd = start_command(exp, d)
+    cmd["baseDir"] = base
+    cmd["runDir"] = str(tmp_path / "run")
+    os.makedirs(cmd["runDir"])
+    events = events_of(cmd)
+    assert events[-1]["type"] == "finished", events[-1]
+    probes = [e["probe"] for e in events if e["type"] == "probe"]
+    ipr = next(p for p in probes if p["kind"] == "neuronScores" and p["layer"] == "fc1")
+    assert ipr["method"] == "ipr" and len(ipr["raw"]) == 24  # fc1 reads the one-hot pairs (22 = 2p inputs)
+    assert any(p["kind"] == "neuronScores" and p["layer"] == "fc" and p["method"] == "ablation" for p in probes)
+    pruning = next(p for p in probes if p["kind"] == "pruning")
+    assert pruning["layer"] == "fc1" and pruning["units"] == 24 and pruning["pruned"][0] == 0 and "savedModel" not in pruning
+    assert "pruned-model/state_dict.pt" in pruning["saveNote"]
+    state = torch.load(os.path.join(cmd["runDir"], "pruned-model", "state_dict.pt"))
+    split = pruning["modeSplit"]["pruned"]
+    assert int((state["fc1.weight"].abs().sum(1) == 0).sum()) == split and int((state["fc1.bias"] == 0).sum()) >= split
+    nested = next(p for p in probes if p["kind"] == "nestedOrdering")
+    assert nested["layer"] == "nested" and nested["k"] == list(range(1, 25)) and 1 <= nested["kStar"] <= 24
+    assert not [e for e in events if e["type"] == "log" and e["level"] == "warning"]
+
+
+def test_an_unknown_probe_layer_is_a_warning_naming_the_path_and_the_modules(images_dir):
+    exp = pytorch_experiment(spec("ResidualMLP", args={"hidden": 8}), {"kind": "mnist", "train": 96, "test": 48}, epochs=1)
+    exp["probes"] = {"memorization": {"every": 10, "method": "auto", "layer": "blocks.0"}}
+    cmd = start_command(exp, images_dir)
+    cmd["baseDir"] = EXAMPLES
+    events = events_of(cmd)
+    warnings = [e["message"] for e in events if e["type"] == "log" and e["level"] == "warning"]
+    assert events[-1]["type"] == "finished"
+    assert len(warnings) == 1 and 'names module "blocks.0"' in warnings[0] and "fc1, res, fc" in warnings[0] and "ResidualMLP in models.py" in warnings[0]

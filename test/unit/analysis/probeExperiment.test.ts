@@ -51,6 +51,7 @@ describe('probe experiments from model code', () => {
     assert.equal(probe.regularizer, 'dropout 0.3 after res');
     assert.equal(plain.training.epochs, 3);
     assert.ok(plain.probes?.mcDropout && plain.probes.dynamics);
+    assert.deepEqual(plain.probes.memorization, { every: 3, method: 'auto', layer: 'res' }, 'the neuron map of the hooked layer, after training');
     // One Linear only: nowhere to hook dropout before the classifier, so weight decay.
     const [single] = analyzer
       .analyze('from torch import nn\nclass Lin(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(2, 2)\n    def forward(self, x):\n        return self.fc(x)\n', 'python')

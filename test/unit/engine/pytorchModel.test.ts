@@ -36,7 +36,7 @@ describe('model.pytorch: the user\'s nn.Module on the PyTorch engine', function 
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('dist/cli.js trains examples/pytorch/mnist-resnet.reglens.json: valid events, the class\'s parameters, MC dropout and dynamics probes', () => {
+  it('dist/cli.js trains examples/pytorch/mnist-resnet.reglens.json: valid events, the class\'s parameters, the neuron map of fc1, MC dropout and dynamics probes', () => {
     const runsDir = path.join(dir, 'runs');
     const file = path.join(examples, 'mnist-resnet.reglens.json');
     const r = spawnSync(process.execPath, [cliPath, 'run', file, '--epochs', '2', '--python', python, '--runs-dir', runsDir, '--quiet'], { encoding: 'utf8', cwd: dir });
@@ -65,6 +65,8 @@ describe('model.pytorch: the user\'s nn.Module on the PyTorch engine', function 
     const mc = probes.find((p) => p.kind === 'mcDropout');
     assert.ok(mc?.kind === 'mcDropout' && mc.examples === 1000 && mc.unavailable === undefined, 'MC dropout samples the dropout added after fc1');
     assert.ok(probes.some((p) => p.kind === 'dynamics'));
+    const map = probes.find((p) => p.kind === 'neuronScores');
+    assert.ok(map?.kind === 'neuronScores' && map.layer === 'fc1' && map.scores.length === 64, 'the neuron map of fc1, through hooks');
     assert.equal(events[events.length - 1].type, 'finished');
   });
 

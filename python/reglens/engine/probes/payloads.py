@@ -96,10 +96,12 @@ def memorizing_order(s: Scores) -> List[int]:
     return sorted(range(s.layer.units), key=lambda i: (-s.scores[i], i))
 
 
-def pruning_probe(net: ProbeNetwork, s: Scores, data: EvalData, steps: int) -> Payload:
+def pruning_probe(net: Optional[ProbeNetwork], s: Scores, data: EvalData, steps: int, masked: Optional[Callable[[np.ndarray], np.ndarray]] = None) -> Payload:
     """Cumulative pruning (METHODS §1): zero units most memorizing first (and the reverse
     order as the control) and record the three accuracies. The counts are `steps` even
-    points plus the Otsu split of the raw scores (the "prune the memorizing mode" point)."""
+    points plus the Otsu split of the raw scores (the "prune the memorizing mode" point).
+    masked: hits per group [M, 3] of mask rows [M, units] (default: the engine's split
+    passes of `net`; a user's module passes reglens.hooks.masked_hits)."""
     units = s.layer.units
     mem_first = memorizing_order(s)
     gen_first = mem_first[::-1]
@@ -111,7 +113,7 @@ def pruning_probe(net: ProbeNetwork, s: Scores, data: EvalData, steps: int) -> P
     for r, k in enumerate(counts):
         masks[r, mem_first[:k]] = 0
         masks[len(counts) + r, gen_first[:k]] = 0
-    hits = masked_hits(net, s.layer, data, masks)
+    hits = masked(masks) if masked is not None else masked_hits(net, s.layer, data, masks)
 
     def curve(offset: int) -> Payload:
         accs = [to_accuracy(hits[offset + r], data.counts) for r in range(len(counts))]

@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, List, Optional, Union
 import numpy as np
 import torch
 
+from reglens import hooks
 from reglens.engine.data import Dataset
 from reglens.engine.model import EngineModel
 from reglens.engine.user_model import UserModel
@@ -26,10 +27,7 @@ from .mc_dropout import mc_dropout_probe
 from .network import ProbeNetwork, inference
 from .payloads import memorization_scores, nested_ordering_layer, nested_ordering_probe, pruning_probe
 from .pruned_model import save_pruned_model
-from .user_network import UserProbeNetwork
-
-# Probes that read one layer's units: ProbeNetwork's split passes (layer lists only for now).
-_LAYER_PROBES = ("memorization", "pruning", "nestedOrdering")
+from . import user_probes
 
 Emit = Callable[[Dict[str, Any]], None]
 
@@ -67,10 +65,9 @@ class ProbeRunner:
         self.modular_p = data.modular_p
         self.image = None if data.image is None else (data.image.width, data.image.height)
         self.input_size = data.input_size
-        # The user's own module (model.pytorch): only the probes that need no layer split.
-        self.user = isinstance(model, UserModel)
-        self.net: Any = (UserProbeNetwork(model, data.input_size) if self.user else ProbeNetwork(model)) if self.spec else None
-        self._skipped: set = set()
+        # The user's own module (model.pytorch): probed through forward hooks (user_probes.py).
+        self.user: Optional[UserModel] = model if isinstance(model, UserModel) else None
+        self.net = ProbeNetwork(model) if self.spec and self.user is None else None
         self._eval: Optional[EvalData] = None
         self.history: List[Dict[str, Any]] = []
         self.mc_round = 0
@@ -91,11 +88,6 @@ class ProbeRunner:
         self.emit_event({"type": "log", "level": "warning", "message": message})
 
     def _guarded(self, what: str, fn: Callable[[], None]) -> None:
-        if self.user and what in _LAYER_PROBES:
-            if what not in self._skipped:
-                self._skipped.add(what)
-                self._warn(f"probes.{what} is not available yet for model.pytorch models (it needs per-unit hooks on a module); skipped. mcDropout and dynamics run.")
-            return
         # A failing probe must not kill the run: it becomes a warning (issue 3).
         try:
             fn()
@@ -115,6 +107,8 @@ class ProbeRunner:
     def _memorization(self, epoch: int) -> None:
         def run() -> None:
             m = self.spec["memorization"]
+            if self.user is not None:
+                return self._user_memorization(epoch, m)
             _, primary = memorization_scores(self.net, self.eval_data, self.modular_p, m.get("method", "auto"), m.get("layer"), self._warn)
             self._emit(epoch, primary)
             also = m.get("alsoLayers")
@@ -130,6 +124,18 @@ class ProbeRunner:
 
         self._guarded("memorization", run)
 
+    def _user_memorization(self, epoch: int, m: Dict[str, Any]) -> None:
+        assert self.user is not None
+        _, primary = user_probes.memorization_scores(self.user, self.eval_data(), self.modular_p, m.get("method", "auto"), m.get("layer"), self._warn)
+        self._emit(epoch, primary)
+        done = {primary["layer"]}
+        for path in user_probes.also_layers(self.user, m.get("alsoLayers")):
+            if path in done:
+                continue
+            done.add(path)
+            want = "ablation" if m.get("method") == "ablation" else "auto"
+            self._emit(epoch, user_probes.memorization_scores(self.user, self.eval_data(), self.modular_p, want, path, self._warn)[1])
+
     def _dynamics(self, epoch: int) -> None:
         self._guarded("dynamics", lambda: self._emit(epoch, dynamics_payload(self.history)))
 
@@ -138,7 +144,12 @@ class ProbeRunner:
             m = self.spec["mcDropout"]
             round_index = self.mc_round
             self.mc_round += 1
-            payload = mc_dropout_probe(self.net, self.eval_data(), int(m.get("passes", 30)), int(m.get("examples", 5000)), self.seed + epoch, round_index, self.image)
+            passes, examples = int(m.get("passes", 30)), int(m.get("examples", 5000))
+            if self.user is not None:
+                # Only the model's dropout modules act, masks from the probe's own generator.
+                payload = hooks.mc_dropout_probe(self.user, self.eval_data(), passes, examples, self.seed + epoch, round_index, self.image)
+            else:
+                payload = mc_dropout_probe(self.net, self.eval_data(), passes, examples, self.seed + epoch, round_index, self.image)
             self._emit(epoch, payload)
 
         self._guarded("mcDropout", run)
@@ -147,8 +158,12 @@ class ProbeRunner:
         def run() -> None:
             p = self.spec["pruning"]
             m = self.spec.get("memorization") or {}
-            scores, _ = memorization_scores(self.net, self.eval_data, self.modular_p, m.get("method", "auto"), m.get("layer"), self._warn)
-            probe = pruning_probe(self.net, scores, self.eval_data(), int(p.get("steps", 32)))
+            if self.user is not None:
+                scores, _ = user_probes.memorization_scores(self.user, self.eval_data(), self.modular_p, m.get("method", "auto"), m.get("layer"), self._warn)
+                probe = user_probes.pruning(self.user, scores, self.eval_data(), int(p.get("steps", 32)))
+            else:
+                scores, _ = memorization_scores(self.net, self.eval_data, self.modular_p, m.get("method", "auto"), m.get("layer"), self._warn)
+                probe = pruning_probe(self.net, scores, self.eval_data(), int(p.get("steps", 32)))
             if p.get("save"):
                 if not self.run_dir:
                     probe["saveNote"] = "not saved: the engine was started without a run folder (runDir)"
@@ -158,6 +173,12 @@ class ProbeRunner:
                     mem = probe["memorizingFirst"]
                     accuracy = {"cleanTrain": mem["cleanTrain"][at], "corruptedTrain": mem["corruptedTrain"][at], "test": mem["test"][at]}
                     try:
+                        if self.user is not None:
+                            # A state_dict of the user's class, not a RegLens model.json: reported as a note.
+                            saved = user_probes.save_pruned_state_dict(self.run_dir, self.user, scores, split)
+                            probe["saveNote"] = f"saved {saved} (the {self.user.spec['class']} state_dict with {split} units of {scores.layer.name} zeroed; load it with model.load_state_dict(torch.load(path)))"
+                            self._emit(epoch, probe)
+                            return
                         probe["savedModel"] = save_pruned_model(self.run_dir, self.net, self.input_size, scores, split, accuracy)
                     except Exception as err:  # noqa: BLE001 - reported in the payload, as the TS engine does
                         probe["saveNote"] = f"not saved: {err}"
@@ -167,6 +188,8 @@ class ProbeRunner:
 
     def _nested(self, epoch: int) -> None:
         def run() -> None:
+            if self.user is not None:
+                return self._emit(epoch, user_probes.nested_ordering(self.user, self.eval_data(), self.spec["nestedOrdering"].get("layer")))
             layer = nested_ordering_layer(self.net, self.spec["nestedOrdering"].get("layer"))
             self._emit(epoch, nested_ordering_probe(self.net, layer, self.eval_data()))
 
@@ -187,10 +210,12 @@ class ProbeRunner:
             return
         if "dynamics" in self.spec:
             loss = epoch_event.get("testLoss")
-            if loss is None:
+            if loss is None and self.net is not None:
                 d = self.data
                 loss = test_loss(self.net, d.test.x, _numpy(d.test.labels))
-            self.history.append({"epoch": epoch, "trainLoss": epoch_event["loss"], "testLoss": loss, "corruptedTrain": epoch_event["accuracy"]["corruptedTrain"]})
+            # A user's module with a non-finite test loss adds no point (the engine's would be inf too).
+            if loss is not None:
+                self.history.append({"epoch": epoch, "trainLoss": epoch_event["loss"], "testLoss": loss, "corruptedTrain": epoch_event["accuracy"]["corruptedTrain"]})
             if self._due(self._every("dynamics"), epoch):
                 self._dynamics(epoch)
         if self._due(self._every("memorization"), epoch):
