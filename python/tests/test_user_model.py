@@ -293,3 +293,28 @@ def test_an_unknown_probe_layer_is_a_warning_naming_the_path_and_the_modules(ima
     warnings = [e["message"] for e in events if e["type"] == "log" and e["level"] == "warning"]
     assert events[-1]["type"] == "finished"
     assert len(warnings) == 1 and 'names module "blocks.0"' in warnings[0] and "fc1, res, fc" in warnings[0] and "ResidualMLP in models.py" in warnings[0]
+
+
+def test_positional_only_parameters_are_passed_by_position(tmp_path):
+    base = user_file(tmp_path, "class Net(nn.Module):\n    def __init__(self, hidden, /, input_size, num_classes):\n        super().__init__()\n        self.fc = nn.Sequential(nn.Linear(input_size, hidden), nn.Linear(hidden, num_classes))\n    def forward(self, x):\n        return self.fc(x)\n")
+    m = build_user_model(spec("Net", file="user_models.py", args={"hidden": 5}), base, 22, 11, None, 0)
+    assert m.net.fc[0].out_features == 5
+    with pytest.raises(UserModelError, match="the constructor needs hidden"):
+        build_user_model(spec("Net", file="user_models.py"), base, 22, 11, None, 0)
+
+
+def test_multi_sample_dropout_trains_the_users_model_through_its_last_linear(tmp_path):
+    d = str(tmp_path / "modular")
+    write_modular(d, p=11, train_fraction=0.6, noise=0.0)
+    exp = pytorch_experiment(spec("ResidualMLP", args={"hidden": 32}), {"kind": "modular", "p": 11, "operation": "add", "trainFraction": 0.6}, epochs=40, batchSize=16, regularizers={"multiSampleDropout": {"samples": 4, "rate": 0.3}})
+    cmd = start_command(exp, d)
+    cmd["baseDir"] = EXAMPLES
+    events = events_of(cmd)
+    epochs = [e for e in events if e["type"] == "epoch"]
+    assert events[-1]["type"] == "finished" and epochs[-1]["loss"] < epochs[0]["loss"] - 0.5
+    base = user_file(tmp_path, "class Net(nn.Module):\n    def __init__(self, input_size, num_classes):\n        super().__init__()\n        self.fc = nn.Linear(input_size, num_classes)\n    def forward(self, x):\n        return torch.tanh(self.fc(x))\n")
+    exp["model"]["pytorch"] = spec("Net", file="user_models.py")
+    cmd = start_command(exp, d)
+    cmd["baseDir"] = base
+    failed = events_of(cmd)
+    assert [e["type"] for e in failed] == ["failed"] and "multiSampleDropout needs the model's output to be its last nn.Linear's output" in failed[0]["message"]

@@ -103,7 +103,7 @@ def constructor_args(cls: type, args: Dict[str, Any], input_size: int, classes: 
     missing = [
         n
         for n, p in list(params.items())[1:]
-        if p.default is inspect.Parameter.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and n not in out
+        if p.default is inspect.Parameter.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and n not in out
     ]
     if missing:
         raise UserModelError(f"{_where(spec)}: the constructor needs {', '.join(missing)}; give them in model.pytorch.args")
@@ -228,10 +228,20 @@ def build_user_model(
     kwargs = constructor_args(cls, dict(spec.get("args") or {}), input_size, classes, image, spec)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(stream_seed(seed, stream))
+        # Positional-only parameters (def __init__(self, depth, /)) cannot be passed by name.
         try:
-            net = cls(**kwargs)
+            positional = [n for n, p in list(inspect.signature(cls.__init__).parameters.items())[1:] if p.kind == p.POSITIONAL_ONLY]
+        except (TypeError, ValueError):
+            positional = []
+        args_in_order = []
+        for n in positional:
+            if n not in kwargs:
+                break
+            args_in_order.append(kwargs.pop(n))
+        try:
+            net = cls(*args_in_order, **kwargs)
         except Exception as e:  # noqa: BLE001 - the user's constructor
-            shown = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+            shown = ", ".join([repr(v) for v in args_in_order] + [f"{k}={v!r}" for k, v in kwargs.items()])
             raise UserModelError(f"{_where(spec)}: {spec['class']}({shown}) raised {type(e).__name__}: {e}") from e
     if sample is None:
         sample = torch.zeros(2, input_size)
