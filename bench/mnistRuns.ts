@@ -13,10 +13,11 @@ import * as path from 'node:path';
 import type { Probe } from '../src/protocol/engineMessages';
 import { parseExperiment } from '../src/protocol/experiment';
 import type { ExperimentInput } from '../src/protocol/experiment';
-import { collectRun } from './benchShared';
+import { collectRun, engineFlags, type RunEngine } from './benchShared';
 
 export const resultsDir = path.join('bench-results');
-export const fileOf = (id: string) => path.join(resultsDir, `reproduce-${id}.json`);
+/** bench-results/reproduce-<id>.json (TF.js), reproduce-torch-<id>.json (the PyTorch engine). */
+export const fileOf = (id: string, backend = 'wasm') => path.join(resultsDir, `reproduce-${backend === 'torch' ? 'torch-' : ''}${id}.json`);
 
 const NESTED_EXAMPLE = path.join('examples', 'mnist-nested-dropout.reglens.json');
 /** k values whose acc(k) / acc(D) the table shows. */
@@ -83,11 +84,11 @@ export const mnistRuns: MnistRunDef[] = [
   { id: 'msd', label: 'multi-sample dropout, M = 8, rate 0.5', kind: 'msd', epochs: 30, spec: (e, s) => msdSpec(true, e, s) },
 ];
 
-export async function runMnist(def: MnistRunDef, epochsArg: number | undefined, seed: number, backend: 'wasm' | 'cpu'): Promise<void> {
+export async function runMnist(def: MnistRunDef, epochsArg: number | undefined, seed: number, engine: RunEngine): Promise<void> {
   const epochs = epochsArg ?? def.epochs;
   const spec = def.spec(epochs, seed);
   const experiment = parseExperiment(spec);
-  const run = await collectRun(experiment, backend, (e) => {
+  const run = await collectRun(experiment, engine, (e) => {
     process.stderr.write(`${def.id} epoch ${e.epoch}: loss ${e.loss.toFixed(4)} train ${e.accuracy.cleanTrain.toFixed(4)} test ${e.accuracy.test.toFixed(4)} (${e.seconds.toFixed(2)} s)\n`);
   });
   const { epochs: epochsSeen, probes, logs, failed, wallSeconds } = run;
@@ -98,7 +99,7 @@ export async function runMnist(def: MnistRunDef, epochsArg: number | undefined, 
   const summary: Record<string, unknown> = {
     id: def.id,
     label: def.label,
-    command: `npx tsx bench/reproduce.ts --only ${def.id}${epochsArg !== undefined ? ` --epochs ${epochs}` : ''}${seed !== 0 ? ` --seed ${seed}` : ''}`,
+    command: `npx tsx bench/reproduce.ts --only ${def.id}${epochsArg !== undefined ? ` --epochs ${epochs}` : ''}${seed !== 0 ? ` --seed ${seed}` : ''}${engineFlags(engine)}`,
     time: new Date().toISOString(),
     backend: run.backend,
     failed,
@@ -137,7 +138,7 @@ export async function runMnist(def: MnistRunDef, epochsArg: number | undefined, 
     summary.bestTest = epochsSeen.reduce((b, e) => Math.max(b, e.accuracy.test), 0);
   }
   fs.mkdirSync(resultsDir, { recursive: true });
-  const file = seed === 0 ? fileOf(def.id) : fileOf(`${def.id}-seed${seed}`);
+  const file = fileOf(seed === 0 ? def.id : `${def.id}-seed${seed}`, engine.backend);
   fs.writeFileSync(file, JSON.stringify(summary, null, 1) + '\n');
   process.stderr.write(`${def.id}: written ${file}${failed ? ` (failed: ${failed})` : ''}\n`);
 }
@@ -146,46 +147,56 @@ const pct = (v: unknown, d = 1) => (typeof v === 'number' ? (100 * v).toFixed(d)
 
 /** Markdown tables of the MNIST runs from their JSON files (seed 0, plus any other seeds found). */
 export function mnistTables(): string {
-  const read = (id: string) => (fs.existsSync(fileOf(id)) ? JSON.parse(fs.readFileSync(fileOf(id), 'utf8')) : undefined);
-  const seedsOf = (id: string) =>
-    [undefined, ...fs.readdirSync(resultsDir).filter((f) => f.startsWith(`reproduce-${id}-seed`)).map((f) => f.slice('reproduce-'.length, -'.json'.length))]
-      .map((x) => (x === undefined ? read(id) : read(x)))
-      .filter((r) => r);
+  const read = (file: string) => (fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : undefined);
+  /** Seed 0, then every other seed found, for one engine. */
+  const seedsOf = (id: string, backend: string) => {
+    const prefix = path.basename(fileOf(`${id}-seed`, backend)).slice(0, -'.json'.length);
+    const others = fs.existsSync(resultsDir) ? fs.readdirSync(resultsDir).filter((f) => f.startsWith(prefix)).sort() : [];
+    return [read(fileOf(id, backend)), ...others.map((f) => read(path.join(resultsDir, f)))].filter((r) => r);
+  };
+  const engines = [
+    { backend: 'wasm', label: 'wasm' },
+    { backend: 'torch', label: 'torch' },
+  ];
   const out: string[] = [];
   const nestedK = SHARE_K;
-  out.push(`| run | seed | epochs | test acc(D) % | ${nestedK.map((k) => `acc(${k}) / acc(D)`).join(' | ')} | k for 90% / 99% of acc(D) | K* (acc at K*) | Spearman(index, importance) |`);
-  out.push(`|---|---|---|---|${nestedK.map(() => '---').join('|')}|---|---|---|`);
+  out.push(`| run | engine | seed | epochs | test acc(D) % | ${nestedK.map((k) => `acc(${k}) / acc(D)`).join(' | ')} | k for 90% / 99% of acc(D) | K* (acc at K*) | Spearman(index, importance) |`);
+  out.push(`|---|---|---|---|---|${nestedK.map(() => '---').join('|')}|---|---|---|`);
   for (const def of mnistRuns.filter((d) => d.kind === 'nested')) {
-    const rs = seedsOf(def.id);
-    if (!rs.length) out.push(`| ${def.label} | | pending |`);
-    for (const r of rs) {
-      if (r.failed || !r.nested) {
-        out.push(`| ${def.label} | ${r.seed} | failed: ${String(r.failed ?? 'no nestedOrdering probe').slice(0, 100)} |`);
-        continue;
+    for (const { backend, label } of engines) {
+      const rs = seedsOf(def.id, backend);
+      if (!rs.length && backend === 'wasm') out.push(`| ${def.label} | ${label} | | pending |`);
+      for (const r of rs) {
+        if (r.failed || !r.nested) {
+          out.push(`| ${def.label} | ${label} | ${r.seed} | failed: ${String(r.failed ?? 'no nestedOrdering probe').slice(0, 100)} |`);
+          continue;
+        }
+        const n = r.nested;
+        const shares = nestedK.map((k) => {
+          const s = n.share.find((x: { k: number }) => x.k === k);
+          return s ? `${pct(s.share)}` : '-';
+        });
+        out.push(
+          `| ${def.label} | ${label} | ${r.seed} | ${r.epochs} | ${pct(n.fullAccuracy, 2)} | ${shares.join(' | ')} | ${n.kFor.map((x: { k: number | null }) => x.k ?? '-').join(' / ')} | ${n.kStar} (${pct(n.accuracyAtKStar, 2)}) | ${n.rankCorrelation.toFixed(3)} |`,
+        );
       }
-      const n = r.nested;
-      const shares = nestedK.map((k) => {
-        const s = n.share.find((x: { k: number }) => x.k === k);
-        return s ? `${pct(s.share)}` : '-';
-      });
-      out.push(
-        `| ${def.label} | ${r.seed} | ${r.epochs} | ${pct(n.fullAccuracy, 2)} | ${shares.join(' | ')} | ${n.kFor.map((x: { k: number | null }) => x.k ?? '-').join(' / ')} | ${n.kStar} (${pct(n.accuracyAtKStar, 2)}) | ${n.rankCorrelation.toFixed(3)} |`,
-      );
     }
   }
   out.push('');
-  out.push(`| run | seed | epochs | ${TARGETS.map((t) => `epochs (s) to ${pct(t)}%`).join(' | ')} | best test % | final test % | median s/epoch |`);
-  out.push(`|---|---|---|${TARGETS.map(() => '---').join('|')}|---|---|---|`);
+  out.push(`| run | engine | seed | epochs | ${TARGETS.map((t) => `epochs (s) to ${pct(t)}%`).join(' | ')} | best test % | final test % | median s/epoch |`);
+  out.push(`|---|---|---|---|${TARGETS.map(() => '---').join('|')}|---|---|---|`);
   for (const def of mnistRuns.filter((d) => d.kind === 'msd')) {
-    const rs = seedsOf(def.id);
-    if (!rs.length) out.push(`| ${def.label} | | pending |`);
-    for (const r of rs) {
-      if (r.failed) {
-        out.push(`| ${def.label} | ${r.seed} | failed: ${String(r.failed).slice(0, 100)} |`);
-        continue;
+    for (const { backend, label } of engines) {
+      const rs = seedsOf(def.id, backend);
+      if (!rs.length && backend === 'wasm') out.push(`| ${def.label} | ${label} | | pending |`);
+      for (const r of rs) {
+        if (r.failed) {
+          out.push(`| ${def.label} | ${label} | ${r.seed} | failed: ${String(r.failed).slice(0, 100)} |`);
+          continue;
+        }
+        const cells = reachTargets(r.perEpoch).map((t: { epoch: number | null; seconds: number | null }) => (t.epoch === null ? 'not reached' : `${t.epoch} (${t.seconds!.toFixed(1)})`));
+        out.push(`| ${def.label} | ${label} | ${r.seed} | ${r.epochs} | ${cells.join(' | ')} | ${pct(r.bestTest, 2)} | ${pct(r.final.test, 2)} | ${r.medianEpochSeconds.toFixed(2)} |`);
       }
-      const cells = reachTargets(r.perEpoch).map((t: { epoch: number | null; seconds: number | null }) => (t.epoch === null ? 'not reached' : `${t.epoch} (${t.seconds!.toFixed(1)})`));
-      out.push(`| ${def.label} | ${r.seed} | ${r.epochs} | ${cells.join(' | ')} | ${pct(r.bestTest, 2)} | ${pct(r.final.test, 2)} | ${r.medianEpochSeconds.toFixed(2)} |`);
     }
   }
   return out.join('\n');

@@ -5,7 +5,8 @@
 // bench-results/reproduce-<id>.json; `--table` prints the markdown table from those files.
 // The MNIST runs (nested dropout, multi-sample dropout: ids nested, nested-control,
 // msd-plain, msd) live in bench/mnistRuns.ts and are dispatched from here too.
-//   npx tsx bench/reproduce.ts [--only id,id] [--epochs N] [--seed S] [--backend wasm|cpu]
+//   npx tsx bench/reproduce.ts [--only id,id] [--epochs N] [--seed S] [--backend wasm|cpu|torch] [--python PATH]
+// (torch: the PyTorch engine on the CPU, results in bench-results/reproduce-torch-<id>.json)
 //   npx tsx bench/reproduce.ts --table
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -13,8 +14,8 @@ import { parseArgs } from 'node:util';
 import type { Probe } from '../src/protocol/engineMessages';
 import { parseExperiment } from '../src/protocol/experiment';
 import type { ExperimentInput } from '../src/protocol/experiment';
-import { collectRun } from './benchShared';
-import { mnistRuns, mnistTables, runMnist } from './mnistRuns';
+import { collectRun, engineFlags, type RunEngine } from './benchShared';
+import { fileOf, mnistRuns, mnistTables, runMnist } from './mnistRuns';
 
 type Layers = ExperimentInput['model']['layers'];
 const first = { type: 'dense', units: 512, useBias: false, init: 'normal', initStd: 0.1 } as const;
@@ -40,9 +41,8 @@ const runs: RunDef[] = [
 ];
 
 const resultsDir = path.join('bench-results');
-const fileOf = (id: string) => path.join(resultsDir, `reproduce-${id}.json`);
 
-async function runOne(def: RunDef, epochs: number, backend: 'wasm' | 'cpu'): Promise<void> {
+async function runOne(def: RunDef, epochs: number, engine: RunEngine): Promise<void> {
   const spec = {
     name: `reproduce ${def.id}`,
     seed: 0,
@@ -57,7 +57,7 @@ async function runOne(def: RunDef, epochs: number, backend: 'wasm' | 'cpu'): Pro
     },
   };
   const experiment = parseExperiment(spec);
-  const run = await collectRun(experiment, backend, (e) => {
+  const run = await collectRun(experiment, engine, (e) => {
     if (e.epoch % 25 === 0) {
       const a = e.accuracy;
       process.stderr.write(`${def.id} epoch ${e.epoch}: clean ${a.cleanTrain.toFixed(3)} corrupted ${a.corruptedTrain?.toFixed(3)} test ${a.test.toFixed(3)} (${e.seconds.toFixed(2)} s)\n`);
@@ -89,7 +89,7 @@ async function runOne(def: RunDef, epochs: number, backend: 'wasm' | 'cpu'): Pro
   const summary = {
     id: def.id,
     label: def.label,
-    command: `npx tsx bench/reproduce.ts --only ${def.id}${epochs !== 300 ? ` --epochs ${epochs}` : ''}`,
+    command: `npx tsx bench/reproduce.ts --only ${def.id}${epochs !== 300 ? ` --epochs ${epochs}` : ''}${engineFlags(engine)}`,
     time: new Date().toISOString(),
     backend: run.backend,
     failed,
@@ -108,34 +108,43 @@ async function runOne(def: RunDef, epochs: number, backend: 'wasm' | 'cpu'): Pro
   fs.mkdirSync(resultsDir, { recursive: true });
   // A run with another epoch budget gets its own file (reproduce-<id>-e<epochs>.json): the table
   // reads only the 300-epoch files.
-  const file = epochs === 300 ? fileOf(def.id) : fileOf(`${def.id}-e${epochs}`);
+  const file = fileOf(epochs === 300 ? def.id : `${def.id}-e${epochs}`, engine.backend);
   fs.writeFileSync(file, JSON.stringify(summary, null, 1) + '\n');
   process.stderr.write(`${def.id}: written ${file}${failed ? ` (failed: ${failed})` : ''}\n`);
 }
 
 const pct = (v: unknown) => (typeof v === 'number' ? (100 * v).toFixed(1) : '-');
 
+/** The engines a results table has rows for: TF.js wasm (reproduce-<id>.json) and the PyTorch engine (reproduce-torch-<id>.json). */
+const ENGINES = [
+  { backend: 'wasm', label: 'wasm' },
+  { backend: 'torch', label: 'torch' },
+] as const;
+
 function table(): void {
   const rows: string[] = [
-    '| run | epochs | clean-train % | corrupted fitted % | test % | unlearning epoch | low-IPR pruned (Otsu) | after pruning: clean / corrupted / test % | MC dropout (T=30): entropy clean / corrupted / test, ECE |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| run | engine | epochs | clean-train % | corrupted fitted % | test % | unlearning epoch | low-IPR pruned (Otsu) | after pruning: clean / corrupted / test % | MC dropout (T=30): entropy clean / corrupted / test, ECE |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const def of runs) {
-    if (!fs.existsSync(fileOf(def.id))) {
-      rows.push(`| ${def.label} | pending | | | | | | | |`);
-      continue;
+    for (const { backend, label } of ENGINES) {
+      const file = fileOf(def.id, backend);
+      if (!fs.existsSync(file)) {
+        if (backend === 'wasm') rows.push(`| ${def.label} | ${label} | pending | | | | | | | |`);
+        continue;
+      }
+      const r = JSON.parse(fs.readFileSync(file, 'utf8'));
+      if (r.failed) {
+        rows.push(`| ${def.label} | ${label} | failed: ${String(r.failed).slice(0, 120)} | | | | | | | |`);
+        continue;
+      }
+      const p = r.pruning;
+      const mc = r.mcDropout;
+      const mcCell = !mc ? '-' : mc.unavailable ? 'unavailable (no dropout)' : `${mc.summary.meanEntropy.clean.toFixed(3)} / ${mc.summary.meanEntropy.corrupted?.toFixed(3)} / ${mc.summary.meanEntropy.test.toFixed(3)}, ECE ${mc.summary.ece.toFixed(3)}`;
+      rows.push(
+        `| ${def.label} | ${label} | ${r.epochs} | ${pct(r.final.cleanTrain)} | ${pct(r.final.corruptedTrain)} | ${pct(r.final.test)} | ${r.dynamics?.unlearningEpoch ?? '-'} | ${p ? `${p.modeSplit.pruned}/${p.units} (IPR <= ${p.modeSplit.threshold.toFixed(3)})` : '-'} | ${p ? `${pct(p.atModeSplit.cleanTrain)} / ${pct(p.atModeSplit.corruptedTrain)} / ${pct(p.atModeSplit.test)}` : '-'} | ${mcCell} |`,
+      );
     }
-    const r = JSON.parse(fs.readFileSync(fileOf(def.id), 'utf8'));
-    if (r.failed) {
-      rows.push(`| ${def.label} | failed: ${String(r.failed).slice(0, 120)} | | | | | | | |`);
-      continue;
-    }
-    const p = r.pruning;
-    const mc = r.mcDropout;
-    const mcCell = !mc ? '-' : mc.unavailable ? 'unavailable (no dropout)' : `${mc.summary.meanEntropy.clean.toFixed(3)} / ${mc.summary.meanEntropy.corrupted?.toFixed(3)} / ${mc.summary.meanEntropy.test.toFixed(3)}, ECE ${mc.summary.ece.toFixed(3)}`;
-    rows.push(
-      `| ${def.label} | ${r.epochs} | ${pct(r.final.cleanTrain)} | ${pct(r.final.corruptedTrain)} | ${pct(r.final.test)} | ${r.dynamics?.unlearningEpoch ?? '-'} | ${p ? `${p.modeSplit.pruned}/${p.units} (IPR <= ${p.modeSplit.threshold.toFixed(3)})` : '-'} | ${p ? `${pct(p.atModeSplit.cleanTrain)} / ${pct(p.atModeSplit.corruptedTrain)} / ${pct(p.atModeSplit.test)}` : '-'} | ${mcCell} |`,
-    );
   }
   console.log(rows.join('\n'));
   console.log('');
@@ -149,6 +158,7 @@ async function main(): Promise<void> {
       epochs: { type: 'string' },
       seed: { type: 'string', default: '0' },
       backend: { type: 'string', default: 'wasm' },
+      python: { type: 'string', default: process.env.REGLENS_PYTHON ?? 'python3' },
       table: { type: 'boolean', default: false },
     },
   });
@@ -158,13 +168,15 @@ async function main(): Promise<void> {
   const unknown = only?.filter((id) => !known.includes(id)) ?? [];
   if (unknown.length) throw new Error(`unknown run ${unknown.join(', ')} (known: ${known.join(', ')})`);
   const epochs = values.epochs === undefined ? undefined : Number(values.epochs);
-  const backend = values.backend as 'wasm' | 'cpu';
+  const backend = values.backend!;
+  if (backend !== 'wasm' && backend !== 'cpu' && backend !== 'torch') throw new Error(`--backend must be wasm, cpu or torch, not ${backend}`);
+  const engine: RunEngine = backend === 'torch' ? { backend, python: values.python! } : { backend };
   for (const def of runs.filter((r) => !only || only.includes(r.id))) {
     if (Number(values.seed) !== 0) throw new Error('--seed applies to the MNIST runs only');
-    await runOne(def, epochs ?? 300, backend);
+    await runOne(def, epochs ?? 300, engine);
   }
   for (const def of mnistRuns.filter((r) => !only || only.includes(r.id))) {
-    await runMnist(def, epochs, Number(values.seed), backend);
+    await runMnist(def, epochs, Number(values.seed), engine);
   }
 }
 

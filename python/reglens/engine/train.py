@@ -351,6 +351,38 @@ class _Run:
     def _log(self, level: str, message: str) -> None:
         self.emit({"type": "log", "level": level, "message": message})
 
+    def _train_epoch(self, epoch: int) -> Optional[Tuple[float, float, Optional[Tuple[int, int]]]]:
+        """One epoch of training steps: (mean loss, seconds, co-teaching's (selected, clean)
+        counts or None); None when cancelled (after the current step). Waits for the device
+        once, at the end (the loss is summed on the device)."""
+        n = self.data.train.n
+        bs = min(int(self.training["batchSize"]), n)
+        t0 = time.perf_counter()
+        self.model.train()
+        if self.peer is not None:
+            self.peer.train()
+        perm = self._epoch_order(epoch, n)
+        perm_host = perm.numpy() if self.regs.get("candidateDropout") else None
+        perm = perm.to(self.device)
+        loss_sum = torch.zeros((), device=self.device)
+        selected = torch.zeros(2, device=self.device, dtype=torch.int64) if self.peer is not None else None
+        for s in range(0, n, bs):
+            if self.cancelled.is_set():
+                return None
+            size = min(bs, n - s)
+            b = self._batch(perm[s : s + size], perm_host[s : s + size] if perm_host is not None else None)
+            if selected is not None:
+                loss = self._co_teaching_step(b, epoch, selected)
+            else:
+                loss = self._step(self.model, self.kernels, self.optimizer, b)
+            loss_sum.add_(loss, alpha=size)
+        mean_loss = loss_sum.item() / n
+        counts: Optional[Tuple[int, int]] = None
+        if selected is not None:
+            chosen, clean = selected.tolist()
+            counts = (int(chosen), int(clean))
+        return mean_loss, time.perf_counter() - t0, counts
+
     def run(self) -> int:
         try:
             return self._run()
@@ -373,34 +405,14 @@ class _Run:
         })
         probes = self._probes()
         stopper = _EarlyStopping.of(self.regs.get("earlyStopping"))
-        n = data.train.n
-        bs = min(int(training["batchSize"]), n)
-        host_rows = bool(self.regs.get("candidateDropout"))
         epochs_done, total_seconds = 0, 0.0
         last: Optional[Dict[str, Any]] = None
         for epoch in range(1, epochs + 1):
-            t0 = time.perf_counter()
-            self.model.train()
-            if self.peer is not None:
-                self.peer.train()
-            perm = self._epoch_order(epoch, n)
-            perm_host = perm.numpy() if host_rows else None
-            perm = perm.to(self.device)
-            loss_sum = torch.zeros((), device=self.device)
-            selected = torch.zeros(2, device=self.device, dtype=torch.int64) if self.peer is not None else None
-            for s in range(0, n, bs):
-                if self.cancelled.is_set():
-                    self._log("info", f"Cancelled after {epochs_done} epochs.")
-                    return 0
-                size = min(bs, n - s)
-                b = self._batch(perm[s : s + size], perm_host[s : s + size] if perm_host is not None else None)
-                if selected is not None:
-                    loss = self._co_teaching_step(b, epoch, selected)
-                else:
-                    loss = self._step(self.model, self.kernels, self.optimizer, b)
-                loss_sum.add_(loss, alpha=size)
-            mean_loss = loss_sum.item() / n
-            train_seconds = time.perf_counter() - t0
+            trained = self._train_epoch(epoch)
+            if trained is None:
+                self._log("info", f"Cancelled after {epochs_done} epochs.")
+                return 0
+            mean_loss, train_seconds, selected = trained
             if not math.isfinite(mean_loss):
                 raise ExperimentShapeError(f"the training loss became {_js_number(mean_loss)} in epoch {epoch}; try a lower learning rate (training.optimizer.lr)")
             t1 = time.perf_counter()
@@ -412,7 +424,7 @@ class _Run:
             if test_loss is not None:
                 event["testLoss"] = test_loss
             if selected is not None:
-                chosen, clean = selected.tolist()
+                chosen, clean = selected
                 if chosen:
                     event["labelPrecision"] = clean / chosen
             self.emit(event)
