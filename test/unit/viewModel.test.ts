@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import type { EpochEvent } from '../../src/protocol/engineMessages';
 import { parseHostToWebview, parseWebviewToHost } from '../../src/protocol/webviewMessages';
-import { accuracySeries, verdict } from '../../webview/dashboard/viewModel';
+import { RunModel } from '../../webview/dashboard/runModel';
+import { accuracySeries, probeCostLine, verdict } from '../../webview/dashboard/viewModel';
 
 const epoch = (n: number, corrupted: number | null, test: number): EpochEvent => ({
   type: 'epoch',
@@ -25,6 +26,25 @@ describe('dashboard view model', () => {
     assert.match(verdict(epoch(1, 0.01, 0.995).accuracy, 'finished'), /^Generalizing/);
     assert.match(verdict(epoch(1, 0.3, 0.5).accuracy, 'running'), /^Undecided/);
     assert.match(verdict(undefined, 'running'), /Waiting/);
+  });
+});
+
+describe('probe cost line', () => {
+  it('is absent when no probe timed itself, and is the probes\' share of epochs plus probes', () => {
+    assert.equal(probeCostLine(0, 0, [{ seconds: 3 }]), undefined);
+    // 1 s of probes over 3 s of epochs: 25% of the 4 s.
+    assert.equal(probeCostLine(1, 2, [{ seconds: 1 }, { seconds: 2 }]), "Probes: 25% of the run's time (1.0 s of 4.0 s; 2 calls, 0.50 s each).");
+  });
+
+  it('adds up the seconds of the probe events a run model receives', () => {
+    const neuron = { kind: 'neuronScores' as const, layer: 'fc1', method: 'ablation' as const, scores: [0.1], raw: [0.1] };
+    const m = new RunModel([
+      { type: 'probe', epoch: 1, probe: neuron, seconds: 0.25 },
+      { type: 'probe', epoch: 2, probe: neuron },
+      { type: 'probe', epoch: 2, probe: neuron, seconds: 0.5 },
+    ]);
+    assert.equal(m.probeSeconds, 0.75);
+    assert.equal(m.timedProbes, 2);
   });
 });
 

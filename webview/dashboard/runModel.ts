@@ -49,6 +49,9 @@ export class RunModel {
   readonly logs: { level: 'info' | 'warning' | 'error'; message: string }[] = [];
   /** Bumped on every change to the neuron histories, so the heatmap redraws only then. */
   neuronVersion = 0;
+  /** Wall time of the probe calls that recorded one (the recorder's), and how many did. */
+  probeSeconds = 0;
+  timedProbes = 0;
 
   constructor(events: readonly EngineEvent[] = []) {
     this.apply(events);
@@ -65,6 +68,10 @@ export class RunModel {
           break;
         case 'probe':
           this.applyProbe(e.epoch, e.probe);
+          if (e.seconds !== undefined) {
+            this.probeSeconds += e.seconds;
+            this.timedProbes++;
+          }
           break;
         case 'log':
           this.logs.push({ level: e.level, message: e.message });

@@ -9,7 +9,7 @@ import { NeuronMap } from './neuronMap';
 import type { RunModel } from './runModel';
 import { downsampleIndices, expectedCalibrationError, pick } from './stats';
 import type { ThemeColors } from './theme';
-import { accuracySeries, prunedModelUi, verdict } from './viewModel';
+import { accuracySeries, probeCostLine, prunedModelUi, verdict } from './viewModel';
 
 export interface PageHost {
   post(msg: WebviewToHost): void;
@@ -132,7 +132,11 @@ export class RunPage {
     ]) {
       kpis.append(el('div', { class: 'kpi' }, el('div', { class: 'kpi-label' }, label), el('div', { class: 'kpi-value', id }, '–')));
     }
-    this.app.append(kpis, el('p', { id: 'verdict', class: 'verdict', 'data-testid': 'verdict' }));
+    this.app.append(
+      kpis,
+      el('p', { id: 'verdict', class: 'verdict', 'data-testid': 'verdict' }),
+      el('p', { id: 'probe-cost', class: 'muted probe-cost', 'data-testid': 'probe-cost', hidden: '' }),
+    );
   }
 
   /** "PNG" buttons for the charts of a section (keyboard reachable, labelled). */
@@ -339,6 +343,10 @@ export class RunPage {
     byId('kpi-corrupted').textContent = pct(last?.accuracy.corruptedTrain);
     byId('kpi-test').textContent = pct(last?.accuracy.test);
     byId('verdict').textContent = verdict(last?.accuracy, run.status);
+    const cost = probeCostLine(m.probeSeconds, m.timedProbes, m.epochs);
+    const costEl = byId('probe-cost');
+    costEl.hidden = cost === undefined;
+    costEl.textContent = cost ?? '';
     const errorEl = byId('error');
     errorEl.hidden = !run.error;
     errorEl.textContent = run.error ?? '';

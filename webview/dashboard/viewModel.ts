@@ -40,6 +40,21 @@ export function verdict(acc: Accuracy | undefined, status: RunStatusName): strin
 }
 
 /**
+ * What the probes cost, for choosing `every` and `layers` knowingly: their wall time as a
+ * share of the run's (the epochs' own seconds plus the probes'). Undefined when no probe
+ * recorded its time (the engines' probes do not; the recorder's do).
+ */
+export function probeCostLine(probeSeconds: number, timedProbes: number, epochs: readonly Pick<EpochEvent, 'seconds'>[]): string | undefined {
+  if (timedProbes === 0) return undefined;
+  const epochSeconds = epochs.reduce((s, e) => s + e.seconds, 0);
+  const total = epochSeconds + probeSeconds;
+  const share = total > 0 ? (100 * probeSeconds) / total : 0;
+  const each = probeSeconds / timedProbes;
+  const fmt = (x: number) => (x >= 10 ? x.toFixed(0) : x >= 1 ? x.toFixed(1) : x.toFixed(2));
+  return `Probes: ${share.toFixed(share >= 10 ? 0 : 1)}% of the run's time (${fmt(probeSeconds)} s of ${fmt(total)} s; ${timedProbes} call${timedProbes === 1 ? '' : 's'}, ${fmt(each)} s each).`;
+}
+
+/**
  * The pruning section's save control: the button only when the engine saved a model
  * (`savedModel`, a folder in the run folder); otherwise a hint naming the field that saves
  * one, or the engine's reason (`saveNote`) when saving was asked for and did not happen.
