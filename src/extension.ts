@@ -6,6 +6,7 @@ import { registerExampleCommands } from './host/examples/exampleCommands';
 import { registerCodeLenses } from './host/lint/codeLenses';
 import { registerDiagnostics } from './host/lint/diagnostics';
 import { DocumentAnalysis } from './host/lint/documentAnalysis';
+import { registerPythonScriptCommands } from './host/runs/pythonScriptCommands';
 import { registerRunCommands } from './host/runs/runCommands';
 import { RunManager } from './host/runs/runManager';
 import { registerRunViews } from './host/runs/runViews';
@@ -16,6 +17,8 @@ export interface RegLensApi {
   whenRunEnds(runId: string): Promise<RunSummary> | undefined;
   /** Run ids that have an open dashboard panel. */
   openDashboards(): string[];
+  /** Epochs sent so far to the dashboard of a run another process writes (followed from disk). */
+  followedEpochs(runId: string): number[];
   /** Run ids of each open compare panel. */
   openCompares(): string[][];
   /** The RegLens status bar text ('' when hidden). */
@@ -36,6 +39,7 @@ export function activate(context: vscode.ExtensionContext): RegLensApi {
   const dashboards = ctx.track(new DashboardPanels(ctx, runs));
   registerRunCommands(ctx, runs, dashboards);
   registerExampleCommands(ctx);
+  registerPythonScriptCommands(ctx, runs, dashboards);
   const views = registerRunViews(ctx, runs, dashboards);
   const analysis = new DocumentAnalysis();
   registerDiagnostics(ctx, analysis);
@@ -44,6 +48,7 @@ export function activate(context: vscode.ExtensionContext): RegLensApi {
     whenRunEnds: (id) => runs.liveRun(id)?.ended,
     openDashboards: () => dashboards.openRunIds(),
     openCompares: () => dashboards.openCompares(),
+    followedEpochs: (id) => dashboards.followedEpochs(id),
     statusBarText: () => views.statusBar.text(),
     summaryView: () => views.summary.lastRendered,
     runsTree: async () =>

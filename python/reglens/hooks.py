@@ -157,20 +157,44 @@ def _row_floats(data: EvalData) -> int:
     return int(data.x[0].numel()) if data.x.shape[0] else 1
 
 
+class _BatchChanged(RuntimeError):
+    """The model's output rows do not follow the masked module's rows (see masked_hits)."""
+
+
 def masked_hits(model: nn.Module, module: nn.Module, data: EvalData, masks: np.ndarray, units: Optional[int] = None) -> np.ndarray:
     """Hits per group [M, 3] with module's output multiplied by each mask row (masks
-    [M, units], 1 = keep) along its unit axis. The inputs are tiled M' times per pass, so
-    M' masks are scored in one forward pass of the whole model."""
+    [M, units], 1 = keep) along its unit axis, M' masks per forward pass.
+
+    First way ("expand"): the module's output for n rows is repeated M' times with the
+    masks applied, so only the part of the model after the module runs on M' n rows (the
+    engine's split pass, without a layer list). A model whose later part cannot take more
+    rows than its input had (a skip connection from before the module, a reshape to a
+    stored batch size) raises or returns the wrong row count; then the inputs themselves
+    are tiled M' times ("tile": the whole model runs on M' n rows, always right)."""
     out = np.zeros((len(masks), 3), dtype=np.int64)
     if data.x.shape[0] == 0 or len(masks) == 0:
         return out
     found, out_floats = unit_count(model, module, data.x)
     units = units or found
+    try:
+        return _masked_hits(model, module, data, masks, units, out_floats, expand=True)
+    except (_BatchChanged, RuntimeError):
+        return _masked_hits(model, module, data, masks, units, out_floats, expand=False)
+
+
+def _masked_hits(model: nn.Module, module: nn.Module, data: EvalData, masks: np.ndarray, units: int, out_floats: int, expand: bool) -> np.ndarray:
+    out = np.zeros((len(masks), 3), dtype=np.int64)
     with probe_mode(model) as dev:
         budget = _budget(dev)
         per_row = 4 * max(_row_floats(data), out_floats)
-        rows = max(1, min(data.x.shape[0], budget // per_row))
-        per_pass = max(1, budget // (per_row * rows))
+        if expand:
+            # Up to 64 masks share one pass of the part before the module; the rows are
+            # chosen so the repeated part after it stays within the budget.
+            per_pass = min(len(masks), 64)
+            rows = max(1, min(data.x.shape[0], budget // max(per_row, 4 * out_floats * per_pass)))
+        else:
+            rows = max(1, min(data.x.shape[0], budget // per_row))
+            per_pass = max(1, budget // (per_row * rows))
         masks_t = torch.as_tensor(np.asarray(masks, dtype=np.float32).reshape(-1, units), device=dev)
         labels = torch.as_tensor(data.labels, device=dev)
         group = torch.as_tensor(data.group.astype(np.int64), device=dev)
@@ -181,7 +205,7 @@ def masked_hits(model: nn.Module, module: nn.Module, data: EvalData, masks: np.n
             ax = _unit_axis(module, o)
             if o.shape[ax] != units:
                 raise ValueError(f"reglens: {type(module).__name__} has {o.shape[ax]} units on axis {ax}, masks have {units}")
-            o = o.reshape(b, o.shape[0] // b, *o.shape[1:])
+            o = o.unsqueeze(0) if expand else o.reshape(b, o.shape[0] // b, *o.shape[1:])
             shape = [b, 1] + [units if i == ax else 1 for i in range(1, o.dim() - 1)]
             return (o * mk.reshape(shape).to(o.dtype)).reshape(-1, *o.shape[2:])
 
@@ -193,7 +217,9 @@ def masked_hits(model: nn.Module, module: nn.Module, data: EvalData, masks: np.n
                     mk = masks_t[m0 : m0 + per_pass]
                     b = mk.shape[0]
                     state["mask"], state["b"] = mk, b
-                    logits = model(xc.repeat(b, *([1] * (xc.dim() - 1))))
+                    logits = model(xc if expand else xc.repeat(b, *([1] * (xc.dim() - 1))))
+                    if logits.dim() != 2 or logits.shape[0] != b * n:
+                        raise _BatchChanged(f"{b * n} rows expected, the model returned shape {tuple(logits.shape)}")
                     hit = first_argmax_is(logits.reshape(b, n, -1), labels[s : s + n].expand(b, n))
                     out[m0 : m0 + b] += _group_counts(hit, group[s : s + n]).cpu().numpy()
     return out
@@ -242,18 +268,26 @@ def dropout_modules(model: nn.Module) -> List[Tuple[str, nn.Module]]:
 
 
 @contextlib.contextmanager
-def _active_dropout(model: nn.Module, generator: torch.Generator) -> Iterator[None]:
+def _active_dropout(model: nn.Module, generator: torch.Generator, repeat_first: int = 1) -> Iterator[Dict[str, bool]]:
     """Only the dropout modules act as in training, masks drawn from `generator`; the model
     is otherwise in eval mode (batch norm uses its running statistics, METHODS §10).
 
     A dropout module switched to train mode would draw from torch's global stream, so each
-    stays in eval mode (identity) and a hook applies the training-mode mask instead."""
+    stays in eval mode (identity) and a hook applies the training-mode mask instead.
+    repeat_first > 1: the first dropout module reached in a forward pass repeats its rows
+    that many times first (set state["reached"] = False before each pass), so the part
+    before it runs once for all MC passes."""
+    state = {"reached": False}
     with contextlib.ExitStack() as stack:
         for _, m in dropout_modules(model):
             p = float(m.p)  # type: ignore[attr-defined]
             channel = isinstance(m, _CHANNELWISE)
 
             def drop(o: torch.Tensor, p: float = p, channel: bool = channel) -> torch.Tensor:
+                if not state["reached"]:
+                    state["reached"] = True
+                    if repeat_first > 1:
+                        o = o.repeat(repeat_first, *([1] * (o.dim() - 1)))
                 if p <= 0:
                     return o
                 shape = tuple(o.shape[:2]) + (1,) * (o.dim() - 2) if channel and o.dim() > 2 else tuple(o.shape)
@@ -262,7 +296,7 @@ def _active_dropout(model: nn.Module, generator: torch.Generator) -> Iterator[No
                 return o * keep / (1.0 - p)
 
             stack.enter_context(output_hook(m, drop))
-        yield
+        yield state
 
 
 def _generator(dev: torch.device, seed: int) -> torch.Generator:
@@ -272,21 +306,37 @@ def _generator(dev: torch.device, seed: int) -> torch.Generator:
 
 
 def mc_probabilities(model: nn.Module, x: torch.Tensor, passes: int, seed: int) -> np.ndarray:
-    """T stochastic probability matrices [T, n, C] (float32) with only dropout active."""
+    """T stochastic probability matrices [T, n, C] (float32) with only dropout active.
+
+    Rows are repeated T times at the first dropout module reached, so the part before it
+    runs once (the engine's prefix-then-tiled-rest); a model whose later part cannot take
+    more rows than its input (a skip connection around the dropout) gets its inputs tiled
+    instead. Both draw the same masks from the same generator state."""
     if not dropout_modules(model):
         raise ValueError(NO_DROPOUT_MESSAGE)
+    try:
+        return _mc_probabilities(model, x, passes, seed, expand=True)
+    except (_BatchChanged, RuntimeError):
+        return _mc_probabilities(model, x, passes, seed, expand=False)
+
+
+def _mc_probabilities(model: nn.Module, x: torch.Tensor, passes: int, seed: int, expand: bool) -> np.ndarray:
     rng = derive_rng(seed, "mc-dropout")
     out: List[np.ndarray] = []
     with probe_mode(model) as dev:
         generator = _generator(dev, int(rng() * 2**31))
         per_row = 4 * max(1, int(x[0].numel()) if x.shape[0] else 1)
         inner = max(1, _budget(dev) // (per_row * passes))
-        with _active_dropout(model, generator):
+        with _active_dropout(model, generator, passes if expand else 1) as state:
             for s in range(0, x.shape[0], inner):
                 xc = x[s : s + inner].to(dev)
                 c = xc.shape[0]
+                state["reached"] = False
                 # Row t * c + i is pass t of example i.
-                probs = torch.softmax(model(xc.repeat(passes, *([1] * (xc.dim() - 1)))).float(), -1)
+                logits = model(xc if expand else xc.repeat(passes, *([1] * (xc.dim() - 1))))
+                if logits.dim() != 2 or logits.shape[0] != passes * c:
+                    raise _BatchChanged(f"{passes * c} rows expected, the model returned shape {tuple(logits.shape)}")
+                probs = torch.softmax(logits.float(), -1)
                 out.append(probs.reshape(passes, c, -1).cpu().numpy())
     return np.concatenate(out, 1) if out else np.zeros((passes, 0, 0), np.float32)
 

@@ -122,6 +122,8 @@ class Run:
             "torch": torch.__version__,
             "reglens": __version__,
             "epochs": self.total_epochs,
+            # Set by the extension's "Run Python File with RegLens": which launch this run is.
+            "launch": os.environ.get("REGLENS_LAUNCH_ID"),
         }
         summary = {"name": name, "status": "running", "startedAt": iso_now(), "epochs": 0, "totalEpochs": self.total_epochs or 0, "source": "recorder"}
         self._folder = RunFolderWriter(runs_dir or runs_dir_default(), spec, summary)

@@ -199,3 +199,39 @@ def test_conv_engine_model_ablation_equals_the_engines():
     # dense_0's units as the next dense layer sees them: after relu and batch norm (layers.6).
     mine = hooks.ablation_probe(model, "layers.6", data)
     assert_close(mine["scores"], engine.score)
+
+
+class Residual(nn.Module):
+    """A skip connection from the input around the probed module and the dropout: the
+    later part cannot take more rows than the input, so the probes tile the inputs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(6, 10)
+        self.drop = nn.Dropout(0.4)
+        self.fc2 = nn.Linear(10, 6)
+        self.head = nn.Linear(6, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.fc2(self.drop(torch.relu(self.fc1(x)))) + x)
+
+
+def test_a_skip_connection_around_the_module_falls_back_to_tiled_inputs_with_the_same_numbers():
+    torch.manual_seed(1)
+    model = Residual()
+    data = random_data(120, 80, 6, 3, seed=2)
+    p = hooks.ablation_probe(model, "fc1", data)
+    base = hooks.accuracy(model, data)
+    for j in range(10):
+        keep = torch.ones(10)
+        keep[j] = 0
+        with hooks.output_hook(model.fc1, lambda o, keep=keep: o * keep):
+            a = hooks.accuracy(model, data)
+        assert p["detail"]["cleanDrop"][j] == pytest.approx(base["cleanTrain"] - a["cleanTrain"], abs=1e-12)
+        assert p["detail"]["testDrop"][j] == pytest.approx(base["test"] - a["test"], abs=1e-12)
+    # MC dropout: the expanded and the tiled way draw the same masks (same generator, same order).
+    xs = data.x[:20]
+    tiled = hooks._mc_probabilities(model, xs, 4, 5, expand=False)
+    assert np.array_equal(hooks.mc_probabilities(model, xs, 4, 5), tiled)
+    seq = mlp(dropout=0.3, seed=3)
+    assert np.allclose(hooks._mc_probabilities(seq, xs, 4, 5, expand=True), hooks._mc_probabilities(seq, xs, 4, 5, expand=False), atol=1e-6)

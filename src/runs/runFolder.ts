@@ -191,7 +191,7 @@ function applyEvent(s: RunSummary, event: EngineEvent): boolean {
   }
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -356,6 +356,19 @@ async function isRunFolder(dir: string): Promise<boolean> {
     }
   }
   return false;
+}
+
+/**
+ * How the writer of a run folder stands, from summary.json alone (cheap enough to poll):
+ * its recorded status, or 'died' when it still says running and its process is gone.
+ */
+export async function writerStatus(dir: string): Promise<{ status: RunStatus; error?: string } | undefined> {
+  const { summary } = await readSummaryFile(dir);
+  if (!summary) return undefined;
+  if (summary.status === 'running' && summary.pid !== undefined && !isAlive(summary.pid)) {
+    return { status: 'died', error: 'the process recording this run exited without recording an end' };
+  }
+  return { status: summary.status, ...(summary.error ? { error: summary.error } : {}) };
 }
 
 /** Runs in runsDir, newest first. A missing runsDir has no runs. Never throws. */

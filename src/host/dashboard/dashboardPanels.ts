@@ -16,6 +16,7 @@ import {
 import type { Ctx } from '../ctx';
 import type { RunManager } from '../runs/runManager';
 import { dashboardHtml } from './dashboardHtml';
+import { RunFollower } from './runFollower';
 
 export const dashboardViewType = 'reglens.dashboard';
 export const compareViewType = 'reglens.compare';
@@ -27,6 +28,8 @@ interface OpenPanel {
   /** Resolves once the page has loaded and been sent its snapshot (requests before that would be lost). */
   ready: Promise<void>;
   markReady(): void;
+  /** Set while the panel follows a run another process writes. */
+  follower?: RunFollower;
 }
 
 /** Where "Export Report" and "Save PNG" write; tests pass a target and skip the dialog. */
@@ -37,6 +40,8 @@ export class DashboardPanels implements vscode.Disposable {
   private readonly open = new Set<OpenPanel>();
   private readonly disposables: vscode.Disposable[] = [];
   private readonly pngRequests = new Map<string, { resolve: (dataUrl: string) => void; timer: NodeJS.Timeout }>();
+  /** Epochs sent to the dashboards of followed runs (snapshot and increments), for tests. */
+  private readonly followed = new Map<string, number[]>();
   /** Set by "Export Report" from the webview: how to export a run (registered by the export feature). */
   exportReport: ((runId: string) => Promise<unknown>) | undefined;
   /** "Save Pruned Model…" from the webview: asks for a folder and copies the model (export feature). */
@@ -82,6 +87,11 @@ export class DashboardPanels implements vscode.Disposable {
   /** Test hook and status query: the run ids that have an open dashboard. */
   openRunIds(): string[] {
     return [...this.panels.keys()];
+  }
+
+  /** Test hook: the epochs a followed run's dashboard was sent so far, in order. */
+  followedEpochs(runId: string): number[] {
+    return [...(this.followed.get(runId) ?? [])];
   }
 
   /** Test hook: the run ids of each open compare panel. */
@@ -201,6 +211,7 @@ export class DashboardPanels implements vscode.Disposable {
       }),
       panel.onDidDispose(() => {
         this.open.delete(entry);
+        entry.follower?.dispose();
         if (kind === 'run' && this.panels.get(runIds[0]) === panel) this.panels.delete(runIds[0]);
         for (const s of subs) s.dispose();
       }),
@@ -251,6 +262,7 @@ export class DashboardPanels implements vscode.Disposable {
     let reply: HostToWebview;
     if (kind === 'run') {
       const view = views[0];
+      if (view) await this.follow(entry, view);
       reply = view ? { type: 'snapshot', run: view } : { type: 'missing', runId: runIds[0], message: `Run ${runIds[0]} is no longer on disk.` };
       if (view) panel.title = `RegLens: ${view.name}`;
     } else {
@@ -260,6 +272,36 @@ export class DashboardPanels implements vscode.Disposable {
       if (views.length) panel.title = `RegLens: Compare ${views.map((v) => v.name).join(' vs ')}`.slice(0, 80);
     }
     void panel.webview.postMessage(reply);
+  }
+
+  /**
+   * A run still running but not in this window (a recorder script, the CLI, another
+   * machine): the snapshot takes the events on disk now and the follower sends what is
+   * appended after them. A page that reloads gets a new snapshot and a new follower.
+   */
+  private async follow(entry: OpenPanel, view: RunView): Promise<void> {
+    entry.follower?.dispose();
+    entry.follower = undefined;
+    const runId = view.id;
+    const dir = this.runs.folderOf(runId);
+    if (view.status !== 'running' || this.runs.liveRun(runId) || !dir) return;
+    const post = (msg: HostToWebview) => void entry.panel.webview.postMessage(msg);
+    const epochs = (events: readonly { type: string; epoch?: number }[]) => events.filter((e) => e.type === 'epoch').map((e) => e.epoch as number);
+    const follower = new RunFollower(
+      dir,
+      {
+        events: (events) => {
+          this.followed.set(runId, [...(this.followed.get(runId) ?? []), ...epochs(events)]);
+          post({ type: 'events', runId, events });
+        },
+        status: (status, error) => post({ type: 'status', runId, status, ...(error ? { error } : {}) }),
+      },
+      this.ctx.output,
+    );
+    view.events = await follower.initial();
+    this.followed.set(runId, epochs(view.events));
+    entry.follower = follower;
+    follower.start();
   }
 
   /** After a reload (or before the tree was shown) the manager has not listed runs yet: look the ids up in every runs folder. */
@@ -275,7 +317,10 @@ export class DashboardPanels implements vscode.Disposable {
   }
 
   dispose(): void {
-    for (const p of [...this.open]) p.panel.dispose();
+    for (const p of [...this.open]) {
+      p.follower?.dispose();
+      p.panel.dispose();
+    }
     for (const r of this.pngRequests.values()) clearTimeout(r.timer);
     for (const d of this.disposables) d.dispose();
   }

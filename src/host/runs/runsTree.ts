@@ -2,6 +2,7 @@
 // workspace with its status; clicking a run opens its dashboard.
 import * as vscode from 'vscode';
 import type { RunSummary } from '../../runs/runFolder';
+import { Config } from '../config';
 import type { Ctx } from '../ctx';
 import type { RunManager } from './runManager';
 
@@ -21,6 +22,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunItem>, vscod
   readonly onDidChangeTreeData = this.changed.event;
   private readonly disposables: vscode.Disposable[] = [];
   private refreshTimer: NodeJS.Timeout | undefined;
+  private readonly dirWatchers: vscode.Disposable[] = [];
 
   constructor(
     private readonly ctx: Ctx,
@@ -28,15 +30,37 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunItem>, vscod
   ) {
     // Epoch events arrive many times a second; coalesce them into one refresh.
     this.disposables.push(runs.onDidChange(() => this.scheduleRefresh()));
-    // Runs started by the CLI (or another window) appear through their summary files.
-    const watcher = vscode.workspace.createFileSystemWatcher('**/runs/*/summary.json');
+    // Runs started by another process (the recorder in a script, the CLI, another window)
+    // appear the moment their folder gets its summary.json (written first), and their
+    // progress shows as their events.jsonl grows: one watcher per workspace folder's runs
+    // directory (which may be configured outside the default .reglens/runs).
     this.disposables.push(
-      watcher,
-      watcher.onDidCreate(() => this.scheduleRefresh()),
-      watcher.onDidChange(() => this.scheduleRefresh()),
-      watcher.onDidDelete(() => this.scheduleRefresh()),
-      vscode.workspace.onDidChangeWorkspaceFolders(() => this.scheduleRefresh()),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => {
+        this.watchRunsDirs();
+        this.scheduleRefresh();
+      }),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (Config.affects(e, 'runs.directory')) {
+          this.watchRunsDirs();
+          this.scheduleRefresh();
+        }
+      }),
     );
+    this.watchRunsDirs();
+  }
+
+  private watchRunsDirs(): void {
+    for (const d of this.dirWatchers.splice(0)) d.dispose();
+    for (const f of vscode.workspace.workspaceFolders ?? []) {
+      const dir = this.ctx.config.runsDirectory(f.uri);
+      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(dir, '*/{summary.json,events.jsonl}'));
+      this.dirWatchers.push(
+        watcher,
+        watcher.onDidCreate(() => this.scheduleRefresh()),
+        watcher.onDidChange(() => this.scheduleRefresh()),
+        watcher.onDidDelete(() => this.scheduleRefresh()),
+      );
+    }
   }
 
   refresh(): void {
@@ -96,6 +120,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunItem>, vscod
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
     this.changed.dispose();
     for (const d of this.disposables) d.dispose();
+    for (const d of this.dirWatchers.splice(0)) d.dispose();
   }
 }
 
