@@ -31,6 +31,7 @@ function loadTests(): void {
   require('./examples.test');
   require('./nativeBackend.test');
   require('./torch.test');
+  require('./recorder.test');
 }
 
 interface TestRecord {
