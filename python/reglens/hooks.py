@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from reglens.engine.probes.ablation import EvalData, _group_counts, ablation_from_hits, first_argmax_is, hits_of_logits
+from reglens.engine.probes.ablation import EvalData, _group_counts, ablation_from_hits, first_argmax_is, hits_of_logits, rank1_hits
 from reglens.engine.probes.mc_dropout import NO_DROPOUT_MESSAGE, mc_payload
 from reglens.engine.probes.payloads import ablation_payload, nested_ordering_payload
 from reglens.engine.probes.prng import derive_rng, sample_rows
@@ -250,10 +250,91 @@ def ablation_probe(model: nn.Module, path: str, data: EvalData) -> Payload:
     units, _ = unit_count(model, module, data.x)
     with probe_mode(model) as dev:
         base = hits_of_logits(_logits(model, data.x, dev, _rows_per_pass(data, dev)), data.labels, data.group)
-    masks = np.ones((units, units), dtype=np.float32)
-    np.fill_diagonal(masks, 0)
-    hits = masked_hits(model, module, data, masks, units)
+    hits = _rank1_ablation(model, module, data, units)
+    if hits is None:
+        masks = np.ones((units, units), dtype=np.float32)
+        np.fill_diagonal(masks, 0)
+        hits = masked_hits(model, module, data, masks, units)
     return ablation_payload(path, ablation_from_hits(base, hits, data.counts, "hooks"))
+
+
+def _output_linear(model: nn.Module, x: torch.Tensor, dev: torch.device) -> Optional[nn.Linear]:
+    """The nn.Linear whose output is the model's output (the last one run, returned as is)."""
+    ran: List[Tuple[nn.Module, torch.Tensor]] = []
+    with contextlib.ExitStack() as stack:
+        for m in model.modules():
+            if isinstance(m, nn.Linear):
+                h = m.register_forward_hook(lambda mod, i, o: ran.append((mod, o)))
+                stack.callback(h.remove)
+        out = model(x.to(dev))
+    if not ran or ran[-1][1] is not out or out.dim() != 2:
+        return None
+    last = ran[-1][0]
+    return last if isinstance(last, nn.Linear) else None
+
+
+def _rank1_ablation(model: nn.Module, module: nn.Module, data: EvalData, units: int) -> Optional[np.ndarray]:
+    """The engine's rank-1 scan (METHODS §1) where it is exact: when the model's output is
+    an nn.Linear whose input depends on the probed units one to one (only elementwise steps
+    between them: activation, eval-mode dropout and batch norm), zeroing unit j moves the
+    logits by -(h_j - h0_j) W[:, j], h the Linear's input and h0 its input with every probed
+    unit zeroed. Checked on sample rows with random masks before use; None where it does not
+    hold (then masked passes score the units)."""
+    if data.x.shape[0] == 0:
+        return None
+    with probe_mode(model) as dev:
+        head = _output_linear(model, data.x[:64], dev)
+        if head is None or head is module or head.in_features != units:
+            return None
+        seen: Dict[str, torch.Tensor] = {}
+        state: Dict[str, Optional[torch.Tensor]] = {"mask": None}
+
+        def capture(mod: nn.Module, inputs: Any) -> None:
+            seen["h"] = inputs[0]
+
+        def mask(o: torch.Tensor) -> torch.Tensor:
+            m = state["mask"]
+            if m is None:
+                return o
+            if o.dim() != 2 or o.shape[1] != units:
+                raise _BatchChanged("the probed output is not [rows, units]")
+            return o * m.to(o.dtype)
+
+        def run(x: torch.Tensor, m: Optional[torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor]:
+            state["mask"] = m
+            logits = model(x)
+            return seen["h"], logits
+
+        handle = head.register_forward_pre_hook(capture)
+        try:
+            with output_hook(module, mask):
+                sample = data.x[:64].to(dev)
+                h_s, _ = run(sample, None)
+                h0_s, _ = run(sample, torch.zeros(units, device=dev))
+                if h_s.dim() != 2 or h_s.shape[1] != units:
+                    return None
+                g = torch.Generator().manual_seed(0)
+                for _ in range(2):
+                    m = (torch.rand(units, generator=g) < 0.5).to(dev)
+                    h_m, _ = run(sample, m.float())
+                    expect = torch.where(m.unsqueeze(0), h_s, h0_s)
+                    if not torch.allclose(h_m, expect, rtol=1e-5, atol=1e-6 * (1 + float(h_s.abs().max()))):
+                        return None
+                rows = _rows_per_pass(data, dev)
+                deltas: List[torch.Tensor] = []
+                logits_all: List[torch.Tensor] = []
+                for s in range(0, data.x.shape[0], rows):
+                    xc = data.x[s : s + rows].to(dev)
+                    h, lg = run(xc, None)
+                    h0, _ = run(xc, torch.zeros(units, device=dev))
+                    deltas.append(h - h0)
+                    logits_all.append(lg)
+        except _BatchChanged:
+            return None
+        finally:
+            handle.remove()
+        w = head.weight.detach().t().float().cpu().numpy()  # [units, classes]
+        return rank1_hits(torch.cat(deltas), torch.cat(logits_all).float(), w, data)
 
 
 # ---- Monte Carlo dropout ----

@@ -43,22 +43,35 @@ def test_ablation_equals_the_engines_on_the_same_weights():
     data = random_data(300, 200, 6, 4, seed=1)
     model = mlp(seed=2)
     net = net_of(model)
-    # dense_1 feeds the output: the engine's default there is the rank-1 scan in float64,
-    # which breaks exact ties (a row whose other units are all 0 has all-zero float32
-    # logits) differently from any float32 pass; its batched float32 masks are the same
-    # arithmetic as a hook's, so that is the strategy compared. dense_0 is compared with
-    # the engine's default (memorization_scores) as it is.
+    # dense_1 feeds the output: the engine's rank-1 float64 scan there, and the hook's too
+    # (only relu between the probed Linear and the output Linear); dense_0 does not: the
+    # engine's and the hooks' masked float32 passes.
     for layer_name, path in (("dense_0", "layers.0"), ("dense_1", "layers.3")):
-        if layer_name == "dense_0":
-            _, engine = memorization_scores(net, data, None, "ablation", layer_name)
-        else:
-            engine = ablation_payload(layer_name, ablation_scores(net, net.layer(layer_name), data, "batched"))
+        _, engine = memorization_scores(net, data, None, "ablation", layer_name)
         mine = hooks.ablation_probe(model, path, data)
         assert mine["layer"] == path
         engine["layer"] = path
         assert_close(mine, engine)
         # The scores are not all zero: the comparison compares something.
         assert any(abs(s) > 0 for s in mine["scores"])
+
+
+def test_the_rank1_scan_is_used_only_where_it_is_exact_and_agrees_with_masked_passes():
+    data = random_data(300, 200, 6, 4, seed=8)
+    model = mlp(seed=9)
+    net = net_of(model)
+    module = model.layers[3]
+    units = 16
+    rank1 = hooks._rank1_ablation(model, module, data, units)
+    assert rank1 is not None
+    masks = np.ones((units, units), dtype=np.float32)
+    np.fill_diagonal(masks, 0)
+    masked = hooks.masked_hits(model, module, data, masks, units)
+    # float64 vs float32 logits: equal but for exact ties (none in this data).
+    assert np.array_equal(rank1, masked)
+    # Not exact through a second Linear (dense_0), nor through a non-elementwise head.
+    assert hooks._rank1_ablation(model, model.layers[0], data, 24) is None
+    assert hooks._rank1_ablation(net.model, model.layers[5], data, 4) is None  # the output layer itself
 
 
 def test_conv_channels_are_ablated_like_the_engine_scores_them():
