@@ -4,6 +4,7 @@
 // script logs an epoch only when the test asks, so "while it runs" is what is checked.
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { findTorchPython } from '../../scripts/torch-python';
@@ -74,4 +75,50 @@ describe('recorder runs from another process', () => {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
   });
+
+  it('Run Python File with RegLens runs the file in a terminal with the recorder importable and opens its run\'s dashboard', async () => {
+    const api = await extensionApi<RegLensApi>();
+    const cfg = vscode.workspace.getConfiguration('reglens');
+    await cfg.update('python.interpreter', findTorchPython(), vscode.ConfigurationTarget.Workspace);
+    const file = workspaceUri('launched_by_reglens.py');
+    const script = [
+      'import torch, reglens',
+      'torch.set_num_threads(1)',
+      'with reglens.init(name="launched by the command", epochs=2) as run:',
+      '    for epoch in range(2):',
+      '        run.log_epoch(epoch, loss=1.0 / (epoch + 1))',
+      '',
+    ].join('\n');
+    await vscode.workspace.fs.writeFile(file, Buffer.from(script));
+    const before = new Set(api.openDashboards());
+    try {
+      const launch = await vscode.commands.executeCommand<{ launchId: string; runsDir: string; commandLine: string }>('reglens.runPythonFile', file);
+      assert.ok(launch, 'the command started the file');
+      assert.equal(launch.runsDir, workspaceUri('.reglens/runs').fsPath);
+      const runId = await waitFor('the dashboard of the launched run', () => api.openDashboards().find((id) => !before.has(id)), 90_000);
+      const spec = JSON.parse(readFileSync(path.join(launch.runsDir, runId, 'spec.json'), 'utf8'));
+      assert.equal(spec.source, 'recorder');
+      assert.equal(spec.launch, launch.launchId);
+      assert.equal(spec.name, 'launched by the command');
+      await waitFor('the launched run listed as finished', async () => (await api.runsTree()).find((i) => i.runId === runId && /^finished/.test(i.description)), 60_000);
+    } finally {
+      await cfg.update('python.interpreter', undefined, vscode.ConfigurationTarget.Workspace);
+      await vscode.workspace.fs.delete(file);
+    }
+  });
+
+  it('Install the Python Package shows the pip command for the selected interpreter', async () => {
+    const cfg = vscode.workspace.getConfiguration('reglens');
+    const python = findTorchPython();
+    await cfg.update('python.interpreter', python, vscode.ConfigurationTarget.Workspace);
+    try {
+      const line = await vscode.commands.executeCommand<string>('reglens.installPythonPackage', 'none');
+      const pkg = path.join(vscode.extensions.getExtension('reglens.reglens')!.extensionPath, 'python');
+      assert.ok(line.startsWith(`${python} -m pip install `), line);
+      assert.ok(line.endsWith(pkg) || line.endsWith(`'${pkg}'`), line);
+    } finally {
+      await cfg.update('python.interpreter', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
 });
+
