@@ -248,3 +248,19 @@ def test_a_skip_connection_around_the_module_falls_back_to_tiled_inputs_with_the
     assert np.array_equal(hooks.mc_probabilities(model, xs, 4, 5), tiled)
     seq = mlp(dropout=0.3, seed=3)
     assert np.allclose(hooks._mc_probabilities(seq, xs, 4, 5, expand=True), hooks._mc_probabilities(seq, xs, 4, 5, expand=False), atol=1e-6)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (the probes' CUDA generator and device paths)")
+def test_probes_on_cuda_give_the_cpu_numbers_and_keep_the_cuda_rng():
+    torch.manual_seed(0)
+    cpu = Net()
+    data = user_data(2)
+    expect = hooks.ablation_probe(cpu, "fc1", data)
+    gpu = Net().to("cuda")
+    gpu.load_state_dict(cpu.state_dict())
+    cuda_rng = torch.cuda.get_rng_state()
+    got = hooks.ablation_probe(gpu, "fc1", data)
+    assert_close(got, expect, tol=1e-5)
+    mc = hooks.mc_dropout_probe(gpu, data, passes=4, examples=30, seed=1, round_index=0)
+    assert mc["examples"] == 30
+    assert torch.equal(torch.cuda.get_rng_state(), cuda_rng)
