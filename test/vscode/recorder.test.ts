@@ -69,6 +69,15 @@ describe('recorder runs from another process', () => {
           assert.match(view.description, /running · epoch 2\/5/);
         }
       }
+      // The page drew them: it was opened before epoch 1 (a snapshot without epochs), and its
+      // accuracy chart renders to a PNG only once it has epochs.
+      const target = path.join(workspaceUri('.').fsPath, 'recorder-acc-chart.png');
+      const written = await waitFor(
+        'a PNG of the followed run\'s accuracy chart',
+        async () => (await vscode.commands.executeCommand<string | undefined>('reglens.exportChartPng', runId, 'acc-chart', target)) ?? undefined,
+        60_000,
+      );
+      assert.deepEqual([...readFileSync(String(written)).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], 'PNG signature');
       child.stdin.end(); // the script's loop ends, `with run` finishes it
       await waitFor('the recorder run listed as finished', async () => (await api.runsTree()).find((i) => i.runId === runId && /^finished/.test(i.description)), 60_000);
     } finally {
