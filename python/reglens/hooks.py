@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from reglens.engine.probes.ablation import EvalData, _group_counts, ablation_from_hits, first_argmax_is, hits_of_logits, rank1_hits
+from reglens.engine.probes.network import device_generator, eval_modes, floats_per_pass
 from reglens.engine.probes.mc_dropout import NO_DROPOUT_MESSAGE, mc_payload
 from reglens.engine.probes.payloads import ablation_payload, nested_ordering_payload
 from reglens.engine.probes.prng import derive_rng, sample_rows
@@ -46,11 +47,6 @@ __all__ = [
 ]
 
 Payload = Dict[str, Any]
-
-# Floats one masked pass may hold per intermediate (as the engine's probes, network.py).
-_FLOATS_PER_PASS_CPU = 4_000_000
-_FLOATS_PER_PASS_ACCEL = 64_000_000
-
 
 class ModulePathError(KeyError):
     """A dotted module path that is not in the model (the message lists close matches)."""
@@ -78,10 +74,6 @@ def _device(model: nn.Module) -> torch.device:
     return torch.device("cpu")
 
 
-def _budget(device: torch.device) -> int:
-    return _FLOATS_PER_PASS_CPU if device.type == "cpu" else _FLOATS_PER_PASS_ACCEL
-
-
 def eval_data(x_train: torch.Tensor, y_train: Any, corrupted: Any, x_test: torch.Tensor, y_test: Any) -> EvalData:
     """The engine's EvalData (train rows, then test) with x kept in its own dtype and shape
     (token ids stay integers, images stay NCHW), on the CPU."""
@@ -106,14 +98,8 @@ def _numpy(v: Any) -> Any:
 @contextlib.contextmanager
 def probe_mode(model: nn.Module) -> Iterator[torch.device]:
     """no_grad + eval mode for the whole model; every module's own flag restored after."""
-    modes = [(m, m.training) for m in model.modules()]
-    try:
-        with torch.no_grad():
-            model.eval()
-            yield _device(model)
-    finally:
-        for m, training in modes:
-            m.training = training
+    with torch.no_grad(), eval_modes(model):
+        yield _device(model)
 
 
 @contextlib.contextmanager
@@ -185,7 +171,7 @@ def masked_hits(model: nn.Module, module: nn.Module, data: EvalData, masks: np.n
 def _masked_hits(model: nn.Module, module: nn.Module, data: EvalData, masks: np.ndarray, units: int, out_floats: int, expand: bool) -> np.ndarray:
     out = np.zeros((len(masks), 3), dtype=np.int64)
     with probe_mode(model) as dev:
-        budget = _budget(dev)
+        budget = floats_per_pass(dev)
         per_row = 4 * max(_row_floats(data), out_floats)
         if expand:
             # Up to 64 masks share one pass of the part before the module; the rows are
@@ -231,7 +217,7 @@ def _logits(model: nn.Module, x: torch.Tensor, dev: torch.device, rows: int) -> 
 
 
 def _rows_per_pass(data: EvalData, dev: torch.device) -> int:
-    return max(1, _budget(dev) // (4 * _row_floats(data)))
+    return max(1, floats_per_pass(dev) // (4 * _row_floats(data)))
 
 
 def accuracy(model: nn.Module, data: EvalData) -> Dict[str, Optional[float]]:
@@ -380,12 +366,6 @@ def _active_dropout(model: nn.Module, generator: torch.Generator, repeat_first: 
         yield state
 
 
-def _generator(dev: torch.device, seed: int) -> torch.Generator:
-    g = torch.Generator(device=dev if dev.type == "cuda" else torch.device("cpu"))
-    g.manual_seed(seed)
-    return g
-
-
 def mc_probabilities(model: nn.Module, x: torch.Tensor, passes: int, seed: int) -> np.ndarray:
     """T stochastic probability matrices [T, n, C] (float32) with only dropout active.
 
@@ -405,9 +385,9 @@ def _mc_probabilities(model: nn.Module, x: torch.Tensor, passes: int, seed: int,
     rng = derive_rng(seed, "mc-dropout")
     out: List[np.ndarray] = []
     with probe_mode(model) as dev:
-        generator = _generator(dev, int(rng() * 2**31))
+        generator = device_generator(dev, int(rng() * 2**31))
         per_row = 4 * max(1, int(x[0].numel()) if x.shape[0] else 1)
-        inner = max(1, _budget(dev) // (per_row * passes))
+        inner = max(1, floats_per_pass(dev) // (per_row * passes))
         with _active_dropout(model, generator, passes if expand else 1) as state:
             for s in range(0, x.shape[0], inner):
                 xc = x[s : s + inner].to(dev)
@@ -425,7 +405,7 @@ def _mc_probabilities(model: nn.Module, x: torch.Tensor, passes: int, seed: int,
 def eval_probabilities(model: nn.Module, x: torch.Tensor) -> np.ndarray:
     """Eval-mode softmax [n, C] (float32)."""
     with probe_mode(model) as dev:
-        return torch.softmax(_logits(model, x, dev, max(1, _budget(dev) // (4 * max(1, int(x[0].numel()))))).float(), -1).cpu().numpy()
+        return torch.softmax(_logits(model, x, dev, max(1, floats_per_pass(dev) // (4 * max(1, int(x[0].numel()))))).float(), -1).cpu().numpy()
 
 
 def _image_of(x: torch.Tensor) -> Optional[Tuple[int, int]]:

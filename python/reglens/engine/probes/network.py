@@ -54,6 +54,18 @@ def as_numpy(value: Any) -> np.ndarray:
     return np.asarray(value)
 
 
+def floats_per_pass(device: torch.device) -> int:
+    """How many floats one pass may hold per intermediate on this device."""
+    return _FLOATS_PER_PASS_CPU if device.type == "cpu" else _FLOATS_PER_PASS_ACCEL
+
+
+def device_generator(device: torch.device, seed: int) -> torch.Generator:
+    """A probe's own generator: on the device where torch has one (CUDA), else on the CPU."""
+    g = torch.Generator(device=device if device.type == "cuda" else torch.device("cpu"))
+    g.manual_seed(seed)
+    return g
+
+
 @contextlib.contextmanager
 def eval_modes(model: torch.nn.Module) -> Iterator[None]:
     """The whole model in eval mode; every module's own train/eval flag restored after."""
@@ -78,14 +90,10 @@ class ChunkedPasses:
 
     @property
     def floats_per_pass(self) -> int:
-        return _FLOATS_PER_PASS_CPU if self.device.type == "cpu" else _FLOATS_PER_PASS_ACCEL
+        return floats_per_pass(self.device)
 
     def generator(self, seed: int) -> torch.Generator:
-        """A generator on the model's device where torch has one (CUDA), else on the CPU."""
-        device = self.device if self.device.type == "cuda" else torch.device("cpu")
-        g = torch.Generator(device=device)
-        g.manual_seed(seed)
-        return g
+        return device_generator(self.device, seed)
 
     def rows_per_chunk(self, width: int) -> int:
         return max(1, self.floats_per_pass // max(1, width))
