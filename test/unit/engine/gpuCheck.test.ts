@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { findTorchPython } from '../../../scripts/torch-python';
 import { prepareGpuCheck } from '../../../scripts/prepare-gpu-check';
 import { EngineCommandSchema, parseEngineEvent, type EngineEvent } from '../../../src/protocol/engineMessages';
+import { pythonWithoutTorch } from '../helpers/python';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
@@ -81,10 +82,7 @@ describe('GPU check: prepared folder and gpu-check.sh', function () {
   });
 
   it('stops with exit 3 and the self-check reason when the interpreter has no torch', () => {
-    const venv = path.join(tmp, 'venv');
-    const made = spawnSync(python, ['-m', 'venv', '--without-pip', venv], { encoding: 'utf8' });
-    assert.equal(made.status, 0, made.stderr);
-    const r = gpuCheck(folder, ['--device', 'cpu', '--python', path.join(venv, 'bin', 'python')]);
+    const r = gpuCheck(folder, ['--device', 'cpu', '--python', pythonWithoutTorch(python, tmp)]);
     assert.equal(r.status, 3, r.stdout + r.stderr);
     assert.match(r.stderr, /torch cannot train on cpu with .*venv\/bin\/python: torch is not installed for this Python/);
   });

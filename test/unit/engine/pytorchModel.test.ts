@@ -12,6 +12,7 @@ import { inspectTorchModel } from '../../../src/engine/torchBridge';
 import { startEngine, type StartEngineOptions } from '../../../src/runs/engineProcess';
 import { buildBundles, cliPath, enginePath } from '../helpers/bundle';
 import { tinyExperiment } from '../helpers/experiments';
+import { pythonWithoutTorch } from '../helpers/python';
 
 const examples = path.join(__dirname, '../../../examples/pytorch');
 
@@ -71,10 +72,7 @@ describe('model.pytorch: the user\'s nn.Module on the PyTorch engine', function 
   });
 
   it('auto without torch fails naming the class and the fix; a TF.js backend refuses model.pytorch', async () => {
-    const venv = path.join(dir, 'venv');
-    const made = spawnSync(python, ['-m', 'venv', '--without-pip', venv], { encoding: 'utf8' });
-    assert.equal(made.status, 0, made.stderr);
-    const auto = await runEngine({ experiment: residualMlp(), backend: 'auto', python: path.join(venv, 'bin', 'python'), baseDir: examples });
+    const auto = await runEngine({ experiment: residualMlp(), backend: 'auto', python: pythonWithoutTorch(python, dir), baseDir: examples });
     const failed = auto.events[auto.events.length - 1];
     assert.ok(failed.type === 'failed', JSON.stringify(auto.events));
     assert.match(failed.message, /model\.pytorch \(ResidualMLP in models\.py\) needs the PyTorch engine, which cannot run with .*venv\/bin\/python: torch is not installed/);

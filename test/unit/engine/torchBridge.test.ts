@@ -15,6 +15,7 @@ import { interpreterFromSetting } from '../../../src/runs/interpreterSetting';
 import { parseCliArgs } from '../../../src/cli';
 import { buildBundles, cliPath, enginePath } from '../helpers/bundle';
 import { slowExperiment, tinyExperiment } from '../helpers/experiments';
+import { pythonWithoutTorch } from '../helpers/python';
 
 const epochNumbers = (events: EngineEvent[]) => events.flatMap((e) => (e.type === 'epoch' ? [e.epoch] : []));
 
@@ -78,10 +79,7 @@ describe('PyTorch engine through engine.js', function () {
   before(async () => {
     python = findTorchPython();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reglens-torch-'));
-    const venv = path.join(dir, 'venv');
-    const r = spawnSync(python, ['-m', 'venv', '--without-pip', venv], { encoding: 'utf8' });
-    assert.equal(r.status, 0, `could not make a venv without torch: ${r.stderr}`);
-    noTorch = path.join(venv, 'bin', 'python');
+    noTorch = pythonWithoutTorch(python, dir);
     await buildBundles();
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
