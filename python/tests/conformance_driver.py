@@ -15,6 +15,9 @@ Job keys (all optional):
 - dynamics: [[point, ...], ...] -- detect_dynamics of each series.
 - forgetRates: [[T, tau, Tk], ...] -- co-teaching's R(T).
 - smallLoss: [{losses, rate}] -- co-teaching's small-loss selection.
+- labelErrors: [{labels, classes, source, corrupted, preds, margins, probs, mcGiven, methods,
+  checkpointEpoch}] -- the labelErrors payload (label_errors.py) from the same per-epoch
+  predictions and margins and the same checkpoint probabilities as the TS side.
 - laws: {nested, cutmix, dropout} -- the TF.js engine's draws, judged by stat_laws.py (the
   functions the pytest suite applies to torch's draws); nested also draws torch's k for a
   two-sample test.
@@ -35,6 +38,7 @@ from reglens.engine.data import load_dataset
 from reglens.engine.model import BatchNorm, ImageShape, build_model, contract_name
 from reglens.engine.probes.ablation import EvalData
 from reglens.engine.probes.dynamics import detect_dynamics
+from reglens.engine.probes.label_errors import LabelErrorTracker, label_errors_payload
 from reglens.engine.probes.mc_dropout import eval_probabilities, mc_payload, mc_probabilities
 from reglens.engine.probes.network import ProbeNetwork
 from reglens.engine.probes.payloads import memorization_scores, nested_ordering_layer, nested_ordering_probe, pruning_probe
@@ -123,7 +127,20 @@ def run_training(case: Json, out: str) -> Json:
         raise RuntimeError(f"training case {case['name']} failed: {failed}")
     specs = case["experiment"]["model"]["layers"]
     names = _save_weights(os.path.join(out, case["name"]), specs, r.model.get_weights())
-    return {"weights": names, "losses": [e["loss"] for e in events if e["type"] == "epoch"]}
+    return {"weights": names, "losses": [e["loss"] for e in events if e["type"] == "epoch"], "probes": [e["probe"] for e in events if e["type"] == "probe"]}
+
+
+def run_label_errors(case: Json) -> Json:
+    labels = np.asarray(case["labels"], dtype=np.int64)
+    tracker = LabelErrorTracker(labels)
+    for pred, margin in zip(case["preds"], case["margins"]):
+        tracker.update(np.asarray(pred), np.asarray(margin, dtype=np.float32))
+    k = int(case["classes"])
+    mc = case["mcGiven"]
+    return label_errors_payload(
+        case["methods"], tracker, labels, k, np.asarray(case["source"]), np.asarray(case["corrupted"]), "bestTestAccuracy", int(case["checkpointEpoch"]),
+        np.asarray(case["probs"], dtype=np.float32).reshape(len(labels), k), mc if isinstance(mc, str) else np.asarray(mc, dtype=np.float32),
+    )
 
 
 def _array(folder: str, name: str) -> np.ndarray:
@@ -223,6 +240,7 @@ def main(job_path: str) -> None:
         "training": {c["name"]: run_training(c, out) for c in job.get("training", [])},
         "probes": {c["name"]: run_probes(c) for c in job.get("probes", [])},
         "dynamics": [detect_dynamics(points) for points in job.get("dynamics", [])],
+        "labelErrors": [run_label_errors(c) for c in job.get("labelErrors", [])],
         "forgetRates": [forget_rate(int(t), float(tau), int(tk)) for t, tau, tk in job.get("forgetRates", [])],
         "smallLoss": [small_loss_indices(torch.tensor(c["losses"], dtype=torch.float64), float(c["rate"])).tolist() for c in job.get("smallLoss", [])],
         "laws": {

@@ -71,7 +71,7 @@ def test_accuracy_definitions_match_evaluate_ts(modular_dir):
     everything = _Batch(r.x_train, r.y_train, None, None)
     for _ in range(60):  # memorise, so corrupted rows are predicted as their corrupted label
         r._step(r.model, r.kernels, r.optimizer, everything)
-    acc, test_loss = r._evaluate()
+    acc, test_loss, _ = r._evaluate()
     assert acc["corruptedTrain"] > 0.5 and 0 < acc["cleanTrain"] < 1 or acc["cleanTrain"] == 1
     assert r.model.training  # evaluation puts the mode back
     d = r.data

@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayerSpec } from '../protocol/experiment';
 import { selectBackend } from './backend';
 import type { ImageShape } from './data/dataset';
-import { evaluateTest, oneHotTargets, predict } from './evaluate';
+import { evaluateTest, oneHotTargets, predict, predictWithMargins } from './evaluate';
 import { buildModel, type Model } from './model';
 
 export interface EvalSetup {
@@ -28,10 +28,14 @@ export interface EvalSetup {
   xTrain: Float32Array;
   xTest: Float32Array;
   testLabels: Int32Array;
+  /** Given: the thread also returns each training row's margin for its label (the labelErrors probe). */
+  trainLabels?: Int32Array;
 }
 
 export interface EvalResult {
   trainPred: Int32Array;
+  /** z_y - max_{j != y} z_j per training row, when the labelErrors probe asked for it. */
+  trainMargin?: Float32Array;
   testPred: Int32Array;
   testLoss: number;
 }
@@ -39,7 +43,7 @@ export interface EvalResult {
 type ToThread = { type: 'evaluate'; id: number; weights: Float32Array[] };
 type FromThread =
   | { type: 'ready' }
-  | { type: 'result'; id: number; trainPred: Int32Array; testPred: Int32Array; testLoss: number }
+  | { type: 'result'; id: number; trainPred: Int32Array; trainMargin?: Float32Array; testPred: Int32Array; testLoss: number }
   | { type: 'error'; message: string };
 
 const MARK = 'reglensEvalThread';
@@ -79,9 +83,15 @@ export class EvalThread {
       // Same process, but still a boundary: a reply of the wrong shape stops the thread instead
       // of turning into wrong accuracies.
       if (m?.type === 'result') {
-        const ok = m.trainPred instanceof Int32Array && m.trainPred.length === sizes.train && m.testPred instanceof Int32Array && m.testPred.length === sizes.test && typeof m.testLoss === 'number';
+        const ok =
+          m.trainPred instanceof Int32Array &&
+          m.trainPred.length === sizes.train &&
+          (m.trainMargin === undefined || (m.trainMargin instanceof Float32Array && m.trainMargin.length === sizes.train)) &&
+          m.testPred instanceof Int32Array &&
+          m.testPred.length === sizes.test &&
+          typeof m.testLoss === 'number';
         if (!ok) return this.fail(new Error('the evaluation thread sent a malformed result'));
-        this.waiting.get(m.id)?.resolve({ trainPred: m.trainPred, testPred: m.testPred, testLoss: m.testLoss });
+        this.waiting.get(m.id)?.resolve({ trainPred: m.trainPred, ...(m.trainMargin ? { trainMargin: m.trainMargin } : {}), testPred: m.testPred, testLoss: m.testLoss });
         this.waiting.delete(m.id);
       } else if (m?.type === 'error') {
         this.fail(new Error(String(m.message)));
@@ -152,10 +162,11 @@ async function runEvalThread(): Promise<void> {
       if (crashAfter !== undefined && evaluated++ >= crashAfter) process.exit(3);
       try {
         assignWeights(model, m.weights);
-        const trainPred = predict(model, xTrain);
+        const train = setup.trainLabels ? predictWithMargins(model, xTrain, setup.trainLabels) : { pred: predict(model, xTrain), margin: undefined };
         const test = evaluateTest(model, xTest, yTest);
-        const reply: FromThread = { type: 'result', id: m.id, trainPred, testPred: test.pred, testLoss: test.loss };
-        port.postMessage(reply, [trainPred.buffer as ArrayBuffer, test.pred.buffer as ArrayBuffer]);
+        const reply: FromThread = { type: 'result', id: m.id, trainPred: train.pred, ...(train.margin ? { trainMargin: train.margin } : {}), testPred: test.pred, testLoss: test.loss };
+        const moved = [train.pred.buffer as ArrayBuffer, test.pred.buffer as ArrayBuffer, ...(train.margin ? [train.margin.buffer as ArrayBuffer] : [])];
+        port.postMessage(reply, moved);
       } catch (err) {
         port.postMessage({ type: 'error', message: (err as Error).message } satisfies FromThread);
       }

@@ -20,6 +20,30 @@ export function predict(model: Model, x: tf.Tensor2D): Int32Array {
 }
 
 /**
+ * predict() plus each row's margin z_y - max_{j != y} z_j for its label y (the labelErrors
+ * probe's per-epoch bookkeeping): the same eval-mode logits, one more small readback.
+ */
+export function predictWithMargins(model: Model, x: tf.Tensor2D, labels: Int32Array): { pred: Int32Array; margin: Float32Array } {
+  const n = x.shape[0];
+  const pred = new Int32Array(n);
+  const margin = new Float32Array(n);
+  for (let start = 0; start < n; start += EVAL_CHUNK) {
+    const size = Math.min(EVAL_CHUNK, n - start);
+    const [p, m] = tf.tidy(() => {
+      const logits = model.apply(tf.slice(x, [start, 0], [size, -1]), false);
+      const mask = tf.cast(tf.oneHot(tf.tensor1d(labels.subarray(start, start + size), 'int32'), logits.shape[1]), 'bool');
+      const given = tf.sum(tf.where(mask, logits, tf.zerosLike(logits)), 1);
+      const other = tf.max(tf.where(mask, tf.fill(logits.shape, -Infinity), logits), 1);
+      return [tf.argMax(logits, 1), tf.sub(given, other)];
+    });
+    pred.set(p.dataSync() as Int32Array, start);
+    margin.set(m.dataSync() as Float32Array, start);
+    tf.dispose([p, m]);
+  }
+  return { pred, margin };
+}
+
+/**
  * clean-train: clean training examples predicted as their label; corrupted-train:
  * corrupted examples predicted as their *corrupted* label (memorization), null
  * without noise; test: held-out pairs predicted correctly.

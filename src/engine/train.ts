@@ -8,7 +8,7 @@ import type { BackendName, Experiment, LayerSpec } from '../protocol/experiment'
 import { selectBackend } from './backend';
 import { nativeSearchDirs } from './nativeBackend';
 import { Dataset, makeDataset } from './data/dataset';
-import { accuracyOf, evaluateTest, oneHotTargets, predict } from './evaluate';
+import { accuracyOf, evaluateTest, oneHotTargets, predict, predictWithMargins } from './evaluate';
 import { assignWeights, EvalThread, type EvalResult, weightsOf } from './evalThread';
 import { buildModel, Model, ModelShapeError } from './model';
 import { ModelSourceError, resolveModel } from './modelSource';
@@ -154,6 +154,8 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
       },
       seed,
       totalEpochs: training.epochs,
+      classes: data.classes,
+      source: data.train.source,
       onEvent,
     });
     disposables.push(probes);
@@ -239,7 +241,17 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
     const evalThread =
       backend.name === 'wasm' && !patience && training.epochs > 1 && (opts.evalThread === true || ((opts.evalThread ?? 'auto') === 'auto' && evalMacs >= EVAL_THREAD_MIN_MACS))
         ? EvalThread.start(
-            { layers, inputSize: d, classes: K, image: data.image, seed, xTrain: data.train.x, xTest: data.test.x, testLabels: data.test.labels },
+            {
+              layers,
+              inputSize: d,
+              classes: K,
+              image: data.image,
+              seed,
+              xTrain: data.train.x,
+              xTest: data.test.x,
+              testLabels: data.test.labels,
+              ...(probes.wantsTrainMargins ? { trainLabels: data.train.labels } : {}),
+            },
             backend.name,
           )
         : undefined;
@@ -255,7 +267,8 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
     }
     let pending: (TrainedEpoch & { weights: Float32Array[]; result: Promise<EvalResult>; postSeconds: number }) | undefined;
     let fellBack = false;
-    const emitEpoch = async (t: TrainedEpoch, r: EvalResult, evalSeconds: number): Promise<void> => {
+    // weights: that epoch's weights (the model itself has moved on when the thread evaluated it).
+    const emitEpoch = async (t: TrainedEpoch, r: EvalResult, evalSeconds: number, weights: () => Float32Array[]): Promise<void> => {
       last = accuracyOf(data, r.trainPred, r.testPred);
       const seconds = t.trainSeconds + evalSeconds;
       totalSeconds += seconds;
@@ -271,10 +284,14 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
         ...(t.labelPrecision !== undefined ? { labelPrecision: t.labelPrecision } : {}),
       };
       onEvent(epochEvent);
-      await probes.afterEpoch(epochEvent);
+      await probes.afterEpoch(epochEvent, { trainPred: r.trainPred, trainMargin: r.trainMargin, weights });
     };
     const evaluateHere = (): EvalResult => {
       const test = evaluateTest(model, xTest, yTest);
+      if (probes.wantsTrainMargins) {
+        const train = predictWithMargins(model, xTrain, data.train.labels);
+        return { trainPred: train.pred, trainMargin: train.margin, testPred: test.pred, testLoss: test.loss };
+      }
       return { trainPred: predict(model, xTrain), testPred: test.pred, testLoss: test.loss };
     };
     flushPending = async () => {
@@ -296,7 +313,7 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
         r = evaluateHere();
         assignWeights(model, current);
       }
-      await emitEpoch(p, r, p.postSeconds + (performance.now() - t0) / 1000);
+      await emitEpoch(p, r, p.postSeconds + (performance.now() - t0) / 1000, () => p.weights);
     };
 
     for (let epoch = 1; epoch <= training.epochs; epoch++) {
@@ -397,7 +414,7 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
       } else {
         const t1 = performance.now();
         const r = evaluateHere();
-        await emitEpoch(trained, r, (performance.now() - t1) / 1000);
+        await emitEpoch(trained, r, (performance.now() - t1) / 1000, () => weightsOf(model));
         const value = patience?.monitor === 'testAccuracy' ? last!.test : r.testLoss;
         if (patience && Number.isFinite(value)) {
           const improved = !best || (patience.monitor === 'testAccuracy' ? value > best.value + patience.minDelta : value < best.value - patience.minDelta);

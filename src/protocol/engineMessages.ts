@@ -263,12 +263,67 @@ export const DynamicsProbeSchema = z
   })
   .strict();
 
+const imageSchema = z.object({ width: z.number().int(), height: z.number().int(), pixels: z.array(finite) }).strict();
+
+/** How well one method's ranking finds the truly corrupted labels (only when the truth is known). */
+export const LabelErrorMetricsSchema = z
+  .object({
+    auroc: fraction.nullable(),
+    /** k = the true number of corrupted labels; precision and recall at k are then equal. */
+    k: z.number().int().positive(),
+    precisionAtK: fraction,
+    recallAtK: fraction,
+    averagePrecision: fraction,
+    /** Precision and recall after the top k[i] of the ranking (about 100 points over 1..n). */
+    pr: z.object({ k: z.array(z.number().int().positive()), precision: z.array(fraction), recall: z.array(fraction) }).strict(),
+  })
+  .strict();
+
+export const LabelErrorMethodSchema = z.enum(['aum', 'forgetting', 'smallLoss', 'confidentLearning', 'mcDropout']);
+
+export const LabelErrorsProbeSchema = z
+  .object({
+    kind: z.literal('labelErrors'),
+    /** Training examples ranked (arrays below are per training example, in training-split order). */
+    examples: z.number().int().nonnegative(),
+    /** Epochs of margin / correctness bookkeeping (AUM, forgetting). */
+    epochsTracked: z.number().int().nonnegative(),
+    /** The epoch whose weights gave p(j|x) for small loss, confident learning, MC dropout and the suggested label. */
+    checkpointEpoch: z.number().int().nonnegative(),
+    /** bestTestAccuracy: the epoch of best held-out accuracy (before the noisy labels are memorized); last: the final weights. */
+    checkpoint: z.enum(['bestTestAccuracy', 'last']),
+    /** The label trained on, and the checkpoint's most probable class (the suggested fix). */
+    given: z.array(z.number().int().nonnegative()),
+    suggested: z.array(z.number().int().nonnegative()),
+    /** Index of each example in its source: the MNIST digit, the modular pair, the CSV data row (0-based, header not counted). */
+    source: z.array(z.number().int().nonnegative()),
+    /** The truth, when the run corrupted its labels itself (dataset.labelNoise): 1 = corrupted. */
+    corrupted: z.array(z.union([z.literal(0), z.literal(1)])).optional(),
+    methods: z.array(
+      z
+        .object({
+          method: LabelErrorMethodSchema,
+          /** Higher = more likely mislabeled; absent with `unavailable`. */
+          scores: z.array(finite).optional(),
+          unavailable: z.string().optional(),
+          /** Confident learning: the examples it flags as label issues (its own estimate of how many there are). */
+          flagged: z.number().int().nonnegative().optional(),
+          metrics: LabelErrorMetricsSchema.optional(),
+        })
+        .strict(),
+    ),
+    /** Pixels of the top-ranked examples of every method, for image datasets. */
+    images: z.array(z.object({ index: z.number().int().nonnegative(), image: imageSchema }).strict()).optional(),
+  })
+  .strict();
+
 export const ProbeSchema = z.discriminatedUnion('kind', [
   NeuronScoresProbeSchema,
   PruningProbeSchema,
   McDropoutProbeSchema,
   NestedOrderingProbeSchema,
   DynamicsProbeSchema,
+  LabelErrorsProbeSchema,
 ]);
 
 export const ProbeEventSchema = z
@@ -330,6 +385,8 @@ export type FinishedEvent = z.infer<typeof FinishedEventSchema>;
 export type EarlyStoppingOutcome = z.infer<typeof EarlyStoppingOutcomeSchema>;
 export type ProbeEvent = z.infer<typeof ProbeEventSchema>;
 export type Probe = z.infer<typeof ProbeSchema>;
+export type LabelErrorsProbe = z.infer<typeof LabelErrorsProbeSchema>;
+export type LabelErrorMetrics = z.infer<typeof LabelErrorMetricsSchema>;
 export type EngineCommand = z.input<typeof EngineCommandSchema>;
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };

@@ -347,6 +347,23 @@ export const ProbesSchema = z
       .object({ every: z.number().int().positive().default(10).describe('Emit the dynamics probe every k epochs (and after the last).') })
       .strict()
       .optional(),
+    labelErrors: z
+      .object({
+        methods: z
+          .array(z.enum(['aum', 'forgetting', 'smallLoss', 'confidentLearning', 'mcDropout']))
+          .min(1)
+          .default(['aum', 'forgetting', 'smallLoss', 'confidentLearning', 'mcDropout'])
+          .describe('aum: area under the margin; forgetting: forgetting events; smallLoss: training loss at the checkpoint; confidentLearning: per-class thresholds on the checkpoint\'s probabilities; mcDropout: disagreement of dropout passes with the label (models with dropout).'),
+        topK: z.number().int().positive().max(500).default(30).describe('Suspects per method shown with their image and printed by the CLI (every example is scored and exported).'),
+        checkpoint: z
+          .enum(['bestTestAccuracy', 'last'])
+          .default('bestTestAccuracy')
+          .describe('Weights that give the probabilities for smallLoss, confidentLearning and mcDropout: those of the epoch of best test accuracy (kept in memory; before the noisy labels are memorized) or the final ones.'),
+        mcPasses: z.number().int().min(2).max(1000).default(20).describe('Dropout passes over the training set for mcDropout.'),
+      })
+      .strict()
+      .optional()
+      .describe('Ranks the training examples by how likely their label is wrong (METHODS §11); with dataset.labelNoise also measures each method against the truth.'),
   })
   .strict();
 

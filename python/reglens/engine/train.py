@@ -27,6 +27,7 @@ from reglens.engine.channel import now
 from reglens.engine.data import Dataset, DatasetError, load_dataset
 from reglens.engine.device import DeviceError, apply_thread_setting, describe, resolve_device
 from reglens.engine.model import EngineModel, ModelShapeError, build_model, contract_name
+from reglens.engine.probes.label_errors_run import margins_of
 from reglens.engine.probes.runner import ProbeRunner
 from reglens.engine.user_model import UserModel, UserModelError, build_user_model
 from reglens.engine.regularizers import (
@@ -317,13 +318,22 @@ class _Run:
 
     # ---- evaluation ----
 
-    def _evaluate(self) -> Tuple[Dict[str, Any], Optional[float]]:
-        """Accuracies as evaluate.ts accuracyOf, and the test loss vs the test labels."""
+    def _evaluate(self, margins: bool = False) -> Tuple[Dict[str, Any], Optional[float], Optional[Tuple[np.ndarray, np.ndarray]]]:
+        """Accuracies as evaluate.ts accuracyOf, the test loss vs the test labels, and with
+        `margins` the training rows' (argmax, z_y - max_{j != y} z_j) from the same logits."""
         m = self.model
         m.eval()
+        train_eval: Optional[Tuple[np.ndarray, np.ndarray]] = None
         try:
             with torch.no_grad():
-                train_hits = torch.cat([m(self.x_train[s : s + EVAL_CHUNK]).argmax(1) for s in range(0, self.data.train.n, EVAL_CHUNK)]) == self.y_train
+                if margins:
+                    parts = [margins_of(m(self.x_train[s : s + EVAL_CHUNK]), self.y_train[s : s + EVAL_CHUNK]) for s in range(0, self.data.train.n, EVAL_CHUNK)]
+                    train_pred = torch.cat([p for p, _ in parts])
+                    train_margin = torch.cat([g for _, g in parts])
+                    train_eval = (train_pred.cpu().numpy(), train_margin.float().cpu().numpy())
+                else:
+                    train_pred = torch.cat([m(self.x_train[s : s + EVAL_CHUNK]).argmax(1) for s in range(0, self.data.train.n, EVAL_CHUNK)])
+                train_hits = train_pred == self.y_train
                 # No float64 on the device (MPS has none): counts stay integers, the loss float32.
                 test_hits = torch.zeros((), device=self.device, dtype=torch.int64)
                 test_loss = torch.zeros((), device=self.device)
@@ -344,7 +354,7 @@ class _Run:
             "test": hits / n_test if n_test else 0.0,
         }
         mean = loss_sum / n_test if n_test else float("nan")
-        return accuracy, (mean if math.isfinite(mean) else None)
+        return accuracy, (mean if math.isfinite(mean) else None), train_eval
 
     # ---- the run ----
 
@@ -416,7 +426,7 @@ class _Run:
             if not math.isfinite(mean_loss):
                 raise ExperimentShapeError(f"the training loss became {_js_number(mean_loss)} in epoch {epoch}; try a lower learning rate (training.optimizer.lr)")
             t1 = time.perf_counter()
-            accuracy, test_loss = self._evaluate()
+            accuracy, test_loss, train_eval = self._evaluate(probes.wants_train_margins)
             seconds = train_seconds + time.perf_counter() - t1
             total_seconds += seconds
             epochs_done, last = epoch, accuracy
@@ -429,7 +439,7 @@ class _Run:
                     event["labelPrecision"] = clean / chosen
             self.emit(event)
             stop = stopper.update(epoch, accuracy, test_loss, self.model) if stopper else None
-            probes.after_epoch(epoch, stop is not None or epoch == epochs, event)
+            probes.after_epoch(epoch, stop is not None or epoch == epochs, event, train_eval)
             if stop:
                 self._log("info", stop)
                 break

@@ -10,6 +10,7 @@ import { saveModel } from '../modelSource';
 import { ablationScores, EvalData, maskedHits, prefixHits, toAccuracy } from './ablation';
 import { detectDynamics } from './dynamics';
 import { iprToMemorization, neuronIpr } from './fourier';
+import { LabelErrorsRun, type EpochEval } from './labelErrorsProbe';
 import { mcDropoutProbe } from './mcDropout';
 import { HiddenLayer, ProbeNetwork, probeNetwork } from './network';
 import { otsuThreshold, spearman } from './stats';
@@ -34,6 +35,9 @@ export interface ProbeContext {
   data: ProbeData;
   seed: number;
   totalEpochs: number;
+  /** Class count and each training row's index in its source (the labelErrors probe). */
+  classes?: number;
+  source?: Int32Array;
   onEvent: (e: EngineEvent) => void;
   /** The run folder; probes.pruning.save writes <runDir>/pruned-model/ there. */
   runDir?: string;
@@ -42,7 +46,9 @@ export interface ProbeContext {
 export interface Probes {
   /** Whether afterEpoch(epoch) reads the model: then it must run before training goes on. */
   readsModelAfter(epoch: number): boolean;
-  afterEpoch(e: EpochEvent): Promise<void>;
+  /** Whether the evaluation after each epoch must return the training rows' margins (EpochEval.trainMargin). */
+  readonly wantsTrainMargins: boolean;
+  afterEpoch(e: EpochEvent, ev?: EpochEval): Promise<void>;
   afterTraining(epochsDone: number): Promise<void>;
   dispose(): void;
 }
@@ -214,7 +220,7 @@ export function nestedOrderingProbe(net: ProbeNetwork, layer: HiddenLayer, data:
   };
 }
 
-const NOOP: Probes = { readsModelAfter: () => false, afterEpoch: async () => undefined, afterTraining: async () => undefined, dispose: () => undefined };
+const NOOP: Probes = { readsModelAfter: () => false, wantsTrainMargins: false, afterEpoch: async () => undefined, afterTraining: async () => undefined, dispose: () => undefined };
 
 export function createProbes(ctx: ProbeContext): Probes {
   const spec = ctx.spec;
@@ -226,6 +232,17 @@ export function createProbes(ctx: ProbeContext): Probes {
   const history: { epoch: number; trainLoss: number; testLoss: number; corruptedTrain: number | null }[] = [];
   let mcRound = 0;
   let lastEpoch = 0;
+  const labelErrors = spec.labelErrors
+    ? new LabelErrorsRun(spec.labelErrors, ctx.model, net, {
+        xTrain: ctx.data.xTrain,
+        trainLabels: ctx.data.trainLabels,
+        corrupted: ctx.data.corrupted,
+        source: ctx.source,
+        classes: ctx.classes ?? ctx.model.outputSize,
+        image: ctx.data.image,
+      }, ctx.seed)
+    : undefined;
+  let labelErrorsFailed = false;
 
   const emit = (epoch: number, probe: Probe) => ctx.onEvent({ type: 'probe', epoch, probe });
   // A failing probe must not kill the run: it becomes a warning (issue 3, "never crash mid-run").
@@ -297,8 +314,18 @@ export function createProbes(ctx: ProbeContext): Probes {
     readsModelAfter(epoch) {
       return due(spec.dynamics?.every, epoch) || due(spec.memorization?.every, epoch) || due(spec.mcDropout?.every, epoch);
     },
-    async afterEpoch(e) {
+    wantsTrainMargins: labelErrors !== undefined,
+    async afterEpoch(e, ev) {
       lastEpoch = e.epoch;
+      if (labelErrors && !labelErrorsFailed && ev) {
+        try {
+          labelErrors.afterEpoch(e, ev);
+        } catch (err) {
+          // Once: the bookkeeping of later epochs would be incomplete anyway.
+          labelErrorsFailed = true;
+          ctx.onEvent({ type: 'log', level: 'warning', message: `probe labelErrors failed: ${(err as Error).message}` });
+        }
+      }
       if (spec.dynamics) {
         history.push({
           epoch: e.epoch,
@@ -352,6 +379,7 @@ export function createProbes(ctx: ProbeContext): Probes {
         });
       }
       if (spec.dynamics) await dynamics(epoch);
+      if (labelErrors && !labelErrorsFailed) await guarded('labelErrors', () => emit(epoch, labelErrors.finish(epochsDone)));
     },
     dispose() {
       evalData?.x.dispose();

@@ -19,6 +19,7 @@ import { writeDatasetNpy } from '../../../src/engine/data/datasetNpy';
 import { readNpy, writeNpy } from '../../../src/engine/data/npy';
 import { buildModel, nestedSampler, type Model } from '../../../src/engine/model';
 import { detectDynamics, type DynamicsPoint } from '../../../src/engine/probes/dynamics';
+import { LabelErrorTracker, labelErrorsPayload } from '../../../src/engine/probes/labelErrorsPayload';
 import { mcDropoutProbe } from '../../../src/engine/probes/mcDropout';
 import { probeNetwork, type ProbeNetwork } from '../../../src/engine/probes/network';
 import { buildEvalData, memorizationScores, nestedOrderingProbe, pruningProbe, type ProbeContext, type ProbeData } from '../../../src/engine/probes/probes';
@@ -26,7 +27,7 @@ import { deriveRng, mulberry32, randNormal, shuffle } from '../../../src/engine/
 import { cutmixBatch } from '../../../src/engine/regularizers/cutmix';
 import { forgetRate, smallLossIndices } from '../../../src/engine/regularizers/sampling';
 import { train } from '../../../src/engine/train';
-import type { EngineEvent } from '../../../src/protocol/engineMessages';
+import type { EngineEvent, LabelErrorsProbe } from '../../../src/protocol/engineMessages';
 import { parseExperiment, type Experiment, type ExperimentInput, type LayerSpec } from '../../../src/protocol/experiment';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
@@ -356,6 +357,8 @@ describe('conformance: the TF.js engine (wasm) and the PyTorch engine', function
   const forgetGrid: [number, number, number][] = [];
   const smallLoss: { losses: number[]; rate: number }[] = [];
   const laws: Json = { nested: [], cutmix: [], dropout: [] };
+  const labelErrorInputs: Json[] = [];
+  const labelErrorPayloads: LabelErrorsProbe[] = [];
   let result: Json;
 
   before(async () => {
@@ -381,6 +384,49 @@ describe('conformance: the TF.js engine (wasm) and the PyTorch engine', function
       cases.push({ c, ts });
       training.push({ name: c.name, dataDir, experiment: c.experiment, orders });
       if (c.mutant) training.push({ name: `${c.name}~${c.mutant}`, dataDir, experiment: c.experiment, orders, mutant: c.mutant });
+    }
+
+    // (d) the labelErrors probe in a run trained on both engines with the same steps.
+    {
+      const e = parseExperiment({
+        name: 'labelErrors',
+        seed: 7,
+        dataset: { kind: 'csv', path: csv, testFraction: 0.2, labelNoise: { kind: 'symmetric', rate: 0.3 } },
+        model: { layers: [dense(16), act('relu'), dense(4)] },
+        training: { epochs: 10, batchSize: 32, optimizer: { kind: 'adam', lr: 1e-2, beta1: 0.8, beta2: 0.95 } },
+        probes: { labelErrors: { topK: 5, mcPasses: 3 } },
+      } satisfies ExperimentInput);
+      const data = makeDataset(e.dataset, e.seed, dir);
+      const dataDir = path.join(dir, 'train', e.name);
+      handOver(e, data, dataDir);
+      const orders = path.join(dataDir, 'orders.npy');
+      writeNpy(orders, epochOrders(e.seed, data.train.n, e.training.epochs), [e.training.epochs, data.train.n]);
+      const ts = await trainOnWasm(e, dir);
+      cases.push({ c: { name: e.name, what: 'the labelErrors probe', experiment: e }, ts });
+      training.push({ name: e.name, dataDir, experiment: e, orders });
+    }
+    // (d) the payload from the same inputs: ties on purpose (coarse grids), both engines rank by index.
+    for (const [n, K, epochs, seed] of [
+      [60, 4, 5, 1],
+      [33, 3, 1, 2],
+    ]) {
+      const r = mulberry32(400 + seed);
+      const labels = Int32Array.from({ length: n }, () => Math.floor(r() * K));
+      const preds = Array.from({ length: epochs }, () => Array.from({ length: n }, () => Math.floor(r() * K)));
+      const margins = Array.from({ length: epochs }, () => Array.from({ length: n }, () => Math.round((r() - 0.5) * 8) / 2));
+      const probs = new Float32Array(n * K);
+      for (let i = 0; i < n; i++) {
+        const w = Array.from({ length: K }, () => Math.floor(r() * 5) + 1);
+        const total = w.reduce((a, b) => a + b, 0);
+        w.forEach((v, c) => (probs[i * K + c] = v / total));
+      }
+      const corrupted = Array.from({ length: n }, () => (r() < 0.3 ? 1 : 0));
+      const mcGiven = Float32Array.from({ length: n }, () => Math.floor(r() * 10) / 10);
+      const tracker = new LabelErrorTracker(labels);
+      preds.forEach((p, t) => tracker.update(p, Float32Array.from(margins[t])));
+      const input = { methods: ['aum', 'forgetting', 'smallLoss', 'confidentLearning', 'mcDropout'] as const, labels, classes: K, source: Array.from({ length: n }, (_, i) => 3 * i), corrupted, checkpointEpoch: epochs };
+      labelErrorPayloads.push(labelErrorsPayload({ ...input, methods: [...input.methods], tracker, checkpoint: 'bestTestAccuracy', probs, mcGiven, topK: 5 }));
+      labelErrorInputs.push({ ...input, labels: Array.from(labels), preds, margins, probs: Array.from(probs), mcGiven: Array.from(mcGiven) });
     }
 
     // (b) trained weights (TS), then every deterministic probe payload on both sides.
@@ -508,7 +554,7 @@ describe('conformance: the TF.js engine (wasm) and the PyTorch engine', function
     }
     for (const rate of [0.1, 0.5]) laws.dropout.push({ rate, ...tsDropoutCounts(rate, 400, 500) });
 
-    const job = { out: path.join(dir, 'out'), training, probes, dynamics: dynamicsSeries, forgetRates: forgetGrid, smallLoss, laws };
+    const job = { out: path.join(dir, 'out'), training, probes, dynamics: dynamicsSeries, forgetRates: forgetGrid, smallLoss, laws, labelErrors: labelErrorInputs };
     fs.mkdirSync(job.out, { recursive: true });
     const jobFile = path.join(dir, 'job.json');
     fs.writeFileSync(jobFile, JSON.stringify(job));
@@ -585,6 +631,47 @@ describe('conformance: the TF.js engine (wasm) and the PyTorch engine', function
     it('dynamics: unlearning and degradation epochs of the same series agree', () => {
       dynamicsSeries.forEach((s, i) => assert.deepEqual(result.dynamics[i], detectDynamics(s), `series ${i}`));
       assert.ok(result.dynamics.some((d: Json) => d.unlearningEpoch !== null) && result.dynamics.some((d: Json) => d.degradationEpoch !== null), 'a series fires each detector');
+    });
+  });
+
+  describe('(d) label errors', () => {
+    it('the same per-epoch predictions, margins and checkpoint probabilities give the same payload (scores to 1e-12, rankings and metrics exactly)', () => {
+      labelErrorPayloads.forEach((ts, i) => {
+        const py: LabelErrorsProbe = result.labelErrors[i];
+        assert.deepEqual(Object.keys(py).sort(), Object.keys(ts).sort());
+        for (const k of ['examples', 'epochsTracked', 'checkpointEpoch', 'checkpoint', 'given', 'suggested', 'source', 'corrupted'] as const) assert.deepEqual(py[k], ts[k], k);
+        ts.methods.forEach((m, j) => {
+          const pm = py.methods[j];
+          assert.equal(pm.method, m.method);
+          assert.equal(pm.flagged, m.flagged, `${m.method} flagged`);
+          m.scores!.forEach((v, e) => assert.ok(Math.abs(v - pm.scores![e]) <= 1e-12 * (1 + Math.abs(v)), `${m.method} score ${e}: ${v} vs ${pm.scores![e]}`));
+          const tm = m.metrics!;
+          const pmm = pm.metrics!;
+          assert.ok(Math.abs(tm.auroc! - pmm.auroc!) < 1e-12 && Math.abs(tm.averagePrecision - pmm.averagePrecision) < 1e-12, `${m.method} metrics`);
+          assert.deepEqual({ ...pmm, auroc: 0, averagePrecision: 0 }, { ...tm, auroc: 0, averagePrecision: 0 }, `${m.method} precision, recall, PR curve`);
+        });
+      });
+    });
+
+    it('trained with the same steps, both engines emit the same payload shape, checkpoint and (nearly) the same scores and AUROC', () => {
+      const ts = cases.find((k) => k.c.name === 'labelErrors')!.ts.events.flatMap((e) => (e.type === 'probe' ? [e.probe] : []));
+      const py: LabelErrorsProbe[] = result.training.labelErrors.probes;
+      assert.equal(ts.length, 1);
+      assert.equal(py.length, 1);
+      const [a, b] = [ts[0] as LabelErrorsProbe, py[0]];
+      assert.deepEqual(Object.keys(b).sort(), Object.keys(a).sort());
+      assert.deepEqual(b.methods.map((m) => Object.keys(m).sort()), a.methods.map((m) => Object.keys(m).sort()));
+      for (const k of ['examples', 'epochsTracked', 'checkpointEpoch', 'given', 'source', 'corrupted'] as const) assert.deepEqual(b[k], a[k], k);
+      assert.equal(b.methods.find((m) => m.method === 'mcDropout')!.unavailable, a.methods.find((m) => m.method === 'mcDropout')!.unavailable);
+      for (const m of a.methods) {
+        if (!m.scores) continue;
+        const pm = b.methods.find((x) => x.method === m.method)!;
+        // Same weights to ~1e-7 (part (a)): margins and probabilities agree to float32 rounding.
+        const worst = Math.max(...m.scores.map((v, e) => Math.abs(v - pm.scores![e]) / (1 + Math.abs(v))));
+        assert.ok(worst < 1e-5, `${m.method}: scores differ by ${worst}`);
+        assert.ok(Math.abs(m.metrics!.auroc! - pm.metrics!.auroc!) < 0.01, `${m.method}: AUROC wasm ${m.metrics!.auroc} vs torch ${pm.metrics!.auroc}`);
+        console.log(`      ${m.method}: AUROC wasm ${m.metrics!.auroc!.toFixed(4)}, torch ${pm.metrics!.auroc!.toFixed(4)}, largest score difference ${worst.toExponential(2)}`);
+      }
     });
   });
 

@@ -23,6 +23,7 @@ from reglens.engine.user_model import UserModel
 
 from .ablation import EvalData
 from .dynamics import dynamics_payload
+from .label_errors_run import LabelErrorsRun
 from .mc_dropout import mc_dropout_probe
 from .network import ProbeNetwork, inference
 from .payloads import memorization_scores, nested_ordering_layer, nested_ordering_probe, pruning_probe
@@ -72,6 +73,15 @@ class ProbeRunner:
         self.history: List[Dict[str, Any]] = []
         self.mc_round = 0
         self.last_epoch = 0
+        le = self.spec.get("labelErrors")
+        self.label_errors: Optional[LabelErrorsRun] = None
+        if le is not None:
+            corrupted = _numpy(data.train.corrupted).astype(bool)
+            self.label_errors = LabelErrorsRun(
+                le, model, self.net, data.train.x, _numpy(data.train.labels), corrupted if corrupted.any() else None,
+                _numpy(data.train.source), data.classes, self.image, self.seed,
+            )
+        self._label_errors_failed = False
 
     # ---- helpers ----
 
@@ -197,6 +207,11 @@ class ProbeRunner:
 
     # ---- the trainer's interface ----
 
+    @property
+    def wants_train_margins(self) -> bool:
+        """Whether after_epoch needs the training rows' argmax and margins (train_eval)."""
+        return self.label_errors is not None
+
     def wants_model_at(self, epoch: int, last: bool) -> bool:
         """Whether after_epoch(epoch) reads the model (then it must run before training goes on).
 
@@ -204,10 +219,17 @@ class ProbeRunner:
         """
         return any(self._due(self._every(k), epoch) for k in ("dynamics", "memorization", "mcDropout"))
 
-    def after_epoch(self, epoch: int, last: bool, epoch_event: Dict[str, Any]) -> None:
+    def after_epoch(self, epoch: int, last: bool, epoch_event: Dict[str, Any], train_eval: Optional[Any] = None) -> None:
+        """train_eval: (argmax, margin) numpy arrays of the training rows, when wants_train_margins."""
         self.last_epoch = epoch
         if not self.spec:
             return
+        if self.label_errors is not None and not self._label_errors_failed and train_eval is not None:
+            try:
+                self.label_errors.after_epoch(epoch, float(epoch_event["accuracy"]["test"]), train_eval[0], train_eval[1])
+            except Exception as err:  # noqa: BLE001 - once: later epochs' bookkeeping would be incomplete
+                self._label_errors_failed = True
+                self._warn(f"probe labelErrors failed: {err}")
         if "dynamics" in self.spec:
             loss = epoch_event.get("testLoss")
             if loss is None and self.net is not None:
@@ -237,3 +259,6 @@ class ProbeRunner:
             self._nested(epoch)
         if "dynamics" in self.spec:
             self._dynamics(epoch)
+        le = self.label_errors
+        if le is not None and not self._label_errors_failed:
+            self._guarded("labelErrors", lambda: self._emit(epoch, le.finish(epochs_done or epoch)))
