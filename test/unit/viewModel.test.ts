@@ -24,8 +24,14 @@ describe('dashboard view model', () => {
   it('says memorizing when most corrupted labels are fitted, generalizing when they are not', () => {
     assert.match(verdict(epoch(1, 0.99, 0.05).accuracy, 'finished'), /^Memorizing/);
     assert.match(verdict(epoch(1, 0.01, 0.995).accuracy, 'finished'), /^Generalizing/);
-    assert.match(verdict(epoch(1, 0.3, 0.5).accuracy, 'running'), /^Undecided/);
-    assert.match(verdict(undefined, 'running'), /Waiting/);
+    assert.match(verdict(epoch(1, 0.3, 0.5).accuracy, 'running', 7), /^Undecided \(so far, epoch 7\)/);
+    // A run that ended knows it: no "so far", no "undecided".
+    for (const status of ['finished', 'cancelled', 'died'] as const) {
+      const text = verdict(epoch(1, 0.3, 0.5).accuracy, status, 100);
+      assert.match(text, /^Neither memorizing nor generalizing \((finished|stopped|ended) at epoch 100\)/);
+      assert.doesNotMatch(text, /so far|undecided/i);
+    }
+    assert.match(verdict(undefined, 'running'), /Starting: waiting/);
   });
 });
 

@@ -3,7 +3,7 @@
 // container has no width), with vertical markers and a PNG snapshot of the canvas.
 import uPlot from 'uplot';
 import { integerTicks } from './stats';
-import { themeColors, type ThemeColors } from './theme';
+import { dashStyle, themeColors, type ThemeColors } from './theme';
 
 export interface Marker {
   x: number;
@@ -12,6 +12,9 @@ export interface Marker {
 
 export interface ChartSpec {
   height: number;
+  /** Legend text of a y value (default: 3 significant digits); the x value is formatted by `xFormat`. */
+  yFormat?: (v: number) => string;
+  xFormat?: (v: number) => string;
   /** Builds the options from the current theme colours (called on every rebuild). */
   options(c: ThemeColors): Omit<uPlot.Options, 'width' | 'height'>;
 }
@@ -78,9 +81,32 @@ export class Chart {
     const base = this.container.dataset.baseLabel ?? this.container.getAttribute('aria-label') ?? '';
     this.container.dataset.baseLabel = base;
     if (labels.length) this.container.setAttribute('aria-label', `${base}; axes: ${labels.join(', ')}`);
+    // Legend values: the hovered point, else the LAST value (not uPlot's "--"), so a chart
+    // nobody points at still reads out where each series ended.
+    const yFmt = this.spec.yFormat ?? defaultFormat;
+    const xFmt = this.spec.xFormat ?? ((v: number) => String(Math.round(v)));
+    const series = opts.series.map((s, i) => ({
+      ...s,
+      value: (u: uPlot, v: number | null, si: number, idx: number | null) => {
+        const val = idx == null ? lastFinite(u.data[si] as (number | null | undefined)[]) : v;
+        return val == null || !Number.isFinite(val) ? '–' : i === 0 ? xFmt(val) : yFmt(val);
+      },
+    }));
+    // The colours actually drawn, for the contrast test in the real webview (canvas pixels
+    // cannot be attributed to a series reliably; the strokes can).
+    const drawn = [
+      ...series.slice(1).map((s) => ({ kind: 'series', label: String(s.label ?? ''), color: typeof s.stroke === 'string' ? s.stroke : '' })),
+      { kind: 'text', label: 'axis labels', color: c.foreground },
+      { kind: 'text', label: 'marker labels', color: c.marker },
+    ].filter((d) => d.color);
+    this.container.dataset.colors = JSON.stringify(drawn);
     this.plot = new uPlot(
       {
         ...opts,
+        series,
+        // y axes: at least ~3 ticks on a short chart (uPlot's default spacing leaves two on a 120 px axis).
+        axes: opts.axes?.map((a, i) => (i === 0 ? a : { space: 28, ...a })),
+        legend: { ...(opts.legend ?? {}), markers: { width: 3, dash: (u: uPlot, i: number) => dashStyle(u.series[i].dash), ...(opts.legend?.markers ?? {}) } },
         width: this.width(),
         height: this.spec.height,
         plugins: [...(opts.plugins ?? []), markerPlugin(() => this.markers, c)],
@@ -106,7 +132,12 @@ function markerPlugin(markers: () => Marker[], c: ThemeColors): uPlot.Plugin {
           ctx.lineWidth = 2 * dpr;
           ctx.setLineDash([4 * dpr, 4 * dpr]);
           ctx.font = `${12 * dpr}px ${c.fontFamily}`;
-          ms.forEach((m, i) => {
+          ctx.textBaseline = 'alphabetic';
+          // Labels go on the first text line where they overlap no earlier label; one that
+          // finds no free line within three is left out (the table and text name it anyway).
+          const rows: [number, number][][] = [[], [], []];
+          const pad = 6 * dpr;
+          ms.forEach((m) => {
             const x = u.valToPos(m.x, 'x', true);
             if (!Number.isFinite(x) || x < u.bbox.left || x > u.bbox.left + u.bbox.width) return;
             ctx.beginPath();
@@ -115,9 +146,14 @@ function markerPlugin(markers: () => Marker[], c: ThemeColors): uPlot.Plugin {
             ctx.stroke();
             // Label on the side with more room so it never runs off the plot.
             const right = x < u.bbox.left + u.bbox.width / 2;
-            ctx.textAlign = right ? 'left' : 'right';
-            // One text line per marker, so labels of nearby markers (compare mode) do not overprint.
-            ctx.fillText(m.label, x + (right ? 4 : -4) * dpr, u.bbox.top + 14 * (i + 1) * dpr);
+            const w = ctx.measureText(m.label).width;
+            const x0 = right ? x + 4 * dpr : x - 4 * dpr - w;
+            if (x0 < u.bbox.left || x0 + w > u.bbox.left + u.bbox.width) return;
+            const row = rows.findIndex((r) => r.every(([a, b]) => x0 + w + pad < a || x0 > b + pad));
+            if (row < 0) return;
+            rows[row].push([x0, x0 + w]);
+            ctx.textAlign = 'left';
+            ctx.fillText(m.label, x0, u.bbox.top + 14 * (row + 1) * dpr);
           });
           ctx.restore();
         },
@@ -130,8 +166,11 @@ function markerPlugin(markers: () => Marker[], c: ThemeColors): uPlot.Plugin {
 export function axis(c: ThemeColors, label: string, extra: Partial<uPlot.Axis> = {}): uPlot.Axis {
   return {
     stroke: c.foreground,
+    // As many decimals as the tick spacing needs: 0.0002 steps print 0.0002, 0.0004, not 0, 0.
+    values: (_u, vals, _ax, _space, incr) => vals.map((v) => tickText(v, incr)),
+    // Grid and ticks hairline and subdued (colorMath.chartColors), under the 2 px data lines.
     grid: { stroke: c.grid, width: 1 },
-    ticks: { stroke: c.grid },
+    ticks: { stroke: c.grid, width: 1 },
     label,
     font: `12px ${c.fontFamily}`,
     labelFont: `12px ${c.fontFamily}`,
@@ -171,7 +210,78 @@ export function withAlpha(color: string, alpha: number): string {
   return color;
 }
 
-export const barsPath = (size = 0.8): uPlot.Series.PathBuilder => uPlot.paths.bars!({ size: [size, 64], align: 0 });
+/**
+ * Bars of one whole-pixel width each, centred on their x values: uPlot's own bars round
+ * every bar separately (widths differ by a pixel) and, with the default x range, cut the
+ * first and last bar in half at the plot edges; use with `barScale` so every bar is inside.
+ */
+export const barsPath =
+  (size = 0.8): uPlot.Series.PathBuilder =>
+  (u, si, i0, i1) => {
+    const xs = u.data[0];
+    const ys = u.data[si] as (number | null | undefined)[];
+    const n = xs.length;
+    const p = new Path2D();
+    if (!n) return { stroke: p, fill: p };
+    const slot = n > 1 ? Math.abs(u.valToPos(xs[n - 1], 'x', true) - u.valToPos(xs[0], 'x', true)) / (n - 1) : u.bbox.width;
+    const w = Math.max(1, Math.floor(slot * size));
+    const yMin = u.scales.y?.min ?? 0;
+    const y0 = Math.round(u.valToPos(Math.max(yMin, 0), 'y', true));
+    for (let i = i0; i <= i1; i++) {
+      const v = ys[i];
+      if (v == null || !Number.isFinite(v)) continue;
+      const left = Math.round(u.valToPos(xs[i], 'x', true) - w / 2);
+      const top = Math.round(u.valToPos(v, 'y', true));
+      p.rect(left, Math.min(top, y0), w, Math.abs(y0 - top));
+    }
+    return { stroke: p, fill: p };
+  };
+
+/** An x scale with half a bar slot on each side of the first and last bar centre. */
+export function barScale(): uPlot.Scale {
+  return {
+    time: false,
+    range: (u, min, max) => {
+      const n = u.data[0]?.length ?? 0;
+      const d = n > 1 ? (max - min) / (n - 1) : 1;
+      return [min - d / 2, max + d / 2];
+    },
+  };
+}
+
+/** Centres of histogram bins, from their edges. */
+export function binCentres(edges: readonly number[]): number[] {
+  return edges.slice(0, -1).map((e, i) => (e + edges[i + 1]) / 2);
+}
+
+function lastFinite(xs: (number | null | undefined)[] | undefined): number | null {
+  if (!xs) return null;
+  for (let i = xs.length - 1; i >= 0; i--) {
+    const v = xs[i];
+    if (v != null && Number.isFinite(v)) return v;
+  }
+  return null;
+}
+
+export function tickText(v: number | null, incr: number): string {
+  if (v == null || !Number.isFinite(v)) return '';
+  // The decimals the step itself has (0.25 -> 2, 0.0002 -> 4, 5 -> 0).
+  let decimals = 2;
+  if (Number.isFinite(incr) && incr > 0) {
+    decimals = 0;
+    while (decimals < 8 && Math.abs(Math.round(incr * 10 ** decimals) - incr * 10 ** decimals) > 1e-6 * incr * 10 ** decimals) decimals++;
+  }
+  const a = Math.abs(v);
+  if (a >= 1e5 || (a !== 0 && decimals > 6)) return v.toExponential(1);
+  return v.toFixed(decimals);
+}
+
+export function defaultFormat(v: number): string {
+  const a = Math.abs(v);
+  return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(2) : String(+v.toPrecision(3));
+}
+
+export const percentFormat = (v: number): string => `${(v * 100).toFixed(1)}%`;
 export const stepPath = (): uPlot.Series.PathBuilder => uPlot.paths.stepped!({ align: 1 });
 
 /** Draws a chart (or any canvas) on the theme background, as a PNG data URL. */

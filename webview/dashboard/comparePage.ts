@@ -9,7 +9,7 @@ import type { PageHost } from './runPage';
 import type { RunModel } from './runModel';
 import { alignSeries } from './stats';
 import { dashes, type ThemeColors } from './theme';
-import { runLabels } from './viewModel';
+import { distinctLabels, runLabels, stableRunOrder } from './viewModel';
 
 export interface ComparedRun {
   view: RunView;
@@ -40,12 +40,17 @@ export class ComparePage {
   private readonly charts: { metric: Metric; chart: Chart }[] = [];
   private readonly table: HTMLElement;
   private readonly labels: string[];
+  /** Legend and marker labels: the words all names share dropped, so narrow legends still differ. */
+  private readonly short: string[];
+  private readonly runs: ComparedRun[];
 
   constructor(
     app: HTMLElement,
-    private readonly runs: ComparedRun[],
+    runs: ComparedRun[],
     private readonly host: PageHost,
   ) {
+    this.runs = stableRunOrder(runs);
+    runs = this.runs;
     app.replaceChildren();
     app.append(
       el('header', { class: 'run-header' }, el('h1', {}, `Compare ${runs.length} runs`)),
@@ -54,10 +59,11 @@ export class ComparePage {
     this.table = el('table', { class: 'compare-table', 'data-testid': 'compare-table', 'aria-label': 'Final numbers of the compared runs' });
     const labels = runLabels(runs.map((r) => r.view));
     this.labels = labels;
+    this.short = distinctLabels(labels);
     // One legend for every chart: colour AND dash per run, named by the run's spec name.
     const legend = el('ul', { class: 'compare-legend', 'data-testid': 'compare-legend', 'aria-label': 'Runs compared: line style of each' });
     labels.forEach((label, i) =>
-      legend.append(el('li', { 'data-run-id': runs[i].view.id }, el('span', { class: `swatch swatch-${i % 8} dash-${i % dashes.length}`, 'aria-hidden': 'true' }), ` ${label}`)),
+      legend.append(el('li', { 'data-run-id': runs[i].view.id, 'data-name': label, title: label }, el('span', { class: `swatch swatch-${i % 8} dash-${i % dashes.length}`, 'aria-hidden': 'true' }), el('span', { class: 'run-label' }, label))),
     );
     // Scrolls sideways in a narrow panel rather than squeezing run names into a column of words.
     app.append(legend, el('div', { class: 'table-scroll' }, this.table));
@@ -70,9 +76,10 @@ export class ComparePage {
           axes: [intAxis(c, 'epoch'), metric.unit === 'accuracy' ? axis(c, 'accuracy', { values: percentValues }) : axis(c, 'loss')],
           series: [
             { label: 'epoch' },
-            ...labels.map((label, i) => ({ label, stroke: c.palette[i % c.palette.length], width: 2, dash: dashes[i % dashes.length], spanGaps: true })),
+            ...this.short.map((label, i) => ({ label, stroke: c.palette[i % c.palette.length], width: 2, dash: dashes[i % dashes.length], spanGaps: true })),
           ],
         }),
+        yFormat: metric.unit === 'accuracy' ? (v: number) => `${(v * 100).toFixed(1)}%` : undefined,
       });
       const png = el('vscode-button', { secondary: '', 'aria-label': `Save chart ${metric.id} as PNG` }, 'PNG');
       png.addEventListener('click', () => this.host.savePng(metric.id));
@@ -87,20 +94,33 @@ export class ComparePage {
     const markers: Marker[] = [];
     this.runs.forEach((r, i) => {
       const un = r.model.unlearningEpoch();
-      // Names are shortened: the label is drawn inside the plot, which may be narrow.
-      const name = this.labels[i].length > 28 ? `${this.labels[i].slice(0, 27)}…` : this.labels[i];
+      // Short names: the label is drawn inside the plot, which may be narrow (labels that
+      // would overlap are left out by the marker plugin; the table lists every epoch).
+      const name = this.short[i].length > 24 ? `${this.short[i].slice(0, 23)}…` : this.short[i];
       if (un) markers.push({ x: un.epoch, label: `${name}: unlearning from ${un.epoch}` });
     });
     for (const { metric, chart } of this.charts) {
       const a = alignSeries(this.runs.map((r) => metric.value(r.model)));
       chart.setData([a.x, ...a.ys] as uPlot.AlignedData, metric.id === 'compare-corrupted' ? markers : []);
     }
-    const head = el('tr', {}, ...['run', 'status', 'epochs', 'clean train', 'corrupted train', 'test', 'unlearning from'].map((h) => el('th', { scope: 'col' }, h)));
+    const head = el(
+      'tr',
+      {},
+      ...[
+        ['run', 'run'],
+        ['status', 'status'],
+        ['epochs', 'epochs done / planned'],
+        ['clean', 'clean-train accuracy'],
+        ['corrupted', 'corrupted-train accuracy (fitted wrong labels)'],
+        ['test', 'test accuracy'],
+        ['unlearning', 'epoch from which the corrupted labels are unlearned'],
+      ].map(([h, t]) => el('th', { scope: 'col', title: t }, h)),
+    );
     const rows = this.runs.map((r, i) => {
       const last = r.model.lastEpoch();
       const un = r.model.unlearningEpoch();
       const label = this.labels[i];
-      const name = el('td', {}, el('span', { class: `swatch swatch-${i % 8} dash-${i % dashes.length}`, 'aria-hidden': 'true' }), ' ');
+      const name = el('td', { class: 'run-cell', title: label }, el('span', { class: `swatch swatch-${i % 8} dash-${i % dashes.length}`, 'aria-hidden': 'true' }), ' ');
       const link = el('a', { href: '#', 'aria-label': `Open the dashboard of ${label}` }, label);
       link.addEventListener('click', (e) => {
         e.preventDefault();
@@ -112,11 +132,11 @@ export class ComparePage {
         { 'data-run-id': r.view.id },
         name,
         el('td', {}, r.view.status),
-        el('td', {}, `${last?.epoch ?? 0} / ${r.view.totalEpochs}`),
+        el('td', { class: 'num' }, `${last?.epoch ?? 0} / ${r.view.totalEpochs}`),
         el('td', {}, pct(last?.accuracy.cleanTrain)),
         el('td', {}, pct(last?.accuracy.corruptedTrain)),
         el('td', {}, pct(last?.accuracy.test)),
-        el('td', {}, un ? String(un.epoch) : '—'),
+        el('td', { class: 'num' }, un ? String(un.epoch) : 'none'),
       );
     });
     this.table.replaceChildren(el('thead', {}, head), el('tbody', {}, ...rows));

@@ -52,7 +52,20 @@ function pngOf(chartId: string): string | undefined {
   return canvasToPng(canvas, themeColors().background);
 }
 
+/**
+ * The resolved chart colours as CSS variables (--reglens-clean, --reglens-run-0, ...), so
+ * DOM swatches and borders match the canvas lines: the raw --vscode-charts-* values can be
+ * translucent (Light/Dark Modern), which is unreadable on its own.
+ */
+function publishColors(): void {
+  const c = themeColors();
+  const s = document.body.style;
+  for (const k of ['clean', 'corrupted', 'test', 'loss', 'marker', 'grid'] as const) s.setProperty(`--reglens-${k}`, c[k]);
+  c.palette.forEach((v, i) => s.setProperty(`--reglens-run-${i}`, v));
+}
+
 function show(runs: RunView[], compare: boolean): void {
+  publishColors();
   shown.clear();
   for (const r of runs) {
     const model = new RunModel(r.events);
@@ -138,12 +151,22 @@ declare global {
 
 // Theme switches change the --vscode-* variables; uPlot bakes colours into its canvas,
 // so rebuild the charts when the body's theme class changes.
-new MutationObserver(() => {
-  if (page) {
-    page.rebuild();
-    scheduleRender(true);
-  }
-}).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+// The host sets the variables on <html>'s style and the theme class on <body>, in either
+// order: watch both, and rebuild once per burst of changes.
+let themeTimer: number | undefined;
+const themeObserver = new MutationObserver(() => {
+  if (themeTimer !== undefined) return;
+  themeTimer = window.setTimeout(() => {
+    themeTimer = undefined;
+    publishColors();
+    if (page) {
+      page.rebuild();
+      scheduleRender(true);
+    }
+  }, 0);
+});
+themeObserver.observe(document.body, { attributes: true, attributeFilter: ['class'] });
+themeObserver.observe(document.documentElement, { attributes: true, attributeFilter: ['style', 'class'] });
 
 new ResizeObserver(() => page?.resize()).observe(app);
 

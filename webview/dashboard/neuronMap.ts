@@ -2,11 +2,11 @@
 // by their latest score, most memorizing on top, viridis), the histogram of scores at the
 // selected epoch, and a unit's details on click or Enter (Fourier spectrum or ablation drops).
 // A layer picker appears when the run scored more than one layer.
-import { axis, barsPath, Chart, chartRegistry, intAxis, percentValues } from './charts';
+import { axis, barScale, barsPath, binCentres, Chart, chartRegistry, intAxis, percentFormat, percentValues } from './charts';
 import { viridisCss, viridisRgba32 } from './colorScale';
 import { el, num } from './dom';
 import { heatmapGrid, type HeatmapGrid, type NeuronHistory } from './runModel';
-import { dominantFrequency, histogram } from './stats';
+import { dominantFrequency, histogram, integerTicks } from './stats';
 
 const maxCols = 600;
 const histBins = 30;
@@ -108,21 +108,22 @@ export class NeuronMap {
 
     this.histChart = new Chart(hist, {
       height: 180,
+      xFormat: (v) => v.toFixed(3),
+      yFormat: (v) => String(Math.round(v)),
       options: (c) => ({
-        scales: { x: { time: false } },
+        scales: { x: barScale() },
         axes: [axis(c, 'memorization score (higher = memorizing)'), axis(c, 'units')],
         series: [{ label: 'score' }, { label: 'units', stroke: c.corrupted, fill: c.corrupted, paths: barsPath(0.9), points: { show: false } }],
-        legend: { show: false },
       }),
     });
     this.spectrumChart = new Chart(spectrum, {
-      height: 160,
+      height: 180,
+      yFormat: percentFormat,
       options: (c) => ({
         // From 0 to the tallest bar: a 20% peak on a 0-100% axis would look flat.
-        scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(0.05, max * 1.1)] } },
+        scales: { x: barScale(), y: { range: (_u, _min, max) => [0, Math.max(0.05, max * 1.1)] } },
         axes: [intAxis(c, 'frequency k (cycles over the p residues)'), axis(c, 'share of power', { values: percentValues })],
-        series: [{ label: 'frequency' }, { label: 'power', stroke: c.clean, fill: c.clean, paths: barsPath(0.8), points: { show: false } }],
-        legend: { show: false },
+        series: [{ label: 'frequency k' }, { label: 'share of power', stroke: c.clean, fill: c.clean, paths: barsPath(0.8), points: { show: false } }],
       }),
     });
     chartRegistry.set('neuron-heatmap', { toCanvas: () => this.canvas });
@@ -160,10 +161,13 @@ export class NeuronMap {
 
   update(h: NeuronHistory, version: number): void {
     this.history = h;
-    const key = `${h.layer}\n${version}`;
+    // No more columns than device pixels, so every column gets whole, equal pixels.
+    const avail = Math.floor((this.canvas.parentElement?.clientWidth ?? 0) * (window.devicePixelRatio || 1));
+    const cols = avail > 0 ? Math.min(maxCols, avail) : maxCols;
+    const key = `${h.layer}\n${version}\n${cols}`;
     if (key !== this.drawnKey) {
       this.drawnKey = key;
-      const g = heatmapGrid(h, maxCols);
+      const g = heatmapGrid(h, cols);
       this.grid = g;
       this.rowOf = new Int32Array(g.rows);
       g.order.forEach((unit, row) => (this.rowOf[unit] = row));
@@ -174,7 +178,12 @@ export class NeuronMap {
       setData(this.canvas, 'layer', h.layer);
       this.count.textContent = `${g.rows} units · layer ${h.layer} · ${h.method === 'ipr' ? 'Fourier IPR' : 'ablation'} · ${n} snapshot${n === 1 ? '' : 's'}`;
       this.caption.textContent = `Columns: epochs ${h.epochs[0]} → ${h.epochs[n - 1]} (left to right). Rows: units sorted by their score at epoch ${h.epochs[n - 1]}, most memorizing on top. Colour: score from ${num(h.min)} (dark) to ${num(h.max)} (bright).`;
-      this.legend.replaceChildren(el('span', {}, num(h.min, 2)), el('span', { class: 'legend-gradient' }), el('span', {}, num(h.max, 2)));
+      this.legend.replaceChildren(
+        el('span', { class: 'muted' }, 'memorization score'),
+        el('span', {}, num(h.min, 2)),
+        el('span', { class: 'legend-gradient' }),
+        el('span', {}, num(h.max, 2)),
+      );
       this.paintLegend();
       this.renderXAxis(g);
       if (this.detailOpen) this.showDetail();
@@ -257,19 +266,33 @@ export class NeuronMap {
     holder.replaceChildren(c);
   }
 
-  /** Epoch labels under the heatmap at evenly spaced columns (first and last always). */
+  /**
+   * Epoch labels under the heatmap at round, evenly spaced epochs (20, 40, 60 ... rather than
+   * whichever epochs every fifth column happens to hold), each centred on its column.
+   */
   private renderXAxis(g: HeatmapGrid): void {
-    const n = Math.min(xTicks, g.cols);
-    const cols = [...new Set(Array.from({ length: n }, (_, i) => (n === 1 ? 0 : Math.round((i * (g.cols - 1)) / (n - 1)))))];
+    const first = g.colEpochs[0];
+    const last = g.colEpochs[g.cols - 1];
+    const width = this.canvas.getBoundingClientRect().width || this.canvas.parentElement?.clientWidth || 600;
+    const want = Math.max(2, Math.min(xTicks + 3, Math.floor(width / 70)));
+    const epochs = g.cols < 2 ? [first] : integerTicks(first, last, (last - first) / want);
+    const ticks: { col: number; epoch: number }[] = [];
+    for (const t of epochs) {
+      const col = g.colEpochs.findIndex((e) => e >= t);
+      // A round epoch that fell inside a bucket is labelled with the epoch its column ends at.
+      if (col >= 0 && !ticks.some((x) => x.col === col)) ticks.push({ col, epoch: g.colEpochs[col] });
+    }
     // Live updates add a column at a time: touch the DOM only when the labels move.
-    const key = `${g.cols}:${cols.map((c) => g.colEpochs[c]).join(',')}`;
+    const key = `${g.cols}:${Math.round(width)}:${ticks.map((t) => `${t.col}=${t.epoch}`).join(',')}`;
     if (this.xAxis.dataset.key === key) return;
     this.xAxis.dataset.key = key;
     this.xAxis.replaceChildren(
-      ...cols.map((col) => {
-        const t = el('span', { class: 'heatmap-tick' }, String(g.colEpochs[col]));
+      ...ticks.map(({ col, epoch }) => {
+        const at = (col + 0.5) / g.cols;
+        // Labels near an end are anchored inside the map so they never stick out of the page.
+        const t = el('span', { class: `heatmap-tick${at < 0.04 ? ' start' : at > 0.96 ? ' end' : ''}` }, String(epoch));
         // Centred on its column; CSSOM styles are allowed by the CSP (inline style attributes are not).
-        t.style.left = `${((col + 0.5) / g.cols) * 100}%`;
+        t.style.left = `${at * 100}%`;
         return t;
       }),
     );
@@ -286,12 +309,19 @@ export class NeuronMap {
     const cssW = Math.max(240, this.canvas.parentElement?.clientWidth ?? 0);
     const cssH = Math.min(480, Math.max(160, g.rows * 4));
     const dpr = window.devicePixelRatio || 1;
-    const w = Math.round(cssW * dpr);
-    const h = Math.round(cssH * dpr);
+    // Whole device pixels per cell, the same for every column (and row, where rows fit): the
+    // map is as wide as cols x cell, not stretched to the last pixel with uneven columns.
+    const fullW = Math.round(cssW * dpr);
+    const fullH = Math.round(cssH * dpr);
+    const w = g.cols <= fullW ? Math.floor(fullW / g.cols) * g.cols : fullW;
+    const h = g.rows <= fullH ? Math.floor(fullH / g.rows) * g.rows : fullH;
     if (this.canvas.width !== w || this.canvas.height !== h) {
       this.canvas.width = w;
       this.canvas.height = h;
-      this.canvas.style.height = `${cssH}px`;
+      this.canvas.style.height = `${h / dpr}px`;
+      this.canvas.style.width = `${w / dpr}px`;
+      this.xAxis.style.width = `${w / dpr}px`;
+      this.renderXAxis(g);
     }
     // One pixel per cell offscreen, then scaled: crisp when upscaling, averaged when a
     // thousand units share a few hundred pixels. The cells are recoloured only when the grid
@@ -346,7 +376,7 @@ export class NeuronMap {
     const lo = Number.isFinite(h.min) ? h.min : 0;
     const hi = Number.isFinite(h.max) ? h.max : 1;
     const hist = histogram(h.scores[idx], histBins, lo, hi);
-    this.histChart.setData([hist.edges.slice(0, -1), hist.counts]);
+    this.histChart.setData([binCentres(hist.edges), hist.counts]);
   }
 
   private cellAt(e: MouseEvent): { row: number; col: number } | undefined {

@@ -9,7 +9,7 @@ import type {
   NeuronScoresProbeSchema,
   PruningProbeSchema,
 } from '../../src/protocol/engineMessages';
-import { bucketStarts, detectUnlearningEpoch, sortOrder } from './stats';
+import { bucketStarts, sortOrder, unlearning, type UnlearningVerdict } from './stats';
 
 export type NeuronScoresProbe = z.infer<typeof NeuronScoresProbeSchema>;
 export type PruningProbe = z.infer<typeof PruningProbeSchema>;
@@ -52,6 +52,7 @@ export class RunModel {
   /** Wall time of the probe calls that recorded one (the recorder's), and how many did. */
   probeSeconds = 0;
   timedProbes = 0;
+  private verdictCache: { n: number; v: UnlearningVerdict | undefined } | undefined;
 
   constructor(events: readonly EngineEvent[] = []) {
     this.apply(events);
@@ -130,15 +131,24 @@ export class RunModel {
     return this.epochs[this.epochs.length - 1];
   }
 
-  /** The engine's answer when it sent one, otherwise computed from the accuracy curve. */
-  unlearningEpoch(): { epoch: number; source: 'probe' | 'computed' } | undefined {
-    if (typeof this.unlearningEpochProbe === 'number') return { epoch: this.unlearningEpochProbe, source: 'probe' };
-    if (this.unlearningEpochProbe === null) return undefined;
-    const e = detectUnlearningEpoch(
+  /**
+   * Unlearning by the dashboard's criterion (stats.ts `unlearning`) on the whole curve. The
+   * dynamics probe's own epoch is not used for the marker: it marks the epoch after any
+   * peak, also on runs whose corrupted accuracy never falls for good.
+   */
+  unlearningVerdict(): UnlearningVerdict | undefined {
+    if (this.verdictCache?.n === this.epochs.length) return this.verdictCache.v;
+    const v = unlearning(
       this.epochs.map((x) => x.epoch),
       this.epochs.map((x) => x.accuracy.corruptedTrain),
     );
-    return e === undefined ? undefined : { epoch: e, source: 'computed' };
+    this.verdictCache = { n: this.epochs.length, v };
+    return v;
+  }
+
+  unlearningEpoch(): { epoch: number } | undefined {
+    const e = this.unlearningVerdict()?.epoch;
+    return e === undefined ? undefined : { epoch: e };
   }
 
   hasLabelPrecision(): boolean {

@@ -2,14 +2,14 @@
 // once per snapshot; update() redraws from the incremental RunModel.
 import type uPlot from 'uplot';
 import type { RunView, WebviewToHost } from '../../src/protocol/webviewMessages';
-import { axis, barsPath, Chart, intAxis, percentValues, stepPath, withAlpha, type Marker } from './charts';
+import { axis, barScale, barsPath, Chart, intAxis, percentFormat, percentValues, stepPath, withAlpha, type Marker } from './charts';
 import { byId, el, num, pct, section, type Section } from './dom';
 import { emptyHints } from './emptyHints';
 import { NeuronMap } from './neuronMap';
 import type { RunModel } from './runModel';
 import { downsampleIndices, expectedCalibrationError, pick } from './stats';
 import type { ThemeColors } from './theme';
-import { accuracySeries, probeCostLine, prunedModelUi, verdict } from './viewModel';
+import { accuracySeries, probeCostLine, prunedModelUi, pruningSummary, verdict } from './viewModel';
 
 export interface PageHost {
   post(msg: WebviewToHost): void;
@@ -150,9 +150,15 @@ export class RunPage {
     return bar;
   }
 
-  private chart(id: string, label: string, height: number, options: (c: ThemeColors) => Omit<uPlot.Options, 'width' | 'height'>): [HTMLElement, Chart] {
+  private chart(
+    id: string,
+    label: string,
+    height: number,
+    options: (c: ThemeColors) => Omit<uPlot.Options, 'width' | 'height'>,
+    format: { y?: (v: number) => string; x?: (v: number) => string } = {},
+  ): [HTMLElement, Chart] {
     const div = el('div', { id, class: 'chart', 'data-testid': id, role: 'img', 'aria-label': label });
-    const c = new Chart(div, { height, options });
+    const c = new Chart(div, { height, options, yFormat: format.y, xFormat: format.x });
     this.charts.push(c);
     return [div, c];
   }
@@ -164,11 +170,11 @@ export class RunPage {
       series: [
         { label: 'epoch' },
         { label: 'clean train', stroke: c.clean, width: 2 },
-        { label: 'corrupted train', stroke: c.corrupted, width: 2, dash: [8, 4] },
+        { label: 'corrupted train', stroke: c.corrupted, width: 2.5, dash: [8, 4] },
         { label: 'test', stroke: c.test, width: 2, dash: [2, 3] },
       ],
-    }));
-    const [lossDiv, loss] = this.chart('loss-chart', 'Training and test loss chart', 180, (c) => ({
+    }), { y: percentFormat });
+    const [lossDiv, loss] = this.chart('loss-chart', 'Training and test loss chart', 220, (c) => ({
       scales: { x: { time: false } },
       axes: [intAxis(c, 'epoch'), axis(c, 'loss')],
       series: [{ label: 'epoch' }, { label: 'train loss', stroke: c.loss, width: 2 }, { label: 'test loss', stroke: c.test, width: 2, dash: [2, 3] }],
@@ -199,7 +205,7 @@ export class RunPage {
         { label: 'clean · generalizing first', stroke: c.clean, width: 2, dash: [8, 4] },
         { label: 'test · generalizing first', stroke: c.test, width: 2, dash: [8, 4] },
       ],
-    }));
+    }), { y: percentFormat });
     this.pruning = ch;
     // Shown only once the engine reports a saved model (`savedModel`); until then the hint
     // says which experiment field saves one.
@@ -228,8 +234,9 @@ export class RunPage {
         { label: 'test', stroke: c.test, width: 2, dash: [2, 3], paths: stepPath(), points: { show: false } },
       ],
     });
-    const [eDiv, e] = this.chart('entropy-hist', 'Predictive entropy histogram, clean vs corrupted', 200, histOpts('predictive entropy (nats)'));
-    const [mDiv, m] = this.chart('mi-hist', 'Mutual information histogram, clean vs corrupted', 200, histOpts('mutual information (nats)'));
+    const share = { y: percentFormat, x: (v: number) => v.toFixed(2) };
+    const [eDiv, e] = this.chart('entropy-hist', 'Predictive entropy histogram, clean vs corrupted', 200, histOpts('predictive entropy (nats)'), share);
+    const [mDiv, m] = this.chart('mi-hist', 'Mutual information histogram, clean vs corrupted', 200, histOpts('mutual information (nats)'), share);
     const [rDiv, r] = this.chart('reliability-chart', 'Reliability diagram', 240, (c) => ({
       scales: { x: { time: false, range: [0, 1] }, y: { range: [0, 1] } },
       axes: [axis(c, 'confidence', { values: percentValues }), axis(c, 'accuracy', { values: percentValues })],
@@ -238,7 +245,7 @@ export class RunPage {
         { label: 'accuracy', stroke: c.clean, fill: withAlpha(c.clean, 0.5), paths: barsPath(0.9), points: { show: false } },
         { label: 'perfect calibration', stroke: c.foreground, dash: [4, 4], width: 1, points: { show: false } },
       ],
-    }));
+    }), { y: percentFormat, x: percentFormat });
     this.entropy = e;
     this.mi = m;
     this.reliability = r;
@@ -261,9 +268,9 @@ export class RunPage {
       scales: { x: { time: false }, y: { range: [0, 1] } },
       axes: [intAxis(t, 'k (first units kept)'), axis(t, 'test accuracy', { values: percentValues })],
       series: [{ label: 'k' }, { label: 'accuracy', stroke: t.clean, width: 2 }],
-    }));
+    }), { y: percentFormat });
     const [iDiv, i] = this.chart('nested-importance', 'Unit importance bars', 180, (t) => ({
-      scales: { x: { time: false } },
+      scales: { x: barScale() },
       axes: [axis(t, 'unit index'), axis(t, 'importance')],
       series: [{ label: 'unit' }, { label: 'importance', stroke: t.test, fill: withAlpha(t.test, 0.7), paths: barsPath(0.9), points: { show: false } }],
       legend: { show: false },
@@ -278,7 +285,7 @@ export class RunPage {
       scales: { x: { time: false }, y: { range: [0, 1] } },
       axes: [intAxis(c, 'epoch'), axis(c, 'label precision', { values: percentValues })],
       series: [{ label: 'epoch' }, { label: 'label precision', stroke: c.clean, width: 2 }],
-    }));
+    }), { y: percentFormat });
     this.precision = ch;
     this.sec.coteaching.body.append(this.pngButtons(['precision-chart']), div);
   }
@@ -308,11 +315,10 @@ export class RunPage {
     this.acc.setData([thin(s.epoch), thin(s.cleanTrain), thin(s.corruptedTrain), thin(s.test)] as uPlot.AlignedData, un ? [markers[0]] : []);
     const testLoss = m.epochs.map((e) => e.testLoss ?? null);
     this.loss.setData([thin(s.epoch), thin(s.loss), thin(testLoss)] as uPlot.AlignedData, markers.filter((x) => x !== markers[0] || !un));
-    byId('unlearning').textContent = un
-      ? `Corrupted labels start being unlearned at epoch ${un.epoch} (${un.source === 'probe' ? 'dynamics probe' : 'computed from the curve: the epoch after corrupted-train accuracy peaked'}).`
-      : m.epochs.length
-        ? 'No unlearning of the corrupted labels yet (corrupted-train accuracy has not fallen from its peak).'
-        : '';
+    const uv = m.unlearningVerdict();
+    const unEl = byId('unlearning');
+    unEl.textContent = uv ? uv.reason : m.epochs.length ? 'No corrupted labels in this dataset, so no unlearning to detect.' : '';
+    unEl.dataset.unlearning = un ? String(un.epoch) : 'none';
 
     // Neuron map: the layer picked (the first that reported scores unless the user chose).
     const h = this.neuronMap.pick(m.neurons);
@@ -342,7 +348,7 @@ export class RunPage {
     byId('kpi-clean').textContent = pct(last?.accuracy.cleanTrain);
     byId('kpi-corrupted').textContent = pct(last?.accuracy.corruptedTrain);
     byId('kpi-test').textContent = pct(last?.accuracy.test);
-    byId('verdict').textContent = verdict(last?.accuracy, run.status);
+    byId('verdict').textContent = verdict(last?.accuracy, run.status, last?.epoch);
     const cost = probeCostLine(m.probeSeconds, m.timedProbes, m.epochs);
     const costEl = byId('probe-cost');
     costEl.hidden = cost === undefined;
@@ -361,9 +367,7 @@ export class RunPage {
     const b = p.generalizingFirst;
     this.pruning.setData([p.pruned, a.corruptedTrain, a.cleanTrain, a.test, b.corruptedTrain, b.cleanTrain, b.test] as uPlot.AlignedData);
     const last = p.pruned.length - 1;
-    byId('pruning-summary').textContent =
-      `${p.units} units in ${p.layer} (scored by ${p.method}, epoch ${this.model.pruning!.epoch}). Pruning ${p.pruned[last]} most memorizing units: corrupted-train ${pct(a.corruptedTrain[0])} → ${pct(a.corruptedTrain[last])}, test ${pct(a.test[0])} → ${pct(a.test[last])}.` +
-      (p.modeSplit ? ` The memorizing mode of the score histogram holds ${p.modeSplit.pruned} units.` : '');
+    byId('pruning-summary').textContent = pruningSummary(p, this.model.pruning!.epoch);
     const { button, hint } = prunedModelUi(p, this.host.mode);
     byId('save-pruned').hidden = !button;
     byId('pruning-save-hint').textContent = hint;
@@ -393,7 +397,10 @@ export class RunPage {
         const t = xs.reduce((a, b) => a + b, 0);
         return xs.map((x) => (t ? x / t : 0));
       };
-      chart.setData([h.edges.slice(0, -1), share(h.clean), share(h.corrupted), share(h.test)]);
+      // Steps start at each left edge and hold to the next: the last edge repeats the last
+      // bin's value, so the final bin is drawn its full width instead of cut off.
+      const step = (xs: number[]) => [...share(xs), share(xs)[xs.length - 1] ?? 0];
+      chart.setData([h.edges, step(h.clean), step(h.corrupted), step(h.test)]);
     }
     const rel = p.reliability ?? [];
     if (rel.length) {

@@ -94,29 +94,75 @@ export function bucketStarts(snapshots: number, maxCols: number): number[] {
   return Array.from({ length: cols + 1 }, (_, c) => Math.floor((c * snapshots) / cols));
 }
 
+/** What the unlearning criterion found in a corrupted-train curve. */
+export interface UnlearningVerdict {
+  /** First epoch at or under peak - margin, from which the curve stays under it; undefined = no unlearning. */
+  epoch: number | undefined;
+  peak: number;
+  peakEpoch: number;
+  /** The fall the criterion asked for: min(maxMargin, peak / 2). */
+  margin: number;
+  /** One sentence for the page: what was found, with the numbers. */
+  reason: string;
+}
+
+export const unlearningCriterion = {
+  /** The fall asked for: 20 points, or half the peak when the peak is under 40%. */
+  maxMargin: 0.2,
+  /** Epochs under the threshold, at least, before it counts (one low epoch is noise). */
+  minEpochsBelow: 5,
+} as const;
+
 /**
- * The epoch from which corrupted-train accuracy falls steadily: the epoch after its peak,
- * provided it fell by at least `minDrop` since then. Undefined while it is still rising.
+ * Did the model unlearn the corrupted labels it had memorized? Yes when corrupted-train
+ * accuracy (1) rose to its peak by at least the margin from where it started, then (2)
+ * fell to peak - margin, where margin = min(20 points, half the peak), and (3) stayed under
+ * that for the rest of the run and for at least 5 recorded epochs. A curve that is highest
+ * at the start (moons: corrupted accuracy at chance in epoch 1, then falling as the rule is
+ * learned) never memorized anything, so it is not unlearning; a curve wobbling 20-35% after
+ * a 40% peak does not stay 20 points down either. Null values (no corrupted labels) are skipped.
  */
-export function detectUnlearningEpoch(
-  epochs: readonly number[],
-  corrupted: readonly (number | null)[],
-  minDrop = 0.1,
-): number | undefined {
-  let peak = -1;
-  let peakAt = -1;
-  for (let i = 0; i < corrupted.length; i++) {
-    const v = corrupted[i];
-    if (v !== null && v > peak) {
-      peak = v;
-      peakAt = i;
-    }
+export function unlearning(epochs: readonly number[], corrupted: readonly (number | null)[]): UnlearningVerdict | undefined {
+  const pts: [number, number][] = [];
+  corrupted.forEach((v, i) => {
+    if (v !== null && Number.isFinite(v)) pts.push([epochs[i], v]);
+  });
+  if (pts.length === 0) return undefined;
+  let p = 0;
+  for (let i = 1; i < pts.length; i++) if (pts[i][1] > pts[p][1]) p = i;
+  const [peakEpoch, peak] = pts[p];
+  const margin = Math.min(unlearningCriterion.maxMargin, peak / 2);
+  const pctOf = (x: number) => `${Math.round(x * 100)}%`;
+  const none = (why: string): UnlearningVerdict => ({ epoch: undefined, peak, peakEpoch, margin, reason: why });
+  let low = peak;
+  for (let i = 0; i <= p; i++) low = Math.min(low, pts[i][1]);
+  if (peak - low < margin || peak < 0.05) {
+    return none(`No unlearning: corrupted-train accuracy never rose to a peak it could fall from (highest ${pctOf(peak)} at epoch ${peakEpoch}, from ${pctOf(low)}).`);
   }
-  if (peakAt < 0 || peakAt >= corrupted.length - 1) return undefined;
-  let last: number | null = null;
-  for (let i = corrupted.length - 1; i > peakAt && last === null; i--) last = corrupted[i];
-  if (last === null || peak - last < minDrop) return undefined;
-  return epochs[peakAt + 1];
+  const threshold = peak - margin;
+  // The last epoch above the threshold after the peak: unlearning starts after it.
+  let lastAbove = p;
+  for (let i = p + 1; i < pts.length; i++) if (pts[i][1] > threshold) lastAbove = i;
+  const below = pts.length - 1 - lastAbove;
+  const now = pts[pts.length - 1][1];
+  if (below < unlearningCriterion.minEpochsBelow) {
+    return none(
+      `No unlearning: corrupted-train accuracy peaked at ${pctOf(peak)} (epoch ${peakEpoch}) and is ${pctOf(now)} now; unlearning needs it to stay under ${pctOf(threshold)} (${Math.round(margin * 100)} points below the peak) for ${unlearningCriterion.minEpochsBelow} epochs.`,
+    );
+  }
+  const epoch = pts[lastAbove + 1][0];
+  return {
+    epoch,
+    peak,
+    peakEpoch,
+    margin,
+    reason: `Unlearning from epoch ${epoch}: corrupted-train accuracy peaked at ${pctOf(peak)} (epoch ${peakEpoch}), fell under ${pctOf(threshold)} (${Math.round(margin * 100)} points below the peak) and stayed there; ${pctOf(now)} now.`,
+  };
+}
+
+/** The unlearning epoch alone (see `unlearning`). */
+export function detectUnlearningEpoch(epochs: readonly number[], corrupted: readonly (number | null)[]): number | undefined {
+  return unlearning(epochs, corrupted)?.epoch;
 }
 
 /**

@@ -24,19 +24,50 @@ export function accuracySeries(epochs: readonly EpochEvent[]): AccuracySeries {
 }
 
 /** One sentence a newcomer can read without the docs: is the model memorizing the noise? */
-export function verdict(acc: Accuracy | undefined, status: RunStatusName): string {
-  if (!acc) return status === 'running' ? 'Waiting for the first epoch…' : 'No epochs were recorded.';
+export function verdict(acc: Accuracy | undefined, status: RunStatusName, epoch?: number): string {
+  if (!acc) return status === 'running' ? 'Starting: waiting for the first epoch…' : 'No epochs were recorded.';
   const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+  // A run that ended says how it ended; a running one what it shows so far.
+  const ended = status !== 'running';
+  const when = ended
+    ? `${status === 'finished' ? 'finished' : status === 'cancelled' ? 'stopped' : 'ended'}${epoch ? ` at epoch ${epoch}` : ''}`
+    : `so far${epoch ? `, epoch ${epoch}` : ''}`;
   if (acc.corruptedTrain === null) {
-    return `No corrupted labels in this dataset: test accuracy ${pct(acc.test)}.`;
+    return `No corrupted labels in this dataset (${when}): test accuracy ${pct(acc.test)}.`;
   }
   if (acc.corruptedTrain >= 0.5) {
-    return `Memorizing: the model reproduces ${pct(acc.corruptedTrain)} of the corrupted (wrong) training labels; test accuracy is ${pct(acc.test)}.`;
+    return `Memorizing (${when}): the model reproduces ${pct(acc.corruptedTrain)} of the corrupted (wrong) training labels; test accuracy is ${pct(acc.test)}.`;
   }
   if (acc.test >= 0.9 && acc.corruptedTrain <= 0.1) {
-    return `Generalizing: test accuracy ${pct(acc.test)} while only ${pct(acc.corruptedTrain)} of the corrupted labels are fitted — the model learned the rule, not the noise.`;
+    return `Generalizing (${when}): test accuracy ${pct(acc.test)} while only ${pct(acc.corruptedTrain)} of the corrupted labels are fitted — the model learned the rule, not the noise.`;
   }
-  return `Undecided so far: ${pct(acc.corruptedTrain)} of the corrupted labels fitted, test accuracy ${pct(acc.test)}.`;
+  if (ended) {
+    return `Neither memorizing nor generalizing (${when}): ${pct(acc.corruptedTrain)} of the corrupted labels fitted (memorizing means 50% or more) and test accuracy ${pct(acc.test)} (generalizing means 90% or more with at most 10% fitted).`;
+  }
+  return `Undecided (${when}): ${pct(acc.corruptedTrain)} of the corrupted labels fitted, test accuracy ${pct(acc.test)}.`;
+}
+
+/**
+ * The pruning section's summary in numbers: what pruning the memorizing mode (the units
+ * on the memorizing side of the score histogram's split) does, against pruning as many
+ * generalizing units; without a mode split, the first step past none.
+ */
+export function pruningSummary(p: z.infer<typeof PruningProbeSchema>, epoch: number): string {
+  const pctOf = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : `${(x * 100).toFixed(1)}%`);
+  const head = `${p.units} units in ${p.layer} (scored by ${p.method === 'ipr' ? 'Fourier IPR' : p.method}, epoch ${epoch}).`;
+  const a = p.memorizingFirst;
+  const b = p.generalizingFirst;
+  const target = p.modeSplit?.pruned ?? p.pruned.find((k) => k > 0);
+  if (target === undefined) return head;
+  // The curve point nearest the split (the engine includes it among the steps).
+  let i = 0;
+  for (let j = 0; j < p.pruned.length; j++) if (Math.abs(p.pruned[j] - target) < Math.abs(p.pruned[i] - target)) i = j;
+  const k = p.pruned[i];
+  const what = p.modeSplit ? `the memorizing mode of the score histogram (${p.modeSplit.pruned} of ${p.units} units)` : `the ${k} most memorizing units`;
+  return (
+    `${head} Pruning ${what}: corrupted-train ${pctOf(a.corruptedTrain[0])} → ${pctOf(a.corruptedTrain[i])}, clean-train ${pctOf(a.cleanTrain[0])} → ${pctOf(a.cleanTrain[i])}, test ${pctOf(a.test[0])} → ${pctOf(a.test[i])}. ` +
+    `The control, ${k} most generalizing units pruned: corrupted-train ${pctOf(b.corruptedTrain[i])}, test ${pctOf(b.test[i])}.`
+  );
 }
 
 /**
@@ -81,4 +112,26 @@ export function runLabels(runs: readonly { id: string; name: string }[]): string
   const counts = new Map<string, number>();
   for (const r of runs) counts.set(r.name, (counts.get(r.name) ?? 0) + 1);
   return runs.map((r) => ((counts.get(r.name) ?? 0) > 1 ? `${r.name} (${r.id})` : r.name));
+}
+
+/**
+ * Labels short enough for a chart legend that still tell the runs apart: the words every
+ * label starts with are replaced by "…" (two runs of "Modular addition, 30% corrupted
+ * labels, weight decay 5 / 0" read "…decay 5" and "…decay 0"; cutting both at 28 characters
+ * would print the same prefix twice). One word of the shared part stays for context.
+ */
+export function distinctLabels(labels: readonly string[]): string[] {
+  if (labels.length < 2) return [...labels];
+  const words = labels.map((l) => l.split(/(?<=[\s,;:])/));
+  let common = 0;
+  while (words.every((w) => common < w.length - 1 && w[common] === words[0][common])) common++;
+  const keep = Math.max(0, common - 1);
+  const joined = words.map((w) => w.slice(keep).join(''));
+  const prefixChars = words[0].slice(0, keep).join('').length;
+  return prefixChars >= 8 ? joined.map((j) => `…${j}`) : [...labels];
+}
+
+/** Sorted by run id (ids start with the start time): a run keeps its colour whatever order it was picked in. */
+export function stableRunOrder<T extends { view: { id: string } }>(runs: readonly T[]): T[] {
+  return [...runs].sort((a, b) => (a.view.id < b.view.id ? -1 : a.view.id > b.view.id ? 1 : 0));
 }

@@ -5,7 +5,7 @@ import { copyDestination, copySource, resolveSavedModel, savedModelOf } from '..
 import { viridisLut, viridisRgba32 } from '../../../webview/dashboard/colorScale';
 import { RunModel } from '../../../webview/dashboard/runModel';
 import { dominantFrequency, integerTicks } from '../../../webview/dashboard/stats';
-import { prunedModelUi, runLabels } from '../../../webview/dashboard/viewModel';
+import { distinctLabels, prunedModelUi, runLabels, stableRunOrder } from '../../../webview/dashboard/viewModel';
 
 function ev(value: unknown): EngineEvent {
   const r = parseEngineEvent(value);
@@ -123,5 +123,23 @@ describe('dashboard: compare legend', () => {
       ]),
       ['wd 0 (a)', 'wd 5', 'wd 0 (c)'],
     );
+  });
+});
+
+describe('dashboard: compare names and colours', () => {
+  it('drops the words all legend labels share, keeping one for context', () => {
+    assert.deepEqual(distinctLabels(['Modular addition, 30% corrupted labels, weight decay 5', 'Modular addition, 30% corrupted labels, weight decay 0']), ['…decay 5', '…decay 0']);
+    assert.deepEqual(distinctLabels(['wd 0', 'wd 5']), ['wd 0', 'wd 5'], 'a short shared prefix stays');
+    assert.deepEqual(distinctLabels(['same', 'same']), ['same', 'same']);
+    assert.deepEqual(distinctLabels(['only one']), ['only one']);
+    const two = distinctLabels(['Probes fixture: modular addition, nested', 'Probes fixture: two moons, co-teaching']);
+    assert.equal(new Set(two).size, 2);
+    assert.ok(two.every((l) => l.length < 36), JSON.stringify(two));
+  });
+
+  it('orders runs by id so colours do not follow the selection order', () => {
+    const a = stableRunOrder([{ view: { id: '20261202-2' } }, { view: { id: '20261202-1' } }]).map((r) => r.view.id);
+    const b = stableRunOrder([{ view: { id: '20261202-1' } }, { view: { id: '20261202-2' } }]).map((r) => r.view.id);
+    assert.deepEqual(a, b);
   });
 });

@@ -70,11 +70,15 @@ describe('dashboard run model', () => {
     assert.notDeepEqual(Array.from(grids[22].values), Array.from(incremental.values), 'the replacement changed the picture');
   });
 
-  it('prefers the dynamics probe for the unlearning epoch, else computes it', () => {
-    const computed = new RunModel([epoch(1, 0.2), epoch(2, 0.9), epoch(3, 0.4), epoch(4, 0.1)]);
-    assert.deepEqual(computed.unlearningEpoch(), { epoch: 3, source: 'computed' });
-    computed.apply([ev({ type: 'probe', epoch: 4, probe: { kind: 'dynamics', unlearningEpoch: 2, degradationEpoch: null } })]);
-    assert.deepEqual(computed.unlearningEpoch(), { epoch: 2, source: 'probe' });
+  it('judges unlearning from the curve, not from the dynamics probe\'s epoch', () => {
+    const curve = [0.05, 0.3, 0.9, 0.6, 0.4, 0.3, 0.2, 0.1, 0.05, 0.05];
+    const m = new RunModel(curve.map((c, i) => epoch(i + 1, c)));
+    assert.deepEqual(m.unlearningEpoch(), { epoch: 4 });
+    m.apply([ev({ type: 'probe', epoch: 10, probe: { kind: 'dynamics', unlearningEpoch: 2, degradationEpoch: null } })]);
+    assert.deepEqual(m.unlearningEpoch(), { epoch: 4 });
+    const none = new RunModel([epoch(1, 0.5), epoch(2, 0.2), epoch(3, 0.1)]);
+    none.apply([ev({ type: 'probe', epoch: 3, probe: { kind: 'dynamics', unlearningEpoch: 2, degradationEpoch: null } })]);
+    assert.equal(none.unlearningEpoch(), undefined);
   });
 
   it('keeps the latest pruning, MC-dropout and nested-ordering probes', () => {

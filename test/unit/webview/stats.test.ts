@@ -7,7 +7,10 @@ import {
   expectedCalibrationError,
   histogram,
   sortOrder,
+  unlearning,
 } from '../../../webview/dashboard/stats';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { viridisCss, viridisLut } from '../../../webview/dashboard/colorScale';
 
 describe('dashboard stats', () => {
@@ -65,12 +68,40 @@ describe('dashboard stats', () => {
     assert.equal(b[600], 2000);
   });
 
-  it('marks the epoch after the corrupted-accuracy peak once it has clearly fallen', () => {
-    const epochs = [1, 2, 3, 4, 5, 6];
-    assert.equal(detectUnlearningEpoch(epochs, [0.1, 0.5, 0.9, 0.7, 0.3, 0.05]), 4);
-    assert.equal(detectUnlearningEpoch(epochs, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]), undefined, 'still rising');
-    assert.equal(detectUnlearningEpoch(epochs, [0.1, 0.5, 0.9, 0.88, 0.87, 0.86]), undefined, 'a dip is not unlearning');
-    assert.equal(detectUnlearningEpoch(epochs, [null, null, null, null, null, null]), undefined, 'no corrupted labels');
+  it('marks unlearning only where corrupted accuracy rose, fell by the margin and stayed down', () => {
+    const epochs = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    // Rose 10% -> 90%, under 70% (20 points down) from epoch 4 on, for 7 epochs.
+    assert.equal(detectUnlearningEpoch(epochs, [0.1, 0.5, 0.9, 0.6, 0.4, 0.3, 0.2, 0.1, 0.05, 0.05]), 4);
+    assert.equal(detectUnlearningEpoch(epochs, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95]), undefined, 'still rising');
+    assert.equal(detectUnlearningEpoch(epochs, [0.1, 0.5, 0.9, 0.8, 0.75, 0.8, 0.78, 0.76, 0.8, 0.79]), undefined, 'a dip is not unlearning');
+    assert.equal(detectUnlearningEpoch(epochs, [0.1, 0.5, 0.9, 0.6, 0.4, 0.3, 0.2, 0.1, 0.75, 0.2]), undefined, 'came back above the threshold');
+    assert.equal(detectUnlearningEpoch(epochs, [0.1, 0.5, 0.9, 0.9, 0.9, 0.9, 0.6, 0.5, 0.4, 0.3]), undefined, 'down for only 4 epochs so far');
+    assert.equal(detectUnlearningEpoch(epochs, [0.5, 0.4, 0.3, 0.2, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1]), undefined, 'highest at the start: never memorized');
+    assert.equal(detectUnlearningEpoch(epochs, Array(10).fill(null)), undefined, 'no corrupted labels');
+    // A low peak asks for half of it: 24% -> under 12%.
+    assert.equal(detectUnlearningEpoch(epochs, [0.02, 0.1, 0.24, 0.2, 0.11, 0.08, 0.05, 0.03, 0.02, 0.01]), 5);
+  });
+
+  it('says none on the recorded runs the issue names and marks the real unlearning of grok with weight decay', () => {
+    const file = path.join(__dirname, '..', '..', 'fixtures', 'runs', 'corrupted-curves.json');
+    const runs = (JSON.parse(fs.readFileSync(file, 'utf8')) as { runs: Record<string, { epochs: number[]; corrupted: (number | null)[] }> }).runs;
+    const verdictOf = (prefix: string) => {
+      const key = Object.keys(runs).find((k) => k.startsWith(prefix));
+      assert.ok(key, `no recorded run '${prefix}'`);
+      return unlearning(runs[key].epochs, runs[key].corrupted)!;
+    };
+    // The issue: "marker at epoch 29 on a run whose corrupted-train accuracy stays at 20-35%" and "at epoch 1 for a moons run".
+    for (const none of ['probes-modular fixture', 'probes-moons fixture', 'moons-mlp', 'MNIST residual CNN']) {
+      const v = verdictOf(none);
+      assert.equal(v.epoch, undefined, `${none}: ${v.reason}`);
+      assert.match(v.reason, /^No unlearning/);
+    }
+    for (const [yes, lo, hi] of [['grok-corrupted weight decay 5, 300 epochs, seed A', 60, 120], ['grok-corrupted weight decay 5, 300 epochs, seed B', 50, 90], ['grok-corrupted, 120 epochs', 50, 80]] as const) {
+      const v = verdictOf(yes);
+      assert.ok(v.epoch !== undefined && v.epoch >= lo && v.epoch <= hi, `${yes}: ${v.reason}`);
+      assert.ok(v.epoch > v.peakEpoch);
+      assert.match(v.reason, new RegExp(`^Unlearning from epoch ${v.epoch}: .*peaked at \\d+%`));
+    }
   });
 
   it('aligns runs of different lengths on the union of their epochs', () => {
