@@ -392,7 +392,7 @@ async function main() {
       const legend = (await wv.locator('[data-testid="accuracy-chart"] .u-legend').first().innerText()) ?? '';
       for (const label of ['clean train', 'corrupted train', 'test']) if (!legend.includes(label)) throw new Error(`accuracy legend lacks '${label}': ${legend}`);
       const verdictText = (await wv.locator('[data-testid="verdict"]').innerText()).trim();
-      if (!/^(Memorizing|Generalizing|Neither memorizing|No corrupted labels) \((finished|stopped|ended)/.test(verdictText)) throw new Error(`no verdict: '${verdictText}'`);
+      if (!/^(Memorizing|Generalizing|Neither memorizing nor generalizing|No corrupted labels) \((finished|stopped|ended)/.test(verdictText)) throw new Error(`no verdict: '${verdictText}'`);
       notes.push(`verdict '${verdictText.slice(0, 40)}…'`);
       // The marker follows the dashboard's criterion (stats.ts unlearning): this fixture's
       // corrupted accuracy peaks near 40% and wobbles 20-30% after, so it must say none
