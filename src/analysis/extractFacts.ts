@@ -239,6 +239,7 @@ function shiftAllInPlace(f: RawFacts, d: number, dl: number): void {
     x.start += d;
     x.end += d;
   }
+  for (const fn of f.functions) if (fn.bodyStart !== undefined) fn.bodyStart += d;
   for (const s of f.noGradBlocks) shiftSpanInPlace(s, d, dl);
   for (const l of f.epochLoops) shiftSpanInPlace(l.span, d, dl);
   for (const i of f.importFroms) i.lastNameEnd += d;

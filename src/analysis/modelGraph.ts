@@ -1,7 +1,7 @@
 // One framework-neutral model graph for PyTorch, Keras and TF.js code. Extractors
 // (python/graphPython.ts, tsjs/graphTfjs.ts) fill it from a tree-sitter tree; rules and the
 // snippet planner read only this, never the tree, so they are plain data-in/data-out.
-import type { ImportBinding, ImportFrom } from './rawFacts';
+import type { FunctionFact, ImportBinding, ImportFrom } from './rawFacts';
 import type { TextIndex } from './textIndex';
 import type { Range } from './textTypes';
 import type { SourceLanguage } from './treeSitterRuntime';
@@ -139,7 +139,7 @@ export interface ModelGraph {
   loraConfigs: LoraConfig[];
   training: TrainingFacts;
   /** Functions by name with their spans (Python def / JS function and methods). */
-  functions: { name: string; start: number; end: number; className?: string }[];
+  functions: FunctionFact[];
   /** Names of classes and functions defined in the file. */
   definedNames: Set<string>;
   /** Import lines as written, to decide which imports a snippet still needs. */

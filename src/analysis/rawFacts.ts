@@ -29,10 +29,22 @@ export interface ImportFrom {
   lastNameEnd: number;
 }
 
+/** A function or method definition. */
+export interface FunctionFact {
+  name: string;
+  start: number;
+  end: number;
+  className?: string;
+  /** Python: start of the first body statement after the docstring (where a fix may insert a statement). */
+  bodyStart?: number;
+  /** Python: the names its parameters bind (`self`, `x`, `*args` -> `args`). */
+  params?: string[];
+}
+
 export interface RawFacts {
   calls: RawCall[];
   classes: RawClass[];
-  functions: { name: string; start: number; end: number; className?: string }[];
+  functions: FunctionFact[];
   noGradBlocks: Span[];
   /** Literal loop counts of `for epoch in range(N)` style loops. */
   epochLoops: { count: number; span: Span }[];

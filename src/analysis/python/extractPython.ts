@@ -38,7 +38,15 @@ export function extractPythonStatement(statement: Node, nt: NodeText, topLevelSt
       }
       case 'function_definition': {
         const name = nameOf(node, nt);
-        facts.functions.push({ name, start, end, className: scopes.current().functionName === undefined ? scopes.current().className : undefined });
+        const outer = scopes.current();
+        facts.functions.push({
+          name,
+          start,
+          end,
+          className: outer.functionName === undefined ? outer.className : undefined,
+          bodyStart: bodyStartOf(node, nt),
+          params: paramNames(node, nt),
+        });
         scopes.push('function', start, end, name);
         break;
       }
@@ -97,6 +105,29 @@ export function extractPythonStatement(statement: Node, nt: NodeText, topLevelSt
 function nameOf(node: Node, nt: NodeText): string {
   const name = node.childForFieldName('name');
   return name ? nt.of(name) : '';
+}
+
+/** The first body statement that is not the docstring (undefined when there is none). */
+function bodyStartOf(fn: Node, nt: NodeText): number | undefined {
+  const body = fn.childForFieldName('body');
+  if (!body) return undefined;
+  const statements = body.namedChildren.filter((c) => c && c.type !== 'comment');
+  const first = statements[0];
+  const isDocstring = first?.type === 'expression_statement' && first.namedChildren.length === 1 && first.namedChildren[0]?.type === 'string';
+  const at = isDocstring ? statements[1] : first;
+  return at ? nt.start(at) : undefined;
+}
+
+const PARAM_TYPES = new Set(['identifier', 'typed_parameter', 'default_parameter', 'typed_default_parameter', 'list_splat_pattern', 'dictionary_splat_pattern']);
+
+function paramNames(fn: Node, nt: NodeText): string[] {
+  const out: string[] = [];
+  for (const p of fn.childForFieldName('parameters')?.namedChildren ?? []) {
+    if (!p || !PARAM_TYPES.has(p.type)) continue;
+    const id = p.type === 'identifier' ? p : (p.childForFieldName('name') ?? p.namedChildren.find((c) => c?.type === 'identifier'));
+    if (id) out.push(nt.of(id));
+  }
+  return out;
 }
 
 function readImport(node: Node, nt: NodeText, facts: RawFacts): void {

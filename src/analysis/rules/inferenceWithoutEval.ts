@@ -1,4 +1,5 @@
-import type { Call, ModelGraph } from '../modelGraph';
+import { type Call, callsWithin, type ModelGraph, type Span } from '../modelGraph';
+import { receiverBoundAt } from './boundNames';
 import type { Finding } from '../textTypes';
 import { finding, firstLine, insertAt, MC_FUNCTION, type RuleInfo } from './ruleKit';
 
@@ -10,13 +11,96 @@ export const INFERENCE_WITHOUT_EVAL: RuleInfo = {
   settingKey: 'diagnostics.inferenceWithoutEval.severity',
 };
 
-const BUILTINS = new Set(['len', 'range', 'print', 'zip', 'enumerate', 'list', 'dict', 'tuple', 'float', 'int', 'str', 'sum', 'max', 'min', 'iter', 'next']);
+/** Method calls that run the model they are called on. */
+const RUN_METHODS = new Set(['forward', 'predict', 'generate', 'sample', 'inference', 'infer', '__call__']);
 
-/** Calls that walk over parameters or tensors without running a model. */
-const PARAMETER_WALK = new Set([
-  'parameters', 'named_parameters', 'buffers', 'named_buffers', 'state_dict', 'values', 'items', 'keys', 'zip', 'enumerate', 'range', 'len',
-  'detach', 'data', 'lerp', 'mul', 'add', 'copy', 'clone', 'isinstance', 'hasattr', 'getattr', 'no_grad', 'inference_mode',
-]);
+/** Names a model is conventionally bound to: `model`, `net`, `netG`, `ema_model`, `teacher`, `resnet`. */
+const MODEL_NAME =
+  /^(?:\w*_)?(model|net|network|classifier|encoder|decoder|backbone|teacher|student|generator|discriminator|critic|actor|policy|transformer|unet)s?(?:_\w*|\d*)$|^net[A-Z]\w*$|^[a-z]\w*(Net|Model)$|^\w*net$/i;
+
+/** Constructors of fake inputs: a model applied only to these is probed for a shape, not run on data. */
+const DUMMY_INPUT = /^torch\.(zeros|ones|rand|randn|empty|full|randint)(_like)?$/;
+
+/** Calls whose value is a model: torchvision/timm/HF constructors, loading a whole model, copying one. */
+const MODEL_FACTORY = /(^torchvision\.models\.|(^|\.)(from_pretrained|create_model|deepcopy)$|^torch\.(hub|jit)\.load$)/;
+
+interface ModelEvidence {
+  /** The call that runs the model. */
+  call: Call;
+  /** The expression the model is bound to (`model`, `self.net`, `self`): the receiver of the fix's eval(). */
+  model: string;
+}
+
+/**
+ * What the file binds to models: variables assigned a model class of this file, an nn layer or
+ * container, or a model factory's result; `self.<attr>` assigned one in a constructor.
+ */
+function modelBindings(graph: ModelGraph): Set<string> {
+  const classes = new Set(graph.models.filter((m) => m.style === 'module' && m.name).map((m) => m.name!));
+  const out = new Set<string>();
+  for (const c of graph.calls) {
+    if (!c.assignedTo || !/^[A-Za-z_][\w.]*$/.test(c.assignedTo)) continue;
+    const layer = /^torch\.nn\.[A-Z]\w*$/.test(c.qualified) && !/(Loss|Parameter|Identity)$/.test(c.qualified);
+    if (classes.has(c.callee) || layer || MODEL_FACTORY.test(c.qualified)) out.add(c.assignedTo);
+  }
+  return out;
+}
+
+/** True when the call's positional inputs are all fake tensors (`torch.zeros(1, 3, 32, 32)` or a name bound to one in that function). */
+function dummyInputs(graph: ModelGraph, call: Call): boolean {
+  const positional = call.args.filter((a) => a.name === undefined);
+  if (!positional.length) return false;
+  return positional.every((a) => {
+    const made = graph.calls.find(
+      (c) =>
+        DUMMY_INPUT.test(c.qualified) &&
+        ((c.start === a.start && c.end === a.end) || (c.assignedTo === a.text && c.scope.functionStart === call.scope.functionStart && c.start < call.start)),
+    );
+    return made !== undefined;
+  });
+}
+
+/**
+ * Evidence that `call` runs a model: a call of a name bound to a model (or named like one), of a
+ * model attribute, or of `self` in a module's method, with real inputs, outside a constructor
+ * (a forward pass in `__init__` only infers a layer size).
+ */
+function runsModel(graph: ModelGraph, call: Call, models: Set<string>, selfAttrs: Set<string>): ModelEvidence | undefined {
+  // A constructor's forward pass only infers a layer size; no_grad inside forward()/call() freezes
+  // a sub-module during training, and the caller decides the mode.
+  if (call.scope.functionName === '__init__' || call.scope.functionName === 'forward' || call.scope.functionName === 'call') return undefined;
+  if (/^(torch|numpy|np|math|F|nn)(\.|$)/.test(call.qualified) && call.qualified !== call.callee) return undefined;
+  const target = RUN_METHODS.has(call.method) && call.receiver ? call.receiver : call.callee;
+  if (!/^[A-Za-z_][\w.]*$/.test(target)) return undefined;
+  const last = target.slice(target.lastIndexOf('.') + 1);
+  // `Classifier()` builds a model (CamelCase names are classes by convention); it does not run one.
+  if (/^[A-Z]/.test(last) && !models.has(target)) return undefined;
+  const isModel =
+    (target === 'self' && call.scope.className !== undefined) ||
+    models.has(target) ||
+    (target.startsWith('self.') && selfAttrs.has(target)) ||
+    (/^[A-Za-z_]\w*$/.test(target) ? MODEL_NAME.test(target) : target.startsWith('self.') && MODEL_NAME.test(last));
+  if (!isModel || dummyInputs(graph, call)) return undefined;
+  return { call, model: target };
+}
+
+/** Where `model.eval()` goes: before the with-statement, or as the first statement of a decorated function. */
+function evalInsertion(graph: ModelGraph, block: Span): { at: number; indent: string } | undefined {
+  const line = block.range.start.line;
+  const lineStart = graph.index.lineStart(line);
+  const decorated = graph.text.startsWith('@', block.start);
+  if (!decorated) {
+    if (graph.text.slice(lineStart, block.start).trim() !== '') return undefined;
+    return { at: lineStart, indent: /^[ \t]*/.exec(graph.index.lineText(line))![0] };
+  }
+  const fn = graph.functions.find((f) => f.start > block.start && f.start < block.end);
+  if (!fn || fn.bodyStart === undefined) return undefined;
+  const bodyLine = graph.index.positionAt(fn.bodyStart).line;
+  const bodyLineStart = graph.index.lineStart(bodyLine);
+  // `def f(): return model(x)` has its body on the header line: no statement can go before it.
+  if (graph.text.slice(bodyLineStart, fn.bodyStart).trim() !== '') return undefined;
+  return { at: bodyLineStart, indent: graph.text.slice(bodyLineStart, fn.bodyStart) };
+}
 
 /**
  * torch.no_grad() only stops gradient tracking; dropout and BatchNorm stay in training mode
@@ -30,24 +114,29 @@ export function checkInferenceWithoutEval(graph: ModelGraph): Finding[] {
   const torchModels = graph.models.filter((m) => m.framework === 'pytorch');
   const modal = torchModels.some((m) => m.layers.some((l) => l.kind === 'dropout' || l.kind === 'batchnorm'));
   if (evalCalls.length === 0 && (modal || trainCalls.length > 0)) {
+    const models = modelBindings(graph);
+    const selfAttrs = new Set([...models].filter((m) => m.startsWith('self.')));
     for (const block of noGradBlocks) {
-      const inside = graph.calls.filter((c) => c.start > block.start && c.end <= block.end);
+      const inside = callsWithin(graph.calls, block.start + 1, block.end);
       if (inside.some((c) => MC_FUNCTION.test(c.scope.functionName ?? ''))) continue;
-      // A block that only updates tensors in place (EMA weights, clamping, re-initialising) runs no model.
-      if (inside.every((c) => c.method.endsWith('_') || PARAMETER_WALK.has(c.method))) continue;
-      const target = trainCalls[0]?.receiver ?? inside.find((c) => /^[A-Za-z_]\w*$/.test(c.callee) && !BUILTINS.has(c.callee) && c.callee !== 'torch')?.callee;
+      // A block that only initialises or copies weights, or probes a layer size, runs no model.
+      let evidence: ModelEvidence | undefined;
+      for (const c of inside) if ((evidence = runsModel(graph, c, models, selfAttrs))) break;
+      if (!evidence) continue;
       const fixes = [];
-      const line = block.range.start.line;
-      const lineStart = graph.index.lineStart(line);
-      const indent = /^[ \t]*/.exec(graph.index.lineText(line))![0];
-      if (target && graph.text.slice(lineStart, block.start).trim() === '') {
-        fixes.push({ title: `Call ${target}.eval() before inference`, edits: [insertAt(graph, lineStart, `${indent}${target}.eval()${graph.eol}`)] });
+      const where = evalInsertion(graph, block);
+      // The receiver must exist where eval() is inserted: a model bound only inside the block gets no fix.
+      if (where && receiverBoundAt(graph, evidence.model, where.at)) {
+        fixes.push({
+          title: `Call ${evidence.model}.eval() before inference`,
+          edits: [insertAt(graph, where.at, `${where.indent}${evidence.model}.eval()${graph.eol}`)],
+        });
       }
       out.push(
         finding(
           INFERENCE_WITHOUT_EVAL,
           firstLine(graph, block),
-          'Inference under no_grad without model.eval(): no_grad only disables gradients, dropout still drops units and BatchNorm still uses batch statistics. Call model.eval() first.',
+          `${evidence.model} runs under no_grad without .eval(): dropout and BatchNorm stay in training mode`,
           fixes,
         ),
       );
