@@ -54,4 +54,19 @@ describe('analyzer precision', () => {
       assert.equal(f.fixes[0].title, 'Call net.eval() before inference');
     });
   });
+
+  describe('cutmix-lambda', () => {
+    const rule = 'cutmix-lambda';
+    const text = read('cutmix_helpers.py');
+
+    it('leaves a helper that returns both label sets and lambda to its caller', () => {
+      assert.ok(!findings(text, rule).some((f) => f.message.includes('cutmix_data')), JSON.stringify(findings(text, rule)));
+    });
+
+    it('catches a helper that returns only the mixed images', () => {
+      const found = findings(text, rule);
+      assert.deepEqual(found.map((f) => f.range.start.line + 1), [29]);
+      assert.equal(found[0].message, 'CutMix in cutmix_images: it returns the images without lam and the shuffled labels');
+    });
+  });
 });
