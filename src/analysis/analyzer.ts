@@ -10,9 +10,12 @@ import { extractPythonStatement } from './python/extractPython';
 import { NodeText } from './python/nodeText';
 import { runGraphRules } from './rules/ruleCatalog';
 import { DEFAULT_RULE_OPTIONS, type RuleOptions } from './rules/ruleKit';
-import type { AnalysisResult, ModelTarget } from './textTypes';
+import type { AnalysisResult, Finding, ModelTarget } from './textTypes';
 import { loadRuntime, type SourceLanguage } from './treeSitterRuntime';
 import { extractTsJsStatement } from './tsjs/extractTsJs';
+import { layerOf } from './buildGraph';
+import type { RawFacts } from './rawFacts';
+import type { WorkspaceContext } from './workspace/workspaceContext';
 
 export interface Analysis {
   result: AnalysisResult;
@@ -41,6 +44,15 @@ export interface AnalyzeRequest {
   key?: string;
   /** The edits since the key's previous analysis; without them (or when they do not add up to `text`) the change is found by diffing. */
   changes?: readonly TextChange[];
+  /** The other files of the workspace, seen from this file: rules then follow its imports. */
+  workspace?: WorkspaceLink;
+}
+
+/** Where the analysed file sits in a workspace index (workspace/workspaceIndex.ts implements `source`). */
+export interface WorkspaceLink {
+  source: { contextFor(file: string, importTexts: readonly string[]): WorkspaceContext };
+  /** The file's key in the index. */
+  file: string;
 }
 
 export interface Analyzer {
@@ -48,7 +60,9 @@ export interface Analyzer {
    * Never throws: on an internal failure it returns no findings and parseErrors >= 1. With a
    * key (a document URI) the previous tree of that key is reused for an incremental parse.
    */
-  analyze(text: string, language: SourceLanguage, options?: Partial<RuleOptions>, key?: string, changes?: readonly TextChange[]): Analysis;
+  analyze(text: string, language: SourceLanguage, options?: Partial<RuleOptions>, key?: string, changes?: readonly TextChange[], workspace?: WorkspaceLink): Analysis;
+  /** The model graph alone (no rules, nothing kept): what the workspace index summarises. Undefined when parsing fails. */
+  graph(text: string, language: SourceLanguage): ModelGraph | undefined;
   /**
    * The same, in slices of about `sliceMs` between which the event loop runs; resolves to
    * undefined, without finishing, when `isCancelled()` is true between two slices (a newer edit
@@ -113,7 +127,7 @@ export async function createAnalyzer(analyzerOptions: AnalyzerOptions = {}): Pro
   };
 
   /** The analysis as steps: yields between slices; the tree is kept as soon as it is parsed. */
-  function* steps(text: string, language: SourceLanguage, request: AnalyzeRequest, sliceMs: number): Generator<void, Analysis> {
+  function* steps(text: string, language: SourceLanguage, request: AnalyzeRequest, sliceMs: number, graphOnly = false): Generator<void, Analysis> {
     const { key, changes } = request;
     const options = { ...DEFAULT_RULE_OPTIONS, ...request.options };
     let tree: Tree | null = null;
@@ -143,9 +157,15 @@ export async function createAnalyzer(analyzerOptions: AnalyzerOptions = {}): Pro
       );
       cache?.commit();
       cache = undefined;
+      if (graphOnly) return { result: EMPTY_FAILED, graph: buildGraph(raw, language, text, nt.index) };
       yield;
+      const workspace = request.workspace && language === 'python' ? request.workspace.source.contextFor(request.workspace.file, raw.importLines.map((l) => l.text)) : undefined;
+      const imported = workspace ? bindImportedLayers(raw, workspace) : undefined;
       const graph = buildGraph(raw, language, text, nt.index);
-      return { result: { ...analyzeGraph(graph, options), parseErrors: root.hasError ? countErrors(root) : 0 }, graph };
+      graph.workspace = workspace;
+      const analysed = analyzeGraph(graph, options);
+      if (imported?.size) relateImportedLayers(analysed.findings, graph, imported, workspace!);
+      return { result: { ...analysed, parseErrors: root.hasError ? countErrors(root) : 0 }, graph };
     } catch {
       // Unknown constructs must never break the editor: report nothing rather than throw.
       if (key) drop(key);
@@ -161,11 +181,18 @@ export async function createAnalyzer(analyzerOptions: AnalyzerOptions = {}): Pro
   }
 
   return {
-    analyze(text, language, options, key, changes) {
-      const run = steps(text, language, { options, key, changes }, Infinity);
+    analyze(text, language, options, key, changes, workspace) {
+      const run = steps(text, language, { options, key, changes, workspace }, Infinity);
       for (;;) {
         const step = run.next();
         if (step.done) return step.value;
+      }
+    },
+    graph(text, language) {
+      const run = steps(text, language, {}, Infinity, true);
+      for (;;) {
+        const step = run.next();
+        if (step.done) return step.value.graph;
       }
     },
     async analyzeAsync(text, language, request, isCancelled, sliceMs = 8) {
@@ -189,6 +216,43 @@ export async function createAnalyzer(analyzerOptions: AnalyzerOptions = {}): Pro
       parsers.clear();
     },
   };
+}
+
+/**
+ * Calls of classes imported from other workspace files that subclass a dropout or batch-norm
+ * layer (`from .layers import MCDropout`) are that layer here, as a subclass defined in the file
+ * is (extractFacts.ts). Returns the rewritten calls' callees with what they resolved to.
+ * `qualified` is recomputed on every analysis, so rewriting a cached call object is safe.
+ */
+function bindImportedLayers(raw: RawFacts, workspace: WorkspaceContext): Map<string, string> {
+  const memo = new Map<string, string | undefined>();
+  const bound = new Map<string, string>();
+  for (const call of raw.calls) {
+    if (layerOf(call) || !/^[A-Za-z_]/.test(call.callee)) continue;
+    let base = memo.get(call.callee);
+    if (!memo.has(call.callee)) {
+      base = workspace.layerBase(call.callee);
+      memo.set(call.callee, base);
+      if (base) bound.set(call.callee, base);
+    }
+    if (base) call.qualified = base;
+  }
+  return bound;
+}
+
+/** A finding on a layer known to be dropout or batch norm only through another file names that file's class. */
+function relateImportedLayers(findings: Finding[], graph: ModelGraph, bound: Map<string, string>, workspace: WorkspaceContext): void {
+  const rewritten = graph.calls.filter((c) => bound.has(c.callee));
+  for (const f of findings) {
+    const start = graph.index.offsetAt(f.range.start);
+    const end = graph.index.offsetAt(f.range.end);
+    for (const c of rewritten) {
+      if (c.start < start || c.start >= Math.max(end, start + 1)) continue;
+      const sym = workspace.resolve(c.callee);
+      if (!sym?.cls || f.related?.some((r) => r.file === sym.file && r.range.start.line === sym.cls!.range.start.line)) continue;
+      (f.related ??= []).push({ file: sym.file, range: sym.cls.range, message: `${sym.cls.name} subclasses ${bound.get(c.callee)} (${workspace.fileLabel(sym.file)})` });
+    }
+  }
 }
 
 function analyzeGraph(graph: ModelGraph, options: RuleOptions): Omit<AnalysisResult, 'parseErrors'> {

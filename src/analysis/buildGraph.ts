@@ -293,6 +293,7 @@ export function buildGraph(raw: RawFacts, language: SourceLanguage, text: string
     loraConfigs,
     training,
     functions: raw.functions,
+    classes: raw.classes,
     definedNames: new Set([...raw.functions.map((f) => f.name), ...raw.classes.map((c) => c.name)]),
     importLines: raw.importLines,
     importFroms: raw.importFroms,

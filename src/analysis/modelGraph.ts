@@ -1,7 +1,8 @@
 // One framework-neutral model graph for PyTorch, Keras and TF.js code. Extractors
 // (python/graphPython.ts, tsjs/graphTfjs.ts) fill it from a tree-sitter tree; rules and the
 // snippet planner read only this, never the tree, so they are plain data-in/data-out.
-import type { FunctionFact, ImportBinding, ImportFrom } from './rawFacts';
+import type { FunctionFact, ImportBinding, ImportFrom, RawClass } from './rawFacts';
+import type { WorkspaceContext } from './workspace/workspaceContext';
 import type { TextIndex } from './textIndex';
 import type { Range } from './textTypes';
 import type { SourceLanguage } from './treeSitterRuntime';
@@ -140,6 +141,8 @@ export interface ModelGraph {
   training: TrainingFacts;
   /** Functions by name with their spans (Python def / JS function and methods). */
   functions: FunctionFact[];
+  /** Class definitions (name, bases as written, span). */
+  classes: RawClass[];
   /** Names of classes and functions defined in the file. */
   definedNames: Set<string>;
   /** Import lines as written, to decide which imports a snippet still needs. */
@@ -151,6 +154,8 @@ export interface ModelGraph {
   /** Indentation unit of the file ('    ', '  ', '\t'). */
   indentUnit: string;
   eol: string;
+  /** What the file's imports refer to in other files of the workspace, when a workspace index is on. */
+  workspace?: WorkspaceContext;
 }
 
 export function parseNumber(text: string): number | undefined {

@@ -33,6 +33,15 @@ export interface Finding {
   severity: Severity;
   docsUrl?: string;
   fixes: Fix[];
+  /** Places in other files the finding rests on (VS Code: DiagnosticRelatedInformation). */
+  related?: RelatedPlace[];
+}
+
+/** A place in another file: `file` is the key the workspace index knows it by (a URI in the extension, a path in the CLI). */
+export interface RelatedPlace {
+  file: string;
+  range: Range;
+  message: string;
 }
 
 export interface ModelLens {

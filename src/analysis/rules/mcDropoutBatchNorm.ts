@@ -1,5 +1,6 @@
 import type { Call, ModelGraph } from '../modelGraph';
 import type { Finding } from '../textTypes';
+import { importedLayer } from '../workspace/importedLayers';
 import { ensureImport, finding, MC_FUNCTION, ownLine, replace, type RuleInfo } from './ruleKit';
 
 export const MC_DROPOUT_BATCHNORM: RuleInfo = {
@@ -33,7 +34,9 @@ function computesGradients(g: Call, call: Call): boolean {
  */
 export function checkMcDropoutBatchNorm(graph: ModelGraph): Finding[] {
   const out: Finding[] = [];
-  if (hasBatchNorm(graph, 'pytorch')) {
+  // The model may be a class from another file (or hold a backbone from one) with the BatchNorm.
+  const imported = hasBatchNorm(graph, 'pytorch') ? undefined : importedLayer(graph, 'batchnorm');
+  if (hasBatchNorm(graph, 'pytorch') || imported) {
     for (const call of graph.training.trainCalls) {
       const mc = call.scope.inNoGrad || MC_FUNCTION.test(call.scope.functionName ?? '');
       // The dropout-only pattern is the fix, not the bug, however the guard tests the type:
@@ -54,15 +57,19 @@ export function checkMcDropoutBatchNorm(graph: ModelGraph): Finding[] {
         if (imp) edits.push(imp);
         fixes.push({ title: 'Put only the dropout layers in train mode', edits });
       }
-      out.push(
-        finding(
-          MC_DROPOUT_BATCHNORM,
-          call.range,
-          `${call.callee}() for MC-dropout sampling also puts BatchNorm in training mode: it normalizes with batch statistics and updates its running ` +
-            'stats on every pass, so predictions depend on the batch and the model drifts. Call eval() and switch only the dropout modules to train().',
-          fixes,
-        ),
+      const f = finding(
+        MC_DROPOUT_BATCHNORM,
+        call.range,
+        `${call.callee}() for MC-dropout sampling also puts BatchNorm in training mode: it normalizes with batch statistics and updates its running ` +
+          'stats on every pass, so predictions depend on the batch and the model drifts. Call eval() and switch only the dropout modules to train().',
+        fixes,
       );
+      if (imported) {
+        const where = graph.workspace!.fileLabel(imported.file);
+        f.message += ` (${imported.layer.name} in ${imported.owner}, ${where})`;
+        f.related = [{ file: imported.file, range: imported.layer.range, message: `${imported.layer.name} in ${imported.owner}` }];
+      }
+      out.push(f);
     }
   }
   let gradientCalls: Call[] | undefined;

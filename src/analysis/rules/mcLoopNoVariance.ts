@@ -1,5 +1,6 @@
 import { callsWithin, type ModelGraph } from '../modelGraph';
 import type { Finding } from '../textTypes';
+import { checkImportedMcCalls, isImportedDropoutHelper } from './mcLoopCrossFile';
 import { callsIn, finding, MC_FUNCTION, type RuleInfo } from './ruleKit';
 
 export const MC_LOOP_NO_VARIANCE: RuleInfo = {
@@ -37,7 +38,9 @@ export function checkMcLoopNoVariance(graph: ModelGraph): Finding[] {
     const loopCalls = calls.filter((c) => c.scope.loopDepth > 0 && c.scope.functionStart === fn.start);
     if (!loopCalls.length) continue;
     const h = helperNames();
-    const callsHelper = h.size > 0 && calls.some((c) => h.has(c.method) || c.args.some((a) => h.has(a.text)));
+    const callsHelper =
+      (h.size > 0 && calls.some((c) => h.has(c.method) || c.args.some((a) => h.has(a.text)))) ||
+      (!!graph.workspace && calls.some((c) => isImportedDropoutHelper(graph, c.callee) || c.args.some((a) => isImportedDropoutHelper(graph, a.text))));
     const enables = alwaysOn || callsHelper || calls.some(
       (c) => (c.method === 'train' && c.args[0]?.text !== 'False') || c.args.some((a) => a.name === 'training' && /^(True|true)$/.test(a.text)),
     ) || /\.train\(\s*(True)?\s*\)|training\s*=\s*True|training:\s*true/.test(graph.text.slice(fn.start, fn.end));
@@ -52,5 +55,6 @@ export function checkMcLoopNoVariance(graph: ModelGraph): Finding[] {
       out.push(finding(MC_LOOP_NO_VARIANCE, graph.index.rangeAt(fn.start, graph.index.lineContentEnd(line)), `${fn.name} samples MC-dropout passes, but no model in this file has dropout: the passes are identical and every uncertainty is 0.`));
     }
   }
+  out.push(...checkImportedMcCalls(graph, MC_LOOP_NO_VARIANCE));
   return out;
 }

@@ -1,0 +1,58 @@
+// Python import statements as the workspace index needs them: what each local name stands for,
+// with the relative level kept (the graph's bindings fold `from . import x` and `from .. import x`
+// into similar strings, which cannot be resolved against a package path).
+
+/** One local name an import binds. */
+export interface ImportEntry {
+  local: string;
+  /** Leading dots of a relative import (0 for absolute). */
+  level: number;
+  /** Dotted module after the dots ('' for `from . import x`). */
+  module: string;
+  /**
+   * `from module import name as local` ('*' for `from module import *`, whose local is '*' too): the name imported (a symbol of the module, or a
+   * submodule). Absent for `import module as local`, where local is the module itself.
+   */
+  name?: string;
+}
+
+const IDENT = /^[A-Za-z_]\w*$/;
+
+/** Reads one import statement's text (as written, possibly over several lines). */
+export function parsePythonImport(text: string): ImportEntry[] {
+  const t = text.replace(/#[^\n]*/g, ' ').replace(/\\\r?\n/g, ' ').replace(/\s+/g, ' ').trim();
+  const from = /^from\s+(\.*)\s*([\w.]*)\s+import\s+(.+)$/.exec(t);
+  if (from) {
+    const level = from[1].length;
+    const module = from[2];
+    const names = from[3].replace(/^\(|\)$/g, '').trim();
+    // A wildcard's names are looked up in the module when nothing else binds them.
+    if (names === '*') return [{ local: '*', level, module }];
+    const out: ImportEntry[] = [];
+    for (const part of names.split(',')) {
+      const m = /^\s*([A-Za-z_]\w*)(?:\s+as\s+([A-Za-z_]\w*))?\s*$/.exec(part);
+      if (m) out.push({ local: m[2] ?? m[1], level, module, name: m[1] });
+    }
+    return out;
+  }
+  const imp = /^import\s+(.+)$/.exec(t);
+  if (!imp) return [];
+  const out: ImportEntry[] = [];
+  for (const part of imp[1].split(',')) {
+    const m = /^\s*([A-Za-z_][\w.]*)(?:\s+as\s+([A-Za-z_]\w*))?\s*$/.exec(part);
+    if (!m) continue;
+    // `import a.b` binds `a` (to the package a); `import a.b as c` binds c to a.b.
+    if (m[2]) out.push({ local: m[2], level: 0, module: m[1] });
+    else out.push({ local: m[1].split('.')[0], level: 0, module: m[1].split('.')[0] });
+  }
+  return out.filter((e) => IDENT.test(e.local));
+}
+
+/** The dotted module a `.py` path stands for relative to a root: `a/b/c.py` -> a.b.c, `a/b/__init__.py` -> a.b. */
+export function moduleParts(path: string): string[] {
+  const parts = path.replace(/\\/g, '/').split('/').filter((p) => p !== '');
+  const last = parts.pop() ?? '';
+  const stem = last.replace(/\.pyi?$/, '');
+  if (stem !== '__init__') parts.push(stem);
+  return parts;
+}
