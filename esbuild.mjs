@@ -89,6 +89,11 @@ function copyAssets() {
   mkdirSync(join(dist, 'mnist-digits'), { recursive: true });
   for (let d = 0; d < 10; d++) copyFileSync(join(mnistDir, `${d}.json`), join(dist, 'mnist-digits', `${d}.json`));
   copyFileSync(join(dirname(mnistDir), '..', 'LICENSE'), join(dist, 'mnist-digits', 'LICENSE'));
+  // Codicons for the dashboard (section actions, status badge, vscode-elements' icon
+  // attribute): the stylesheet and its font next to dashboard.css, loaded via asWebviewUri.
+  const codicons = join(dirname(require.resolve('@vscode/codicons/package.json')), 'dist');
+  mkdirSync(join(dist, 'webview'), { recursive: true });
+  for (const f of ['codicon.css', 'codicon.ttf']) copyFileSync(join(codicons, f), join(dist, 'webview', f));
   // The runtime wasm must come from the same web-tree-sitter version as its JS. (Its "exports"
   // map does not expose ./package.json, but it does expose ./tree-sitter.wasm.)
   copyFileSync(require.resolve('web-tree-sitter/tree-sitter.wasm'), join(dist, 'tree-sitter.wasm'));

@@ -65,8 +65,9 @@ const palette = light
   ? { fg: '#3b3b3b', bg: '#ffffff', desc: '#616161', border: '#e5e5e5', button: '#005fb8', buttonFg: '#ffffff', focus: '#005fb8' }
   : { fg: '#cccccc', bg: '#1f1f1f', desc: '#9d9d9d', border: '#2b2b2b', button: '#0078d4', buttonFg: '#ffffff', focus: '#0078d4' };
 const html = `<!DOCTYPE html><html><head><meta charset="utf-8">
+<link rel="stylesheet" id="vscode-codicon-stylesheet" href="${pathToFileURL(join(root, 'dist', 'webview', 'codicon.css'))}">
 <link rel="stylesheet" href="${pathToFileURL(join(root, 'dist', 'webview', 'dashboard.css'))}">
-<style>body{--vscode-foreground:${palette.fg};--vscode-editor-background:${palette.bg};--vscode-descriptionForeground:${palette.desc};--vscode-panel-border:${palette.border};--vscode-button-background:${palette.button};--vscode-button-foreground:${palette.buttonFg};--vscode-focusBorder:${palette.focus};--vscode-font-family:"DejaVu Sans",sans-serif;--vscode-font-size:13px;background:${palette.bg};color:${palette.fg}}</style>
+<style>body{--vscode-foreground:${palette.fg};--vscode-editor-background:${palette.bg};--vscode-descriptionForeground:${palette.desc};--vscode-panel-border:${palette.border};--vscode-button-background:${palette.button};--vscode-button-foreground:${palette.buttonFg};--vscode-focusBorder:${palette.focus};--vscode-charts-red:rgba(229,20,0,.33);--vscode-charts-orange:rgba(234,92,0,.33);--vscode-charts-yellow:rgba(191,136,3,.33);--vscode-charts-green:rgba(56,138,52,.33);--vscode-charts-blue:rgba(26,133,255,.33);--vscode-charts-purple:rgba(101,45,144,.33);--vscode-charts-foreground:${palette.fg};--vscode-textLink-foreground:${light ? '#005fb8' : '#4daafc'};--vscode-font-family:"DejaVu Sans",sans-serif;--vscode-font-size:13px;background:${palette.bg};color:${palette.fg}}</style>
 <script>window.__toHost=[];window.acquireVsCodeApi=()=>({postMessage:(m)=>window.__toHost.push(m),setState(){},getState(){return undefined}});</script>
 </head><body class="${light ? 'vscode-light' : 'vscode-dark'}"><main id="app"></main><script src="${pathToFileURL(bundle)}"></script></body></html>`;
 const dir = join(tmpdir(), `reglens-shot-${process.pid}`);

@@ -66,11 +66,13 @@ export const WebviewToHostSchema = z.discriminatedUnion('type', [
 export type WebviewToHost = z.infer<typeof WebviewToHostSchema>;
 
 /** State the webview persists with vscode.setState so the serializer can restore it. */
-export const DashboardStateSchema = z.object({ runId: z.string().min(1) }).strict();
+/** Keys of the sections the user collapsed in this panel (remembered across reloads). */
+const collapsedSchema = z.array(z.string().max(64)).max(64).optional();
+export const DashboardStateSchema = z.object({ runId: z.string().min(1), collapsed: collapsedSchema }).strict();
 export type DashboardState = z.infer<typeof DashboardStateSchema>;
 
 /** State of a compare panel, for its serializer. */
-export const CompareStateSchema = z.object({ runIds: z.array(z.string().min(1)).min(1).max(maxCompared) }).strict();
+export const CompareStateSchema = z.object({ runIds: z.array(z.string().min(1)).min(1).max(maxCompared), collapsed: collapsedSchema }).strict();
 export type CompareState = z.infer<typeof CompareStateSchema>;
 
 export function parseHostToWebview(value: unknown): HostToWebview | undefined {

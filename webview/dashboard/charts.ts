@@ -26,6 +26,8 @@ export class Chart {
   private plot: uPlot | undefined;
   private data: uPlot.AlignedData | undefined;
   markers: Marker[] = [];
+  /** The section's "expand" action: 1.75x the normal height. */
+  private tall = false;
 
   constructor(
     readonly container: HTMLElement,
@@ -50,6 +52,15 @@ export class Chart {
     if (this.plot) this.build();
   }
 
+  setTall(tall: boolean): void {
+    this.tall = tall;
+    this.plot?.setSize({ width: this.width(), height: this.height() });
+  }
+
+  private height(): number {
+    return Math.round(this.spec.height * (this.tall ? 1.75 : 1));
+  }
+
   resize(): void {
     // A chart whose data arrived while its container had no width (a hidden panel or
     // section) is built the first time it gets one, not left blank until the next data.
@@ -58,7 +69,7 @@ export class Chart {
       return;
     }
     const w = this.width();
-    if (w !== this.plot.width) this.plot.setSize({ width: w, height: this.spec.height });
+    if (w !== this.plot.width) this.plot.setSize({ width: w, height: this.height() });
   }
 
   destroy(): void {
@@ -108,7 +119,7 @@ export class Chart {
         axes: opts.axes?.map((a, i) => (i === 0 ? a : { space: 28, ...a })),
         legend: { ...(opts.legend ?? {}), markers: { width: 3, dash: (u: uPlot, i: number) => dashStyle(u.series[i].dash), ...(opts.legend?.markers ?? {}) } },
         width: this.width(),
-        height: this.spec.height,
+        height: this.height(),
         plugins: [...(opts.plugins ?? []), markerPlugin(() => this.markers, c)],
       },
       this.data ?? (opts.series.map(() => []) as unknown as uPlot.AlignedData),

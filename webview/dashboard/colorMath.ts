@@ -78,8 +78,25 @@ export function mix(a: Rgba, b: Rgba, t: number): Rgba {
  * until it reaches that, keeping its hue as far as possible.
  */
 export function readableOn(color: Rgba, bg: Rgba, min: number): Rgba {
-  const base = composite(color, bg);
-  if (contrast(base, bg) >= min) return base;
+  const first = composite(color, bg);
+  if (contrast(first, bg) >= min) return round8(first);
+  // First less transparency (the theme's own hue at full strength, not a greyed mix), then,
+  // if the opaque colour is still too faint, toward black or white.
+  if (color.a < 1) {
+    const opaque = { ...color, a: 1 };
+    if (contrast(opaque, bg) >= min) {
+      let lo = color.a;
+      let hi = 1;
+      for (let i = 0; i < 24; i++) {
+        const mid = (lo + hi) / 2;
+        if (contrast(composite({ ...color, a: mid }, bg), bg) >= min) hi = mid;
+        else lo = mid;
+      }
+      const c = round8(composite({ ...color, a: hi }, bg));
+      return contrast(c, bg) >= min ? c : round8(composite({ ...color, a: Math.min(1, hi + 0.02) }, bg));
+    }
+  }
+  const base = composite({ ...color, a: 1 }, bg);
   const target: Rgba = luminance(bg) > 0.18 ? { r: 0, g: 0, b: 0, a: 1 } : { r: 255, g: 255, b: 255, a: 1 };
   // Contrast grows monotonically along the mix toward the extreme: bisect for the smallest step.
   let lo = 0;
@@ -127,6 +144,10 @@ export interface ChartColors {
   marker: string;
   /** Per-run colours in compare mode, all distinct, all >= 3:1. */
   palette: string[];
+  /** Status badge outlines and icons (graphics, >= 3:1): finished, cancelled, failed. */
+  ok: string;
+  warn: string;
+  err: string;
 }
 
 /** Minimum contrast of a data line (WCAG non-text) and of text on the chart background. */
@@ -200,5 +221,8 @@ export function chartColors(t: ThemeInputs): ChartColors {
     marker: toCss(marker),
     // Themes may give two hues one value (high contrast): one entry each, so runs never share a colour.
     palette: [...new Set([...order.map((n) => toCss(hues[n])), toCss(loss)])],
+    ok: toCss(hues.green),
+    warn: toCss(hues.yellow),
+    err: toCss(hues.red),
   };
 }

@@ -4,7 +4,7 @@
 import type uPlot from 'uplot';
 import type { RunView } from '../../src/protocol/webviewMessages';
 import { axis, Chart, intAxis, percentValues, type Marker } from './charts';
-import { el, pct } from './dom';
+import { el, pct, section } from './dom';
 import type { PageHost } from './runPage';
 import type { RunModel } from './runModel';
 import { alignSeries } from './stats';
@@ -19,6 +19,7 @@ export interface ComparedRun {
 type Metric = {
   id: string;
   title: string;
+  explain: string;
   /** y axis: accuracies are shares on [0, 1]; loss is on its own scale. */
   unit: 'accuracy' | 'loss';
   value: (m: RunModel) => { x: number[]; y: (number | null)[] };
@@ -28,12 +29,13 @@ const metrics: Metric[] = [
   {
     id: 'compare-corrupted',
     title: 'Corrupted train (fitted wrong labels) — lower is better',
+    explain: 'Share of the noisy-label examples whose wrong label each run predicts; dashed red lines mark where a run unlearns them.',
     unit: 'accuracy',
     value: (m) => ({ x: m.epochs.map((e) => e.epoch), y: m.epochs.map((e) => e.accuracy.corruptedTrain) }),
   },
-  { id: 'compare-test', title: 'Test accuracy', unit: 'accuracy', value: (m) => ({ x: m.epochs.map((e) => e.epoch), y: m.epochs.map((e) => e.accuracy.test) }) },
-  { id: 'compare-clean', title: 'Clean train accuracy', unit: 'accuracy', value: (m) => ({ x: m.epochs.map((e) => e.epoch), y: m.epochs.map((e) => e.accuracy.cleanTrain) }) },
-  { id: 'compare-loss', title: 'Training loss', unit: 'loss', value: (m) => ({ x: m.epochs.map((e) => e.epoch), y: m.epochs.map((e) => e.loss) }) },
+  { id: 'compare-test', title: 'Test accuracy', explain: 'Accuracy on held-out examples: what the regularizer is for.', unit: 'accuracy', value: (m) => ({ x: m.epochs.map((e) => e.epoch), y: m.epochs.map((e) => e.accuracy.test) }) },
+  { id: 'compare-clean', title: 'Clean train accuracy', explain: 'Accuracy on the training examples whose labels are right.', unit: 'accuracy', value: (m) => ({ x: m.epochs.map((e) => e.epoch), y: m.epochs.map((e) => e.accuracy.cleanTrain) }) },
+  { id: 'compare-loss', title: 'Training loss', explain: 'Training loss per epoch, each run on the same axis.', unit: 'loss', value: (m) => ({ x: m.epochs.map((e) => e.epoch), y: m.epochs.map((e) => e.loss) }) },
 ];
 
 export class ComparePage {
@@ -81,10 +83,12 @@ export class ComparePage {
         }),
         yFormat: metric.unit === 'accuracy' ? (v: number) => `${(v * 100).toFixed(1)}%` : undefined,
       });
-      const png = el('vscode-button', { secondary: '', 'aria-label': `Save chart ${metric.id} as PNG` }, 'PNG');
-      png.addEventListener('click', () => this.host.savePng(metric.id));
-      const sec = el('section', { class: 'chart-section', 'data-testid': `section-${metric.id}`, 'aria-label': metric.title }, el('h2', {}, metric.title), png, div);
-      app.append(sec);
+      const sec = section(metric.id, metric.title, metric.explain, '', host.ui, [
+        { icon: 'file-media', label: `Save chart ${metric.title} as PNG`, run: () => this.host.savePng(metric.id) },
+      ]);
+      sec.body.append(div);
+      sec.setHasData(true);
+      app.append(sec.root);
       this.charts.push({ metric, chart });
     }
   }
@@ -121,12 +125,13 @@ export class ComparePage {
       const un = r.model.unlearningEpoch();
       const label = this.labels[i];
       const name = el('td', { class: 'run-cell', title: label }, el('span', { class: `swatch swatch-${i % 8} dash-${i % dashes.length}`, 'aria-hidden': 'true' }), ' ');
-      const link = el('a', { href: '#', 'aria-label': `Open the dashboard of ${label}` }, label);
+      // The distinct part of the name (two runs of one experiment family differ at the end).
+      const link = el('a', { href: '#', 'aria-label': `Open the dashboard of ${label}` }, this.short[i]);
       link.addEventListener('click', (e) => {
         e.preventDefault();
         this.host.post({ type: 'openRun', runId: r.view.id });
       });
-      name.append(this.host.mode === 'vscode' ? link : label);
+      name.append(this.host.mode === 'vscode' ? link : this.short[i]);
       return el(
         'tr',
         { 'data-run-id': r.view.id },

@@ -37,8 +37,26 @@ const shown = new Map<string, ComparedRun>();
 let renderTimer: number | undefined;
 let lastRender = 0;
 
+// Per-panel UI state (collapsed sections), kept with the run id(s) the serializer restores.
+const saved = (vscode.getState() ?? {}) as { collapsed?: unknown };
+const collapsed = new Set<string>(Array.isArray(saved.collapsed) ? saved.collapsed.filter((k): k is string => typeof k === 'string').slice(0, 64) : []);
+let panelState: { runId: string } | { runIds: string[] } | undefined;
+function saveState(): void {
+  if (panelState) vscode.setState({ ...panelState, collapsed: [...collapsed] });
+}
+
 const host: PageHost = {
   mode,
+  ui: {
+    isCollapsed: (key) => collapsed.has(key),
+    setCollapsed: (key, on) => {
+      if (on) collapsed.add(key);
+      else collapsed.delete(key);
+      saveState();
+    },
+    // An expanded section's charts get their width back (they were built or kept at none).
+    onToggle: () => page?.resize(),
+  },
   post: (msg) => vscode.postMessage(msg),
   savePng: (chartId) => {
     const dataUrl = pngOf(chartId);
@@ -60,7 +78,7 @@ function pngOf(chartId: string): string | undefined {
 function publishColors(): void {
   const c = themeColors();
   const s = document.body.style;
-  for (const k of ['clean', 'corrupted', 'test', 'loss', 'marker', 'grid'] as const) s.setProperty(`--reglens-${k}`, c[k]);
+  for (const k of ['clean', 'corrupted', 'test', 'loss', 'marker', 'grid', 'ok', 'warn', 'err'] as const) s.setProperty(`--reglens-${k}`, c[k]);
   c.palette.forEach((v, i) => s.setProperty(`--reglens-run-${i}`, v));
 }
 
@@ -73,7 +91,8 @@ function show(runs: RunView[], compare: boolean): void {
     shown.set(r.id, { view: { ...r, events: [] }, model });
   }
   const list = [...shown.values()];
-  vscode.setState(compare ? { runIds: runs.map((r) => r.id) } : { runId: runs[0].id });
+  panelState = compare ? { runIds: runs.map((r) => r.id) } : { runId: runs[0].id };
+  saveState();
   page = compare ? new ComparePage(app, list, host) : new RunPage(app, list[0].view, list[0].model, host);
   scheduleRender(true);
 }

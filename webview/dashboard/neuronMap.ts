@@ -45,6 +45,7 @@ export class NeuronMap {
   /** The selected unit by index (not row), so it stays put when a new snapshot re-sorts the rows. */
   private selectedUnit: number | undefined;
   private detailOpen = false;
+  private tall = false;
   /** The layer shown; undefined = the first layer that reported. */
   private layer: string | undefined;
   private layerNames: string[] = [];
@@ -193,6 +194,14 @@ export class NeuronMap {
     this.renderHistogram();
   }
 
+  /** The section's "expand" action: a taller map (more pixels per unit) and taller charts. */
+  setTall(tall: boolean): void {
+    this.tall = tall;
+    this.histChart.setTall(tall);
+    this.spectrumChart.setTall(tall);
+    this.drawHeatmap();
+  }
+
   rebuild(): void {
     this.histChart.rebuild();
     this.spectrumChart.rebuild();
@@ -307,7 +316,7 @@ export class NeuronMap {
     const g = this.grid;
     if (!g || g.cols === 0 || g.rows === 0) return;
     const cssW = Math.max(240, this.canvas.parentElement?.clientWidth ?? 0);
-    const cssH = Math.min(480, Math.max(160, g.rows * 4));
+    const cssH = this.tall ? Math.min(960, Math.max(320, g.rows * 8)) : Math.min(480, Math.max(160, g.rows * 4));
     const dpr = window.devicePixelRatio || 1;
     // Whole device pixels per cell, the same for every column (and row, where rows fit): the
     // map is as wide as cols x cell, not stretched to the last pixel with uneven columns.

@@ -3,7 +3,7 @@
 import type uPlot from 'uplot';
 import type { RunView, WebviewToHost } from '../../src/protocol/webviewMessages';
 import { axis, barScale, barsPath, Chart, intAxis, percentFormat, percentValues, stepPath, withAlpha, type Marker } from './charts';
-import { byId, el, num, pct, section, type Section } from './dom';
+import { byId, el, iconButton, num, pct, section, type Section, type SectionState } from './dom';
 import { emptyHints } from './emptyHints';
 import { NeuronMap } from './neuronMap';
 import type { RunModel } from './runModel';
@@ -17,14 +17,32 @@ export interface PageHost {
   savePng(chartId: string): void;
   /** 'report': a static HTML export with no extension behind it (no stop / reveal). */
   mode: 'vscode' | 'report';
+  /** Collapsed sections etc., remembered per panel. */
+  ui: SectionState;
 }
+
+type SectionKey = 'accuracy' | 'neurons' | 'pruning' | 'uncertainty' | 'nested' | 'coteaching';
+
+/** What a section needs, for the one-line "Not in this run" list (field names as in emptyHints). */
+const sectionSource: Record<Exclude<SectionKey, 'accuracy'>, string> = {
+  neurons: 'probes.memorization',
+  pruning: 'probes.pruning',
+  uncertainty: 'probes.mcDropout (and a dropout layer)',
+  nested: 'a nestedDropout layer + probes.nestedOrdering',
+  coteaching: 'training.regularizers.coTeaching',
+};
 
 const maxLinePoints = 4000;
 
 export class RunPage {
   private readonly charts: Chart[] = [];
   private readonly neuronMap = new NeuronMap();
-  private readonly sec: Record<'accuracy' | 'neurons' | 'pruning' | 'uncertainty' | 'nested' | 'coteaching', Section>;
+  private readonly sec: Record<SectionKey, Section>;
+  /** Charts per section, for its "expand" action. */
+  private readonly sectionCharts = new Map<string, Chart[]>();
+  private building: SectionKey = 'accuracy';
+  private readonly notInRun: HTMLElement;
+  private readonly toc: HTMLElement;
   private acc!: Chart;
   private loss!: Chart;
   private pruning!: Chart;
@@ -47,39 +65,45 @@ export class RunPage {
     private readonly host: PageHost,
   ) {
     app.replaceChildren();
+    this.toc = el('nav', { class: 'toc', 'aria-label': 'Sections', 'data-testid': 'toc' });
     this.header();
+    const mk = (key: SectionKey, title: string, explain: string, empty: string) =>
+      section(key, title, explain, empty, host.ui, [
+        { icon: 'screen-full', label: `Expand the ${title} charts`, run: (b) => this.toggleExpanded(key, b) },
+        { icon: 'question', label: `What ${title} shows`, run: (b) => this.toggleHelp(key, b) },
+      ]);
     this.sec = {
-      accuracy: section(
+      accuracy: mk(
         'accuracy',
         'Accuracy over epochs',
         'Clean train and test measure the rule; corrupted train is the share of noisy-label examples whose WRONG label the model predicts. Rising corrupted accuracy means memorization; the dashed red line marks where the corrupted labels start being unlearned.',
         emptyHints.accuracy,
       ),
-      neurons: section(
+      neurons: mk(
         'neurons',
         'Neuron map',
         'Each row is a hidden unit, each column an epoch; bright = memorizing. A healthy model ends with few bright rows. The histogram below is the score distribution at one epoch: two humps = a memorizing group and a generalizing group. Hover for values; click a unit (or focus the map, move with the arrow keys, press Enter) for its details.',
         emptyHints.neurons,
       ),
-      pruning: section(
+      pruning: mk(
         'pruning',
         'Pruning curves',
         'Accuracy as units are zeroed, most memorizing first (solid) and most generalizing first (dashed, the control). If corrupted-train accuracy collapses under solid pruning while test holds, memorization lives in those few units.',
         emptyHints.pruning,
       ),
-      uncertainty: section(
+      uncertainty: mk(
         'uncertainty',
         'MC-dropout uncertainty',
         'Dropout kept on at prediction, many passes. Entropy = total uncertainty, mutual information = the model\'s own (epistemic) doubt. Corrupted examples further right than clean ones = the model is unsure where labels are wrong. The reliability diagram compares confidence to accuracy (diagonal = calibrated).',
         emptyHints.uncertainty,
       ),
-      nested: section(
+      nested: mk(
         'nested',
         'Nested-dropout ordering',
         'Test accuracy using only the first k units: a curve that rises fast then flattens means the early units carry the features (K* = fewest units for near-full accuracy). Bars: importance of each unit.',
         emptyHints.nested,
       ),
-      coteaching: section(
+      coteaching: mk(
         'coteaching',
         'Co-teaching label precision',
         'Share of the small-loss samples each network hands the other whose label is clean. It should stay above 1 − noise rate; a falling curve means the networks started trusting corrupted labels.',
@@ -88,39 +112,50 @@ export class RunPage {
     };
     for (const s of Object.values(this.sec)) app.append(s.root);
     this.buildAccuracy();
+    this.building = 'neurons';
     this.sec.neurons.body.append(this.pngButtons(['neuron-heatmap', 'neuron-hist']), this.neuronMap.root);
     this.neuronMap.onLayerChange = () => this.update();
+    this.building = 'pruning';
     this.buildPruning();
+    this.building = 'uncertainty';
     this.buildUncertainty();
+    this.building = 'nested';
     this.buildNested();
+    this.building = 'coteaching';
     this.buildCoteaching();
-    const log = el('section', { class: 'log-section', 'aria-labelledby': 'h-log' });
-    log.append(el('h2', { id: 'h-log' }, 'Log'), el('ul', { id: 'log', class: 'log', 'aria-label': 'Engine log', tabindex: '0' }));
-    app.append(log);
+    // Sections a run has no data for collapse into this one line instead of filling the page.
+    this.notInRun = el('p', { class: 'not-in-run muted', 'data-testid': 'not-in-run', hidden: '' });
+    app.append(this.notInRun);
+    const log = section('log', 'Log', 'Messages from the training engine: warnings (e.g. a probe that could not run) and errors.', 'No messages.', host.ui);
+    log.body.append(el('ul', { id: 'log', class: 'log', 'aria-label': 'Engine log', tabindex: '0' }));
+    log.setHasData(true);
+    app.append(log.root);
   }
 
   private header(): void {
     const r = this.run;
+    // Stays at the top while the sections scroll (position: sticky), like a view's title bar.
     const header = el('header', { class: 'run-header', 'data-run-id': r.id });
-    header.append(el('h1', { 'data-testid': 'run-name' }, r.name));
+    const titleRow = el('div', { class: 'title-row' }, el('h1', { 'data-testid': 'run-name', title: r.name }, r.name));
     const meta = el('div', { class: 'meta' });
     meta.append(
-      el('vscode-badge', { 'data-testid': 'status', id: 'status', 'aria-label': 'Run status' }),
-      el('span', { id: 'epoch-label' }, 'Epoch '),
-      el('span', { 'data-testid': 'epoch-count', id: 'epoch-count' }),
+      el('span', { 'data-testid': 'status', id: 'status', class: 'status-badge', role: 'status', 'aria-label': 'Run status' }),
+      el('span', { class: 'epoch-meta' }, el('span', { id: 'epoch-label' }, 'Epoch '), el('span', { 'data-testid': 'epoch-count', id: 'epoch-count' })),
       el('span', { id: 'backend', class: 'muted' }),
     );
     const actions = el('div', { class: 'actions' });
     if (this.host.mode === 'vscode') {
-      const stop = el('vscode-button', { id: 'stop', secondary: '', 'aria-label': 'Stop this run' }, 'Stop');
+      // Stop exists only while the run does: a disabled Stop on a finished run says nothing.
+      const stop = el('vscode-button', { id: 'stop', icon: 'debug-stop', 'aria-label': 'Stop this run', hidden: '' }, 'Stop');
       stop.addEventListener('click', () => this.host.post({ type: 'stop', runId: r.id }));
-      const reveal = el('vscode-button', { id: 'reveal', secondary: '', 'aria-label': 'Reveal the run folder' }, 'Reveal Folder');
+      const reveal = el('vscode-button', { id: 'reveal', secondary: '', icon: 'folder-opened', 'aria-label': 'Reveal the run folder' }, 'Reveal Folder');
       reveal.addEventListener('click', () => this.host.post({ type: 'revealFolder', runId: r.id }));
-      const report = el('vscode-button', { id: 'export-report', secondary: '', 'aria-label': 'Export a self-contained HTML report of this run' }, 'Export Report');
+      const report = el('vscode-button', { id: 'export-report', secondary: '', icon: 'export', 'aria-label': 'Export a self-contained HTML report of this run' }, 'Export Report');
       report.addEventListener('click', () => this.host.post({ type: 'exportReport', runId: r.id }));
       actions.append(stop, reveal, report);
     } else actions.append(el('span', { class: 'muted' }, `Exported RegLens report · run ${r.id}`));
-    header.append(meta, actions);
+    titleRow.append(actions);
+    header.append(titleRow, meta, this.toc);
     this.app.append(header);
     if (r.notice) this.app.append(el('p', { class: 'notice', role: 'status', 'data-testid': 'notice' }, r.notice));
     this.app.append(el('p', { id: 'error', class: 'error', role: 'alert', hidden: '' }));
@@ -139,13 +174,73 @@ export class RunPage {
     );
   }
 
-  /** "PNG" buttons for the charts of a section (keyboard reachable, labelled). */
+  /** "Expand": the section's charts twice as tall (for reading a dense curve), and back. */
+  private toggleExpanded(key: SectionKey, button: HTMLElement): void {
+    const root = this.sec[key].root;
+    const on = !root.classList.contains('expanded');
+    root.classList.toggle('expanded', on);
+    button.classList.toggle('codicon-screen-full', !on);
+    button.classList.toggle('codicon-screen-normal', on);
+    button.setAttribute('aria-pressed', String(on));
+    for (const c of this.sectionCharts.get(key) ?? []) c.setTall(on);
+    if (key === 'neurons') this.neuronMap.setTall(on);
+  }
+
+  /** "Help": hides or shows the section's how-to-read paragraph. */
+  private toggleHelp(key: SectionKey, button: HTMLElement): void {
+    const p = this.sec[key].root.querySelector<HTMLElement>('.explain');
+    if (!p) return;
+    p.hidden = !p.hidden;
+    button.setAttribute('aria-pressed', String(!p.hidden));
+  }
+
+  /** Table of contents: the sections with data, in page order (click: scroll there, expanded). */
+  private renderToc(): void {
+    const shown = Object.values(this.sec).filter((s) => s.hasData);
+    const key = shown.map((s) => s.key).join(',');
+    if (this.toc.dataset.key === key) return;
+    this.toc.dataset.key = key;
+    this.toc.replaceChildren(
+      ...shown.map((s) => {
+        const a = el('a', { href: `#sec-${s.key}`, 'data-section': s.key }, s.title);
+        a.addEventListener('click', (e) => {
+          e.preventDefault();
+          if (s.collapsed) {
+            s.setCollapsed(false);
+            this.host.ui.setCollapsed(s.key, false);
+            this.resize();
+          }
+          s.root.scrollIntoView({ block: 'start' });
+          s.root.querySelector<HTMLElement>('.section-toggle')?.focus({ preventScroll: true });
+        });
+        return a;
+      }),
+    );
+  }
+
+  /** Sections without data: hidden, and named in one line (running: not reported yet). */
+  private renderNotInRun(): void {
+    const running = this.run.status === 'running';
+    const missing = (Object.keys(sectionSource) as (keyof typeof sectionSource)[]).filter((k) => !this.sec[k].hasData);
+    for (const k of Object.keys(sectionSource) as (keyof typeof sectionSource)[]) {
+      const hide = !this.sec[k].hasData;
+      if (this.sec[k].root.hidden !== hide) this.sec[k].root.hidden = hide;
+    }
+    const text = missing.length
+      ? running
+        ? `Not reported yet: ${missing.map((k) => this.sec[k].title).join(', ')}. They appear when the run reports them, if the experiment file has ${missing.map((k) => sectionSource[k]).join('; ')}.`
+        : `Not in this run: ${missing.map((k) => this.sec[k].title).join(', ')} — add ${missing.map((k) => sectionSource[k]).join('; ')} to the experiment file to get ${missing.length === 1 ? 'it' : 'them'}.`
+      : '';
+    this.notInRun.hidden = !text;
+    if (this.notInRun.textContent !== text) this.notInRun.textContent = text;
+    this.notInRun.dataset.missing = missing.join(',');
+  }
+
+  /** Icon buttons that save the charts of a section as PNG (keyboard reachable, labelled). */
   private pngButtons(ids: string[]): HTMLElement {
     const bar = el('div', { class: 'chart-tools' });
     for (const id of ids) {
-      const b = el('vscode-button', { secondary: '', 'data-png': id, 'aria-label': `Save chart ${id} as PNG` }, `PNG: ${id.replace(/-/g, ' ')}`);
-      b.addEventListener('click', () => this.host.savePng(id));
-      bar.append(b);
+      bar.append(iconButton('file-media', `Save chart ${id.replace(/-/g, ' ')} as PNG`, () => this.host.savePng(id), { 'data-png': id }));
     }
     return bar;
   }
@@ -160,7 +255,12 @@ export class RunPage {
     const div = el('div', { id, class: 'chart', 'data-testid': id, role: 'img', 'aria-label': label });
     const c = new Chart(div, { height, options, yFormat: format.y, xFormat: format.x });
     this.charts.push(c);
-    return [div, c];
+    const list = this.sectionCharts.get(this.building) ?? [];
+    list.push(c);
+    this.sectionCharts.set(this.building, list);
+    // The chart's own PNG action sits at its top-right corner, over the plot's margin.
+    const frame = el('div', { class: 'chart-frame' }, div, iconButton('file-media', `Save ${label} as PNG`, () => this.host.savePng(id), { class: 'icon-button codicon codicon-file-media chart-png', 'data-png': id }));
+    return [frame, c];
   }
 
   private buildAccuracy(): void {
@@ -180,11 +280,10 @@ export class RunPage {
       series: [{ label: 'epoch' }, { label: 'train loss', stroke: c.loss, width: 2 }, { label: 'test loss', stroke: c.test, width: 2, dash: [2, 3] }],
     }));
     // The historical test id (UI tests and docs refer to it).
-    accDiv.setAttribute('data-testid', 'accuracy-chart');
+    accDiv.querySelector('.chart')!.setAttribute('data-testid', 'accuracy-chart');
     this.acc = acc;
     this.loss = loss;
     this.sec.accuracy.body.append(
-      this.pngButtons(['acc-chart', 'loss-chart']),
       accDiv,
       el('p', { id: 'unlearning', class: 'muted', 'data-testid': 'unlearning' }),
       el('h3', {}, 'Loss'),
@@ -216,7 +315,6 @@ export class RunPage {
     );
     save.addEventListener('click', () => this.host.post({ type: 'savePrunedModel', runId: this.run.id }));
     this.sec.pruning.body.append(
-      this.pngButtons(['pruning-chart']),
       div,
       el('p', { id: 'pruning-summary', class: 'muted', 'data-testid': 'pruning-summary' }),
       el('div', { class: 'save-row' }, save, el('span', { id: 'pruning-save-hint', class: 'muted', 'data-testid': 'pruning-save-hint' })),
@@ -251,7 +349,6 @@ export class RunPage {
     this.reliability = r;
     this.sec.uncertainty.body.append(
       el('p', { id: 'mc-summary', 'data-testid': 'mc-summary' }),
-      this.pngButtons(['entropy-hist', 'mi-hist', 'reliability-chart']),
       el('div', { class: 'grid2' }, eDiv, mDiv),
       el('h3', {}, 'Reliability diagram'),
       rDiv,
@@ -277,7 +374,7 @@ export class RunPage {
     }));
     this.nestedCurve = c;
     this.importance = i;
-    this.sec.nested.body.append(this.pngButtons(['nested-curve', 'nested-importance']), cDiv, el('p', { id: 'nested-summary', class: 'muted', 'data-testid': 'nested-summary' }), iDiv);
+    this.sec.nested.body.append(cDiv, el('p', { id: 'nested-summary', class: 'muted', 'data-testid': 'nested-summary' }), iDiv);
   }
 
   private buildCoteaching(): void {
@@ -287,7 +384,7 @@ export class RunPage {
       series: [{ label: 'epoch' }, { label: 'label precision', stroke: c.clean, width: 2 }],
     }), { y: percentFormat });
     this.precision = ch;
-    this.sec.coteaching.body.append(this.pngButtons(['precision-chart']), div);
+    this.sec.coteaching.body.append(div);
   }
 
   rebuild(): void {
@@ -307,7 +404,8 @@ export class RunPage {
     const s = accuracySeries(m.epochs);
     const keep = downsampleIndices(s.epoch.length, maxLinePoints);
     const thin = keep.length < s.epoch.length ? <T>(xs: T[]) => pick(xs, keep) : <T>(xs: T[]) => xs;
-    this.sec.accuracy.setHasData(m.epochs.length > 0);
+    const running = this.run.status === 'running';
+    this.sec.accuracy.setHasData(m.epochs.length > 0, running ? 'Starting: waiting for the first epoch…' : emptyHints.accuracy);
     const markers: Marker[] = [];
     const un = m.unlearningEpoch();
     if (un) markers.push({ x: un.epoch, label: `unlearning from epoch ${un.epoch}` });
@@ -333,18 +431,26 @@ export class RunPage {
     this.sec.coteaching.setHasData(hasPrecision);
     if (hasPrecision) this.precision.setData([thin(s.epoch), thin(m.epochs.map((e) => e.labelPrecision ?? null))] as uPlot.AlignedData);
     this.renderLog();
+    this.renderNotInRun();
+    this.renderToc();
   }
 
   private updateHeader(): void {
     const m = this.model;
     const run = this.run;
     const statusEl = byId('status');
-    statusEl.textContent = run.status;
-    statusEl.className = `status-${run.status}`;
+    if (statusEl.dataset.status !== run.status) {
+      statusEl.dataset.status = run.status;
+      // Icon + word + colour per status (running spins; the colours are the theme's).
+      const icon = { running: 'loading codicon-modifier-spin', finished: 'pass', cancelled: 'circle-slash', died: 'debug-disconnect', failed: 'error' }[run.status];
+      statusEl.className = `status-badge status-${run.status}`;
+      statusEl.replaceChildren(el('span', { class: `codicon codicon-${icon}`, 'aria-hidden': 'true' }), el('span', { class: 'status-text' }, run.status));
+    }
     const last = m.lastEpoch();
     byId('epoch-count').textContent = `${last ? last.epoch : 0} / ${run.totalEpochs}`;
-    if (m.started) byId('backend').textContent = `backend ${m.started.backend}${last ? ` · ${last.seconds.toFixed(2)} s/epoch` : ''}`;
-    document.getElementById('stop')?.toggleAttribute('disabled', run.status !== 'running');
+    if (m.started) byId('backend').textContent = `backend ${m.started.backend}${last ? ` · ${secondsPerEpoch(last.seconds)}` : ''}`;
+    const stop = document.getElementById('stop');
+    if (stop && stop.hidden !== (run.status !== 'running')) stop.hidden = run.status !== 'running';
     byId('kpi-clean').textContent = pct(last?.accuracy.cleanTrain);
     byId('kpi-corrupted').textContent = pct(last?.accuracy.corruptedTrain);
     byId('kpi-test').textContent = pct(last?.accuracy.test);
@@ -451,6 +557,11 @@ export class RunPage {
     if (list.childElementCount === logs.length) return;
     list.replaceChildren(...logs.map((l) => el('li', { class: `log-${l.level}` }, `[${l.level}] ${l.message}`)));
   }
+}
+
+/** 0.004 s reads "4 ms/epoch", not "0.00 s/epoch". */
+function secondsPerEpoch(s: number): string {
+  return s < 0.1 ? `${Math.max(1, Math.round(s * 1000))} ms/epoch` : `${s.toFixed(s < 10 ? 2 : 1)} s/epoch`;
 }
 
 /** An MNIST-style digit: grayscale pixels in [0,1], drawn dark-on-light like ink. */

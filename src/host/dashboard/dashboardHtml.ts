@@ -1,5 +1,6 @@
-// The dashboard's HTML shell: strict CSP with a per-load nonce, scripts and styles only
-// from the extension's dist/webview folder (asWebviewUri), theming via --vscode-* vars.
+// The dashboard's HTML shell: strict CSP with a per-load nonce, scripts, styles and the
+// codicon font only from the extension's dist/webview folder (asWebviewUri; font-src
+// allows the webview's source), theming via --vscode-* vars.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 
@@ -8,6 +9,8 @@ export function dashboardHtml(webview: vscode.Webview, extensionUri: vscode.Uri,
   const base = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
   const script = webview.asWebviewUri(vscode.Uri.joinPath(base, 'dashboard.js'));
   const style = webview.asWebviewUri(vscode.Uri.joinPath(base, 'dashboard.css'));
+  // Its own file with this id: vscode-elements' icons copy the sheet with this id into their shadow roots.
+  const codicons = webview.asWebviewUri(vscode.Uri.joinPath(base, 'codicon.css'));
   const csp = [
     "default-src 'none'",
     `img-src ${webview.cspSource} data: blob:`,
@@ -21,6 +24,7 @@ export function dashboardHtml(webview: vscode.Webview, extensionUri: vscode.Uri,
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${codicons}" nonce="${nonce}" id="vscode-codicon-stylesheet">
 <link rel="stylesheet" href="${style}" nonce="${nonce}">
 <title>${escapeHtml(title)}</title>
 </head>

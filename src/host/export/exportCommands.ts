@@ -51,7 +51,10 @@ export function registerExportCommands(ctx: Ctx, runs: RunManager, dashboards: D
       }));
     if (!target) return undefined;
     // The source-map comment would point at a file the report does not carry.
-    const html = reportHtml(view, { script: script.replace(/\n\/\/# sourceMappingURL=.*$/m, ''), css: css.replace(/\/\*# sourceMappingURL=.*\*\//, '') });
+    // The icons' font inlined (a data URL): the report is one file that opens anywhere.
+    const [codiconCss, codiconFont] = await Promise.all([fs.readFile(path.join(dist, 'codicon.css'), 'utf8'), fs.readFile(path.join(dist, 'codicon.ttf'))]);
+    const icons = codiconCss.replace(/url\(["']?\.\/codicon\.ttf[^)"']*["']?\)/, `url("data:font/ttf;base64,${codiconFont.toString('base64')}")`);
+    const html = reportHtml(view, { script: script.replace(/\n\/\/# sourceMappingURL=.*$/m, ''), css: `${icons}\n${css.replace(/\/\*# sourceMappingURL=.*\*\//, '')}` });
     await vscode.workspace.fs.writeFile(target, Buffer.from(html, 'utf8'));
     if (!asUri(targetArg)) {
       void vscode.window.showInformationMessage(`Report written: ${target.fsPath}`, 'Open in Browser').then((c) => c && vscode.env.openExternal(target));
