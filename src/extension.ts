@@ -6,6 +6,7 @@ import { registerExampleCommands } from './host/examples/exampleCommands';
 import { registerCodeLenses } from './host/lint/codeLenses';
 import { registerDiagnostics } from './host/lint/diagnostics';
 import { DocumentAnalysis } from './host/lint/documentAnalysis';
+import { WorkspaceIndexer } from './host/lint/workspaceIndexer';
 import { registerPythonScriptCommands } from './host/runs/pythonScriptCommands';
 import { registerRunCommands } from './host/runs/runCommands';
 import { RunManager } from './host/runs/runManager';
@@ -44,6 +45,8 @@ export function activate(context: vscode.ExtensionContext): RegLensApi {
   const analysis = new DocumentAnalysis();
   registerDiagnostics(ctx, analysis);
   registerCodeLenses(ctx, analysis);
+  // In the background: diagnostics of open files start at once and are re-checked as files they rest on get indexed.
+  ctx.track(new WorkspaceIndexer(ctx, analysis)).start();
   return {
     whenRunEnds: (id) => runs.liveRun(id)?.ended,
     openDashboards: () => dashboards.openRunIds(),

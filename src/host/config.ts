@@ -53,6 +53,16 @@ export class Config {
     return vscode.Uri.joinPath(folder, rel);
   }
 
+  /** Whether diagnostics follow imports into the other files of the workspace (the workspace index). */
+  get workspaceIndexEnabled(): boolean {
+    return this.cfg.get<boolean>('workspaceIndex.enabled', true);
+  }
+
+  /** Python files the workspace index reads at most (the first ones findFiles returns). */
+  get workspaceIndexMaxFiles(): number {
+    return Math.max(0, this.cfg.get<number>('workspaceIndex.maxFiles', 5000));
+  }
+
   get diagnosticsEnabled(): boolean {
     return this.cfg.get<boolean>('diagnostics.enabled', true);
   }

@@ -24,6 +24,7 @@ function loadTests(): void {
   require('./smoke.test');
   require('./run.test');
   require('./lint.test');
+  require('./workspaceIndex.test');
   require('./dashboard.test');
   require('./lintFrameworks.test');
   require('./probe.test');

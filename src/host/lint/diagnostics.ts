@@ -61,7 +61,22 @@ export function registerDiagnostics(ctx: Ctx, analysis: DocumentAnalysis): void 
       analysis.forget(d);
     }),
   );
-  ctx.track(vscode.workspace.onDidChangeConfiguration((e) => Config.affects(e, 'diagnostics') && lintAll()));
+  ctx.track(vscode.workspace.onDidChangeConfiguration((e) => (Config.affects(e, 'diagnostics') || Config.affects(e, 'workspaceIndex')) && lintAll()));
+  // A file others rest on changed (edited, saved, created, deleted): re-check the open ones resting on it.
+  ctx.track(
+    analysis.onDidChangeIndex((change) => {
+      const open = vscode.workspace.textDocuments.filter((d) => analysis.isSupported(d));
+      // After a bulk indexing, checking every open document is cheaper than finding each one's dependents.
+      const all = change.changed.length > 20;
+      const recheck = new Set(change.alsoRecheck ?? []);
+      if (!all) for (const key of change.changed) for (const d of analysis.index.dependents(key)) recheck.add(d);
+      for (const doc of open) {
+        if (!all && !recheck.has(doc.uri.toString())) continue;
+        analysis.invalidate(doc);
+        schedule(doc);
+      }
+    }),
+  );
   lintAll();
 
   ctx.track(
@@ -77,6 +92,8 @@ function toDiagnostic(ctx: Ctx, doc: vscode.TextDocument, f: Finding): vscode.Di
   const d = new vscode.Diagnostic(toVsRange(f.range), f.message, severityMap[setting]);
   d.source = 'RegLens';
   d.code = f.docsUrl ? { value: f.ruleId, target: vscode.Uri.parse(f.docsUrl) } : f.ruleId;
+  // Related places are keyed like the workspace index: by document URI.
+  if (f.related?.length) d.relatedInformation = f.related.map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(vscode.Uri.parse(r.file), toVsRange(r.range)), r.message));
   return [d];
 }
 

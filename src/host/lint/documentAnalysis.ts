@@ -6,7 +6,15 @@
 import * as vscode from 'vscode';
 import { type Analysis, type Analyzer, createAnalyzer, isSourceLanguage, type TextChange } from '../../analysis/analyzer';
 import type { AnalysisResult, Range, TextEdit } from '../../analysis/textTypes';
+import { summarizeGraph } from '../../analysis/workspace/fileSummary';
+import { WorkspaceIndex } from '../../analysis/workspace/workspaceIndex';
 import { Config } from '../config';
+
+/** Files whose summary in the workspace index changed, and files to re-check besides their dependents (those of a deleted file). */
+export interface IndexChange {
+  changed: string[];
+  alsoRecheck?: string[];
+}
 
 export const modelCodeSelector: vscode.DocumentSelector = [{ language: 'python' }, { language: 'typescript' }, { language: 'javascript' }];
 
@@ -28,6 +36,30 @@ export class DocumentAnalysis {
   private readonly pending = new Map<string, TextChange[]>();
   private readonly running = new Map<string, Running>();
   private readonly config = new Config();
+  /**
+   * What the other files of the workspace offer (workspaceIndexer.ts fills it from disk, each
+   * analysis of an open document from its current text); keys are document URIs.
+   */
+  readonly index = new WorkspaceIndex(undefined, (key) => vscode.Uri.parse(key).path);
+  private readonly indexChanged = new vscode.EventEmitter<IndexChange>();
+  /** Fires when summaries in the index changed: the files resting on them need a new analysis. */
+  readonly onDidChangeIndex = this.indexChanged.event;
+
+  /** The analyzer, loaded on first use (the grammar wasm loads once, not at activation). */
+  analyzerReady(): Promise<Analyzer> {
+    this.analyzer ??= createAnalyzer();
+    return this.analyzer;
+  }
+
+  /** Tells the listeners that summaries changed (the indexer calls it after reading files from disk). */
+  announceIndexChange(change: IndexChange): void {
+    if (change.changed.length || change.alsoRecheck?.length) this.indexChanged.fire(change);
+  }
+
+  /** Drops the cached result of a document, so the next request analyses it again (a file it rests on changed). */
+  invalidate(doc: vscode.TextDocument): void {
+    this.cache.delete(doc.uri.toString());
+  }
 
   isSupported(doc: vscode.TextDocument): boolean {
     return isSourceLanguage(doc.languageId);
@@ -71,20 +103,22 @@ export class DocumentAnalysis {
       await before?.catch(() => undefined);
       const stale = () => doc.isClosed || doc.version !== version;
       if (stale()) return undefined;
-      // The grammar wasm loads once, on first use, not at activation.
-      this.analyzer ??= createAnalyzer();
-      const analyzer = await this.analyzer;
+      const analyzer = await this.analyzerReady();
       if (stale()) return undefined;
       const changes = this.pending.get(key);
       this.pending.delete(key);
       const analysis = await analyzer.analyzeAsync(
         doc.getText(),
         language,
-        { options: { largeDenseHeadThreshold: threshold }, key, changes },
+        { options: { largeDenseHeadThreshold: threshold }, key, changes, workspace: this.config.workspaceIndexEnabled ? { source: this.index, file: key } : undefined },
         stale,
         SLICE_MS,
       );
       if (analysis) this.cache.set(key, { version, threshold, analysis });
+      // The open document's text is what other files see of it, saved or not.
+      if (analysis?.graph && language === 'python' && this.config.workspaceIndexEnabled && this.index.setSummary(key, summarizeGraph(analysis.graph))) {
+        this.announceIndexChange({ changed: [key] });
+      }
       return analysis;
     })();
     const entry: Running = { version, threshold, promise };
