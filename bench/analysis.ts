@@ -5,6 +5,8 @@
 import { Parser } from 'web-tree-sitter';
 import { createAnalyzer } from '../src/analysis/analyzer';
 import { loadRuntime } from '../src/analysis/treeSitterRuntime';
+import { summarizeGraph } from '../src/analysis/workspace/fileSummary';
+import { WorkspaceIndex } from '../src/analysis/workspace/workspaceIndex';
 
 /** A 5,000-line file of nn.Module blocks, each with an nn.Sequential, an optimizer and a training loop. */
 export function generatedModelFile(blocks = 200): string {
@@ -54,6 +56,14 @@ export interface AnalysisBenchResult {
   analyzeIncrementalMedianMs: number;
   analyzeIncrementalP90Ms: number;
   analyzeIncrementalNoRangesMedianMs: number;
+  /**
+   * The same one-character edits with the workspace index on, as the extension does them: rules
+   * see the other files (the file imports a backbone from one of 200 indexed files), then the
+   * file's summary is stored again and its dependents looked up.
+   */
+  analyzeIncrementalWithIndexMedianMs: number;
+  analyzeIncrementalWithIndexP90Ms: number;
+  indexedFiles: number;
   budgetMs: number;
 }
 
@@ -79,18 +89,22 @@ export async function runAnalysisBench(runs = 31): Promise<AnalysisBenchResult> 
     }
     // One-character edits in the middle of the file (type a character, delete it again), reusing
     // the previous tree and statement facts of the same key: with the change as VS Code reports
-    // it (what the extension passes), and without it (the analyzer diffs the texts).
-    const incremental = (withChanges: boolean): number[] => {
-      const key = `bench-${withChanges}`;
+    // it (what the extension passes), without it (the analyzer diffs the texts), and with the
+    // change and the workspace index on. The three take turns edit by edit, so a change in the
+    // machine's load hits all three alike.
+    // The index: 200 small model files, one of them the backbone the edited file imports.
+    const index = new WorkspaceIndex((t, language) => analyzer.graph(t, language));
+    index.update('/bench/backbone.py', 'import torch.nn as nn\n\nclass Backbone(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.bn = nn.BatchNorm1d(64)\n');
+    for (let i = 0; i < 199; i++) index.update(`/bench/pkg/m${i}.py`, `from backbone import Backbone\nimport torch.nn as nn\n\n${generatedModelFile(1).split('\n').slice(4).join('\n').replace('Block0', `Block${i}`)}`);
+    const withImport = `from backbone import Backbone\n${text}\nshared = Backbone()\n`;
+    const session = (withChanges: boolean, withIndex: boolean) => {
+      const key = `bench-${withChanges}-${withIndex}`;
+      const file = '/bench/edited.py';
+      const workspace = withIndex ? { source: index, file } : undefined;
       const ms: number[] = [];
-      let current = text;
-      analyzer.analyze(current, 'python', undefined, key);
-      for (let i = 0; i < 5; i++) oneCharEdits(i);
-      ms.length = 0;
-      for (let i = 0; i < runs; i++) oneCharEdits(i);
-      return ms;
-
-      function oneCharEdits(i: number): void {
+      let current = withIndex ? withImport : text;
+      analyzer.analyze(current, 'python', undefined, key, undefined, workspace);
+      const oneCharEdits = (i: number): void => {
         const at = current.indexOf('nn.Linear(64, 10)', (current.length * (0.3 + (0.4 * i) / runs)) | 0) + 'nn.Linear(64, 1'.length;
         for (const change of [
           { offset: at, length: 0, text: '1' },
@@ -98,15 +112,21 @@ export async function runAnalysisBench(runs = 31): Promise<AnalysisBenchResult> 
         ]) {
           const next = current.slice(0, change.offset) + change.text + current.slice(change.offset + change.length);
           const t = performance.now();
-          const r = analyzer.analyze(next, 'python', undefined, key, withChanges ? [change] : undefined);
+          const r = analyzer.analyze(next, 'python', undefined, key, withChanges ? [change] : undefined, workspace);
+          // What the extension does after each analysis with the index on.
+          if (withIndex && r.graph && index.setSummary(file, summarizeGraph(r.graph))) index.dependents(file);
           ms.push(performance.now() - t);
           if (r.result.parseErrors !== 0) throw new Error('edit broke the parse');
           current = next;
         }
-      }
+      };
+      return { ms, oneCharEdits };
     };
-    const incrementalMs = incremental(true);
-    const incrementalDiffMs = incremental(false);
+    const sessions = [session(true, false), session(false, false), session(true, true)];
+    for (let i = 0; i < 5; i++) for (const s of sessions) s.oneCharEdits(i);
+    for (const s of sessions) s.ms.length = 0;
+    for (let i = 0; i < runs; i++) for (const s of sessions) s.oneCharEdits(i);
+    const [incrementalMs, incrementalDiffMs, incrementalIndexMs] = sessions.map((s) => s.ms);
     return {
       name: 'analysis',
       lines,
@@ -117,6 +137,9 @@ export async function runAnalysisBench(runs = 31): Promise<AnalysisBenchResult> 
       analyzeIncrementalMedianMs: +median(incrementalMs).toFixed(2),
       analyzeIncrementalP90Ms: +quantile(incrementalMs, 0.9).toFixed(2),
       analyzeIncrementalNoRangesMedianMs: +median(incrementalDiffMs).toFixed(2),
+      analyzeIncrementalWithIndexMedianMs: +median(incrementalIndexMs).toFixed(2),
+      analyzeIncrementalWithIndexP90Ms: +quantile(incrementalIndexMs, 0.9).toFixed(2),
+      indexedFiles: index.size,
       budgetMs: 30,
     };
   } finally {

@@ -9,7 +9,7 @@
 // and PyTorch), ratios as medians of the per-round ratios. Writes bench-results/bench.json.
 // Without torch the PyTorch columns say why they are empty.
 //   node dist/bench.js [--rounds N] [--wasm-epochs N] [--torch-epochs N] [--cpu-epochs N] [--python PATH]
-//     [--skip-cpu] [--skip-torch] [--skip-first-epoch] [--skip-probes] [--skip-analysis] [--only-probes]
+//     [--skip-cpu] [--skip-torch] [--skip-first-epoch] [--skip-probes] [--skip-analysis] [--skip-workspace-index] [--only-probes]
 //     [--eval-thread auto|off] [--out FILE]
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { isEvalThread } from '../src/engine/evalThread';
 import { train } from '../src/engine/train';
 import { runAnalysisBench } from './analysis';
+import { runWorkspaceIndexBench } from './workspaceIndex';
 import { GROK_MLP_LAYERS, median } from './benchShared';
 import { grokExample, pythonEnginePeak, runWithPeakRss, type RssRunResult } from './engineRss';
 import { formatFirstEpoch, timeToFirstEpoch, type FirstEpochResult } from './firstEpoch';
@@ -217,6 +218,7 @@ async function main(): Promise<void> {
       'eval-thread': { type: 'string', default: 'auto' },
       'skip-probes': { type: 'boolean', default: false },
       'skip-analysis': { type: 'boolean', default: false },
+      'skip-workspace-index': { type: 'boolean', default: false },
       'only-probes': { type: 'boolean', default: false },
       out: { type: 'string', default: path.join('bench-results', 'bench.json') },
     },
@@ -322,6 +324,8 @@ async function main(): Promise<void> {
     probes,
     // Model-code analysis of a 5,000-line file (bench/analysis.ts): full and one-character-edit medians.
     analysis: values['skip-analysis'] ? null : await runAnalysisBench(),
+    // The workspace index on 1,000 Python files (bench/workspaceIndex.ts): total, per file, longest slice, memory.
+    workspaceIndex: values['skip-workspace-index'] ? null : await runWorkspaceIndexBench(),
   };
   fs.mkdirSync(path.dirname(path.resolve(values.out!)), { recursive: true });
   fs.writeFileSync(values.out!, JSON.stringify(report, null, 2) + '\n');
@@ -343,6 +347,7 @@ function printReport(report: {
   memory: Awaited<ReturnType<typeof peakMemory>> | null;
   probes: Awaited<ReturnType<typeof benchProbes>> | null;
   analysis: Awaited<ReturnType<typeof runAnalysisBench>> | null;
+  workspaceIndex: Awaited<ReturnType<typeof runWorkspaceIndexBench>> | null;
   torch: unknown;
 }): void {
   const fmt = (x: number | null | undefined, d = 3) => (x === null || x === undefined ? '-' : x.toFixed(d));
@@ -397,6 +402,14 @@ peak RSS (${mem.experiment}, median): wasm engine.js ${cell(mem.wasm)}; torch: P
   if (report.analysis) {
     const a = report.analysis;
     console.log(`\nanalysis, ${a.lines} lines: full ${a.analyzeFullMedianMs} ms, one-character edit ${a.analyzeIncrementalMedianMs} ms (budget ${a.budgetMs} ms), parse alone ${a.parseOnlyMedianMs} ms`);
+    console.log(`  with the workspace index on (${a.indexedFiles} files): one-character edit ${a.analyzeIncrementalWithIndexMedianMs} ms (p90 ${a.analyzeIncrementalWithIndexP90Ms} ms)`);
+  }
+  if (report.workspaceIndex) {
+    const w = report.workspaceIndex;
+    console.log(
+      `workspace index, ${w.files} files (${w.lines} lines): ${w.totalMs} ms, per file ${w.perFileMedianMs} ms (p90 ${w.perFileP90Ms}), longest slice ${w.longestSliceMs} ms ` +
+        `(${w.slicesOver16Ms} over 16 ms), event-loop max delay ${w.eventLoopMaxDelayMs} ms, peak RSS ${w.peakRssMiB} MiB, index heap ${w.indexHeapMiB} MiB, re-index one file ${w.reindexOneFileMedianMs} ms`,
+    );
   }
 }
 
