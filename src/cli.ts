@@ -2,6 +2,7 @@
 // `reglens run <experiment.reglens.json>`: the extension's engine, headless. Same
 // engine process, same run folder format, so CLI runs show up in the extension.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
@@ -16,7 +17,10 @@ import type { SweepMember } from './protocol/sweep';
 import type { EngineOutcome } from './runs/engineProcess';
 import { startRecordedRun } from './runs/recordedRun';
 import type { RecordedRun, RecordedRunResult } from './runs/recordedRun';
+import { RunFolder, readRun } from './runs/runFolder';
 import type { RunSummary } from './runs/runFolder';
+import { cancelSweep, memberDir, readManifest, resubmitFailed, submitSlurmSweep, watchSlurmSweep } from './runs/slurmSweep';
+import type { SweepManifest } from './runs/slurmSweep';
 import { evalThreadForSweep, resolveParallelism, runSweep } from './runs/sweepRunner';
 import type { SweepMemberResult } from './runs/sweepRunner';
 
@@ -28,6 +32,12 @@ summary.json) that the RegLens VS Code extension lists and charts.
 An experiment with a "sweep" field, e.g. {"training.optimizer.weightDecay": [0, 5]},
 runs every combination of the values as its own run (one engine process each) and
 prints one table with a row per run.
+
+       reglens resubmit <sweep folder>
+
+Resubmits the members of a Slurm sweep that did not finish (failed, cancelled, timed
+out, preempted) as a new array job in the same sweep folder; each continues its own
+run from its last checkpoint.
 
 Options:
 ${formatOptions([
@@ -48,6 +58,8 @@ ${formatOptions([
     '--native-modules DIR',
     'folder holding (node_modules of) @tensorflow/tfjs-node or tfjs-node-gpu; repeatable. Also searched: REGLENS_NATIVE_MODULES (a path list, first), then the current folder.',
   ],
+  ['--slurm', 'sweeps: submit the sweep to Slurm as one array job (sbatch) instead of running it here; the experiment\'s "slurm" field sets partition, time, cpus, gpus, memory. Prints a row per member as it ends; Ctrl+C cancels the job (scancel).'],
+  ['--sweep-dir DIR --sweep-member I', 'run member I of the Slurm sweep in DIR (what each array task of the batch script runs)'],
   ['--quiet', 'print only the final table'],
   ['-h, --help', 'show this help'],
   ['-v, --version', 'show the version'],
@@ -74,9 +86,13 @@ interface RunArgs {
   /** Sweep members at once; undefined: one per CPU core. */
   parallel?: number;
   evalThread: EvalThreadChoice;
+  /** Submit the sweep to Slurm. */
+  slurm?: boolean;
+  /** Run one member of a Slurm sweep (a task of its array job). */
+  sweepMember?: { dir: string; index: number };
 }
 
-type Parsed = { kind: 'help' } | { kind: 'version' } | ({ kind: 'run' } & RunArgs);
+type Parsed = { kind: 'help' } | { kind: 'version' } | ({ kind: 'run' } & RunArgs) | { kind: 'resubmit'; sweepDir: string; quiet: boolean };
 
 export function parseCliArgs(argv: string[]): Parsed {
   let values;
@@ -92,6 +108,9 @@ export function parseCliArgs(argv: string[]): Parsed {
         python: { type: 'string' },
         'runs-dir': { type: 'string' },
         parallel: { type: 'string' },
+        slurm: { type: 'boolean' },
+        'sweep-dir': { type: 'string' },
+        'sweep-member': { type: 'string' },
         'eval-thread': { type: 'string' },
         'native-modules': { type: 'string', multiple: true },
         quiet: { type: 'boolean', short: 'q' },
@@ -106,6 +125,11 @@ export function parseCliArgs(argv: string[]): Parsed {
   if (values.version) return { kind: 'version' };
   const [command, file, ...rest] = positionals;
   if (!command) throw new UsageError('missing command');
+  if (command === 'resubmit') {
+    if (!file) throw new UsageError('missing sweep folder (the folder with sweep.json, <runs dir>/sweeps/<id>)');
+    if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`);
+    return { kind: 'resubmit', sweepDir: path.resolve(file), quiet: values.quiet ?? false };
+  }
   if (command !== 'run') throw new UsageError(`unknown command "${command}"`);
   if (!file) throw new UsageError('missing experiment file');
   if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`);
@@ -138,6 +162,14 @@ export function parseCliArgs(argv: string[]): Parsed {
     device = r.data;
   }
   if (values.python !== undefined && !values.python.trim()) throw new UsageError('--python needs the path of a Python interpreter');
+  let sweepMember: RunArgs['sweepMember'];
+  if (values['sweep-member'] !== undefined || values['sweep-dir'] !== undefined) {
+    const raw = values['sweep-member'];
+    if (raw === undefined || !/^\d+$/.test(raw)) throw new UsageError(`--sweep-member must be a member index (0, 1, ...), got "${raw ?? ''}"`);
+    if (!values['sweep-dir']) throw new UsageError('--sweep-member needs --sweep-dir (the sweep folder with sweep.json)');
+    if (values.slurm) throw new UsageError('--slurm submits a sweep; --sweep-member runs one member of a submitted one: give one of them');
+    sweepMember = { dir: path.resolve(values['sweep-dir']), index: Number(raw) };
+  }
   return {
     kind: 'run',
     file,
@@ -151,6 +183,8 @@ export function parseCliArgs(argv: string[]): Parsed {
     nativeModules: (values['native-modules'] ?? []).map((d) => path.resolve(d)),
     ...(parallel !== undefined ? { parallel } : {}),
     evalThread: evalThread.data,
+    ...(values.slurm ? { slurm: true } : {}),
+    ...(sweepMember ? { sweepMember } : {}),
   };
 }
 
@@ -322,6 +356,7 @@ function enginePath(): string {
 }
 
 async function run(args: RunArgs): Promise<number> {
+  if (args.sweepMember) return runSlurmMember(args, args.sweepMember);
   let experiment: Experiment;
   let members: SweepMember[] | undefined;
   try {
@@ -336,6 +371,11 @@ async function run(args: RunArgs): Promise<number> {
     }
     throw err;
   }
+  if (args.slurm && !members) {
+    process.stderr.write('reglens: --slurm submits a sweep (an experiment with a "sweep" field); this experiment has none: run it without --slurm\n');
+    return EXIT.usage;
+  }
+  if (members && args.slurm) return runSlurmSweep(args, experiment, members);
   if (members) return runSweepMembers(args, experiment.name, members);
   const progress = new Progress(args.quiet, Boolean(process.stdout.isTTY));
   const total = experiment.training.epochs;
@@ -514,6 +554,185 @@ function sweepTable(
   );
 }
 
+/**
+ * One member of a Slurm sweep, as its array task runs it: reopens the member's run folder
+ * (made at submission; missing means the node does not share the runs folder), continues from
+ * its checkpoint when it has one, and turns Slurm's SIGTERM (scancel, time limit, requeue,
+ * preemption) into a clean cancel so every reported epoch stays recorded.
+ */
+async function runSlurmMember(args: RunArgs, member: { dir: string; index: number }): Promise<number> {
+  const fail = (message: string) => {
+    process.stderr.write(`reglens: ${message}\n`);
+    return EXIT.failed;
+  };
+  let manifest: SweepManifest;
+  try {
+    manifest = await readManifest(member.dir);
+  } catch (err) {
+    return fail(`${(err as Error).message} (host ${os.hostname()})`);
+  }
+  if (member.index >= manifest.members.length) return fail(`sweep ${manifest.id} has ${manifest.members.length} members; there is no member ${member.index}`);
+  const dir = memberDir(manifest, member.index);
+  let reopened: Awaited<ReturnType<typeof RunFolder.reopen>>;
+  try {
+    reopened = await RunFolder.reopen(dir, { slurm: { taskId: member.index, ...(process.env.SLURM_ARRAY_JOB_ID ? { jobId: process.env.SLURM_ARRAY_JOB_ID } : {}) } });
+  } catch (err) {
+    return fail(`cannot open this member's run folder on ${os.hostname()}: ${(err as Error).message}. The runs folder must be on a filesystem the Slurm nodes share with the machine that submitted the sweep.`);
+  }
+  const { experiment } = await readRun(dir);
+  if (!experiment) return fail(`${dir}/spec.json is missing or invalid`);
+  if (args.epochs !== undefined) experiment.training.epochs = args.epochs;
+  if (args.backend !== undefined) experiment.backend = args.backend;
+  if (args.device !== undefined) experiment.device = args.device;
+  const say = (text: string) => process.stderr.write(text.endsWith('\n') ? text : text + '\n');
+  say(`reglens: member ${member.index} (${manifest.members[member.index].label}) run ${reopened.folder.id}${reopened.lastEpoch ? `, continuing after epoch ${reopened.lastEpoch}` : ''}`);
+  let signalled: string | undefined;
+  const recorded = await startRecordedRun({
+    ...engineOptions(args),
+    experimentFile: manifest.experimentFile,
+    baseDir: path.dirname(manifest.experimentFile),
+    experiment,
+    backend: experiment.backend ?? 'auto',
+    // The task has its CPUs; one evaluation thread each is the sweep's own choice.
+    evalThread: evalThreadForSweep(args.evalThread, 2),
+    engineOutputInError: true,
+    reopened,
+    engineEnv: { REGLENS_ENGINE_IGNORE_SIGTERM: '1' },
+    cancelledBecause: () => (signalled ? `stopped by Slurm (${signalled}: scancel, time limit, preemption or requeue)` : undefined),
+    onWriteError: (message) => say(`reglens: ${message}`),
+    onEvent(event) {
+      if (event.type === 'epoch') say(`epoch ${event.epoch} loss ${event.loss.toFixed(4)} test ${pct(event.accuracy.test).trim()}`);
+      else if (event.type === 'log' && event.level !== 'info') say(`reglens: ${event.level}: ${event.message}`);
+    },
+    onStderr: (text) => say(text),
+  });
+  const onTerm = (sig: NodeJS.Signals) => {
+    signalled = sig;
+    recorded.handle.cancel();
+  };
+  process.on('SIGTERM', onTerm);
+  process.on('SIGINT', onTerm);
+  const result = await recorded.ended.finally(() => {
+    process.off('SIGTERM', onTerm);
+    process.off('SIGINT', onTerm);
+  });
+  process.stdout.write(finalTable(result, recorded.dir));
+  return exitCodeFor(result.outcome, result.writeFailed);
+}
+
+/** Statuses of a Slurm member as the CLI prints them. */
+const statusText = (s: RunSummary) => (s.status === 'timedOut' ? 'timed out' : s.status);
+
+/** Follows a submitted Slurm sweep to its end: a line per member as it ends, then the table. Ctrl+C cancels the job. */
+async function followSlurmSweep(sweepDir: string, manifest: SweepManifest, quiet: boolean, members: readonly number[]): Promise<number> {
+  const say = (text: string) => {
+    if (!quiet) process.stderr.write(text + '\n');
+  };
+  const total = manifest.members.length;
+  const reported = new Set<number>();
+  const seen = new Map<number, string>();
+  const controller = new AbortController();
+  let cancelled = false;
+  const offSigint = onSigint(
+    () => {
+      cancelled = true;
+      say('reglens: cancelling the sweep (scancel); Ctrl+C again to stop watching');
+      void cancelSweep(sweepDir).catch((err: Error) => say(`reglens: ${err.message}`));
+    },
+    () => {
+      controller.abort();
+      return [];
+    },
+  );
+  const t0 = Date.now();
+  const states = await watchSlurmSweep(sweepDir, {
+    signal: controller.signal,
+    intervalMs: Number(process.env.REGLENS_SLURM_POLL_MS) || 2000,
+    onError: (err) => say(`reglens: asking Slurm failed (retrying): ${err.message}`),
+    onChange(m) {
+      if (!members.includes(m.index)) return;
+      const tag = `[${m.index + 1}/${total}]`;
+      const label = manifest.members[m.index].label;
+      const status = `${statusText(m.summary)}${m.summary.status === 'queued' && m.task?.reason ? ` (${m.task.reason})` : ''}`;
+      if (m.ended && !reported.has(m.index)) {
+        reported.add(m.index);
+        const s = m.summary;
+        process.stdout.write(
+          `${tag} ${statusText(s)} ${label}: epochs ${s.epochs}/${s.totalEpochs}, test ${pct(s.final?.test).trim()}, job ${s.slurm?.jobId}_${m.index}${s.error ? ` — ${s.error}` : ''} (${reported.size}/${members.length} done)\n`,
+        );
+      } else if (!m.ended && seen.get(m.index) !== m.summary.status) {
+        say(`${tag} ${status} ${label}`);
+      }
+      seen.set(m.index, m.summary.status);
+    },
+  }).finally(offSigint);
+  const wall = (Date.now() - t0) / 1000;
+  const mine = states.filter((m) => members.includes(m.index));
+  const head = ['run', 'status', 'epochs', 'test', 'slurm task', 'run folder'];
+  const rows = mine.map((m) => [
+    manifest.members[m.index].label,
+    statusText(m.summary),
+    `${m.summary.epochs}/${m.summary.totalEpochs}`,
+    pct(m.summary.final?.test).trim(),
+    `${m.summary.slurm?.jobId ?? '?'}_${m.index}`,
+    path.relative(process.cwd(), memberDir(manifest, m.index)) || memberDir(manifest, m.index),
+  ]);
+  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c].length)));
+  const line = (cells: string[]) => '  ' + cells.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd();
+  process.stdout.write(`\n${manifest.name}: Slurm sweep of ${members.length} runs, ${wall.toFixed(1)} s wall, folder ${sweepDir}\n${[line(head), ...rows.map(line)].join('\n')}\n`);
+  if (controller.signal.aborted) return EXIT.cancelled;
+  if (cancelled) return EXIT.cancelled;
+  return mine.length === members.length && mine.every((m) => m.summary.status === 'finished') ? EXIT.finished : EXIT.failed;
+}
+
+/** `reglens run sweep.reglens.json --slurm`: one sbatch array job, then follows it. */
+async function runSlurmSweep(args: RunArgs, experiment: Experiment, members: SweepMember[]): Promise<number> {
+  let submitted: Awaited<ReturnType<typeof submitSlurmSweep>>;
+  const t0 = Date.now();
+  try {
+    submitted = await submitSlurmSweep({
+      experiment,
+      members,
+      experimentFile: path.resolve(args.file),
+      runsDir: args.runsDir,
+      defaults: {},
+      nodePath: process.execPath,
+      cliPath: path.resolve(__filename),
+      ...(args.backend ? { backend: args.backend } : {}),
+      ...(args.device ? { device: args.device } : {}),
+      ...(args.python ? { python: args.python } : {}),
+    });
+  } catch (err) {
+    process.stderr.write(`reglens: could not submit the sweep to Slurm: ${(err as Error).message}\n`);
+    return EXIT.failed;
+  }
+  const { sweepDir, manifest } = submitted;
+  if (!args.quiet) {
+    process.stderr.write(
+      `reglens: submitted ${members.length} runs as Slurm job ${manifest.submissions[0].jobId} (array 0-${members.length - 1}${manifest.slurm.maxConcurrent ? `%${manifest.slurm.maxConcurrent}` : ''}) in ${(Date.now() - t0) / 1000} s; sweep folder ${sweepDir}\n`,
+    );
+  }
+  return followSlurmSweep(sweepDir, manifest, args.quiet, members.map((m) => m.index));
+}
+
+/** `reglens resubmit <sweep folder>`. */
+async function resubmit(sweepDir: string, quiet: boolean): Promise<number> {
+  let r: Awaited<ReturnType<typeof resubmitFailed>>;
+  try {
+    r = await resubmitFailed(sweepDir);
+  } catch (err) {
+    process.stderr.write(`reglens: could not resubmit: ${(err as Error).message}\n`);
+    return EXIT.failed;
+  }
+  if (r.indices.length === 0) {
+    process.stdout.write(`every member of ${r.manifest.name} finished (or is still queued or running): nothing to resubmit\n`);
+    return EXIT.finished;
+  }
+  const job = r.manifest.submissions[r.manifest.submissions.length - 1];
+  if (!quiet) process.stderr.write(`reglens: resubmitted members ${job.array} as Slurm job ${job.jobId}\n`);
+  return followSlurmSweep(sweepDir, r.manifest, quiet, r.indices);
+}
+
 export function exitCodeFor(outcome: EngineOutcome, recordFailed: boolean): number {
   if (outcome === 'cancelled') return EXIT.cancelled;
   if (outcome === 'finished') return recordFailed ? EXIT.failed : EXIT.finished;
@@ -537,6 +756,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`reglens ${version}\n`);
     return 0;
   }
+  if (parsed.kind === 'resubmit') return resubmit(parsed.sweepDir, parsed.quiet);
   return run(parsed);
 }
 

@@ -42,6 +42,7 @@ export async function runStart(command: StartCommand, opts: RunStartOptions): Pr
       nativeModuleDirs: command.nativeModuleDirs,
       baseDir,
       runDir: command.runDir,
+      ...(command.resume ? { resume: true } : {}),
       evalThread: command.evalThread === 'on' ? true : command.evalThread === 'off' ? false : 'auto',
       startupPhases: phases,
       signal,

@@ -19,6 +19,7 @@ import { createProbes } from './probes/probes';
 import { ExperimentShapeError, resolveGroups } from './experimentShape';
 import { deriveRng, shuffle } from './prng';
 import { startupClock } from './startupClock';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint';
 
 export interface TrainOptions {
   backend: BackendName;
@@ -29,6 +30,8 @@ export interface TrainOptions {
   baseDir?: string;
   /** The run folder: where artifacts such as the pruned model go. Without it nothing is saved. */
   runDir?: string;
+  /** Continue from <runDir>/checkpoint.bin when there is one (training.checkpointEvery writes it). */
+  resume?: boolean;
   signal?: AbortSignal;
   /**
    * Evaluate each epoch on a second thread while the next one trains (wasm only). 'auto'
@@ -238,8 +241,10 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
     // first epoch, epochs after which a probe reads the model, the last epoch, and runs with
     // early stopping (which must decide before training on) are evaluated here, in order.
     const evalMacs = (nTrain + data.test.n) * model.parameters;
+    // Checkpointing saves the weights of the epoch just reported: evaluation stays on this thread.
+    const checkpointEvery = opts.runDir ? training.checkpointEvery : undefined;
     const evalThread =
-      backend.name === 'wasm' && !patience && training.epochs > 1 && (opts.evalThread === true || ((opts.evalThread ?? 'auto') === 'auto' && evalMacs >= EVAL_THREAD_MIN_MACS))
+      backend.name === 'wasm' && !patience && !checkpointEvery && training.epochs > 1 && (opts.evalThread === true || ((opts.evalThread ?? 'auto') === 'auto' && evalMacs >= EVAL_THREAD_MIN_MACS))
         ? EvalThread.start(
             {
               layers,
@@ -316,7 +321,37 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
       await emitEpoch(p, r, p.postSeconds + (performance.now() - t0) / 1000, () => p.weights);
     };
 
-    for (let epoch = 1; epoch <= training.epochs; epoch++) {
+    const rngs = { batchRng, dropoutRng, nestedRng, cutmixRng, groupRng, candidateRng };
+    const models = peer ? [model, peer] : [model];
+    const optimizers = peerOptimizer ? [optimizer, peerOptimizer] : [optimizer];
+    let firstEpoch = 1;
+    if (opts.resume && opts.runDir) {
+      const restored = await loadCheckpoint(opts.runDir, experiment, models, optimizers);
+      if (restored) {
+        for (const [name, rng] of Object.entries(rngs)) if (restored.rngs[name] !== undefined) rng.setState(restored.rngs[name]);
+        order.set(restored.order);
+        epochsDone = restored.epoch;
+        totalSeconds = restored.totalSeconds;
+        last = restored.last;
+        best = restored.best;
+        firstEpoch = restored.epoch + 1;
+        onEvent({ type: 'log', level: 'info', message: `Resumed from the checkpoint after epoch ${restored.epoch} (weights, optimizer state, random streams).` });
+      }
+    }
+    const checkpoint = async (epoch: number) => {
+      if (!checkpointEvery || !opts.runDir || epoch % checkpointEvery !== 0 || epoch >= training.epochs) return;
+      const states = Object.fromEntries(Object.entries(rngs).map(([k, r]) => [k, r.getState()]));
+      try {
+        await saveCheckpoint(opts.runDir, experiment, { epoch, totalSeconds, last, rngs: states, order, ...(best ? { best } : {}) }, models, optimizers);
+      } catch (err) {
+        // Training goes on without it: a lost checkpoint costs a restart, a failed run costs the run.
+        if (!checkpointWarned) onEvent({ type: 'log', level: 'warning', message: `Could not write the checkpoint in ${opts.runDir}: ${(err as Error).message}. Training continues; a requeued run would start over.` });
+        checkpointWarned = true;
+      }
+    };
+    let checkpointWarned = false;
+
+    for (let epoch = firstEpoch; epoch <= training.epochs; epoch++) {
       const t0 = performance.now();
       shuffle(batchRng, order);
       let lossSum = tf.scalar(0);
@@ -431,6 +466,7 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
           }
         }
       }
+      await checkpoint(epoch);
       // Always yield between epochs so a cancel message is seen promptly.
       await yieldToEventLoop();
       lastYield = performance.now();

@@ -73,6 +73,9 @@ function main(): void {
   // parent (CLI) owns cancellation and turns it into a 'cancel' command, so a
   // cancelled run still ends cleanly rather than dying mid-write.
   process.on('SIGINT', () => undefined);
+  // Likewise SIGTERM for a Slurm task: Slurm signals every process of the task at once (scancel,
+  // time limit, requeue); the CLI turns it into a cancel so the run's record ends cleanly.
+  if (process.env.REGLENS_ENGINE_IGNORE_SIGTERM === '1') process.on('SIGTERM', () => undefined);
   // The parent went away: nobody is listening, stop burning CPU.
   process.on('disconnect', () => {
     controller.abort();

@@ -47,6 +47,51 @@ export class Config {
     return this.cfg.get<number>('training.parallelRuns', 0);
   }
 
+  /** Where sweep members run: here (local) or as one Slurm array job (slurm). */
+  get sweepsExecutor(): 'local' | 'slurm' {
+    return this.cfg.get<string>('sweeps.executor', 'local') === 'slurm' ? 'slurm' : 'local';
+  }
+
+  /** Default Slurm partition for sweep members; '' = the cluster's default. */
+  get slurmPartition(): string {
+    return this.cfg.get<string>('sweeps.slurm.partition', '').trim();
+  }
+
+  /** Default time limit per member (sbatch --time); '' = the partition's. */
+  get slurmTime(): string {
+    return this.cfg.get<string>('sweeps.slurm.time', '').trim();
+  }
+
+  /** CPUs per member; 0 = Slurm's default. */
+  get slurmCpusPerTask(): number {
+    return this.cfg.get<number>('sweeps.slurm.cpusPerTask', 0);
+  }
+
+  /** GPUs per member (--gres=gpu:N); 0 = none. */
+  get slurmGpusPerTask(): number {
+    return this.cfg.get<number>('sweeps.slurm.gpusPerTask', 0);
+  }
+
+  /** Memory per member (sbatch --mem); '' = Slurm's default. */
+  get slurmMem(): string {
+    return this.cfg.get<string>('sweeps.slurm.mem', '').trim();
+  }
+
+  /** Slurm account; '' = the user's default. */
+  get slurmAccount(): string {
+    return this.cfg.get<string>('sweeps.slurm.account', '').trim();
+  }
+
+  /** More sbatch options, one per item. */
+  get slurmExtraSbatch(): string[] {
+    return this.cfg.get<string[]>('sweeps.slurm.extraSbatch', []).filter((x) => typeof x === 'string' && x.trim()).map((x) => x.trim());
+  }
+
+  /** Most members at once; 0 = no limit but the cluster's. */
+  get slurmMaxConcurrent(): number {
+    return this.cfg.get<number>('sweeps.slurm.maxConcurrent', 0);
+  }
+
   /** Runs folder for a workspace folder (absolute). */
   runsDirectory(folder: vscode.Uri): vscode.Uri {
     const rel = vscode.workspace.getConfiguration(Config.section, folder).get<string>('runs.directory', '.reglens/runs');

@@ -369,6 +369,8 @@ export const EngineCommandSchema = z.discriminatedUnion('type', [
       device: DeviceNameSchema.optional(),
       /** Python interpreter for the torch engine (setting, Python extension, --python, REGLENS_PYTHON); default python3 on PATH. */
       python: z.string().optional(),
+      /** Continue from <runDir>/checkpoint/ when one is there (a requeued or resubmitted Slurm member). */
+      resume: z.boolean().optional(),
       /** Set by engine.js when it hands a run to Python: absolute folder of the materialised dataset (.npy, docs/torch-engine.md). */
       dataDir: z.string().optional(),
     })

@@ -297,6 +297,14 @@ export const TrainingSchema = z
     batchSize: z.number().int().positive().default(512),
     optimizer: OptimizerSchema.default({ kind: 'adam', lr: 5e-3, beta1: 0.9, beta2: 0.98, weightDecay: 0 }),
     regularizers: RegularizersSchema.optional(),
+    checkpointEvery: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe(
+        'Save the weights, optimizer state and random streams into the run folder (checkpoint/) every k epochs, so a run stopped midway (a Slurm requeue, preemption or resubmission) continues from there instead of starting over. Default: off for local runs, 5 for Slurm sweep members. TF.js engine only.',
+      ),
   })
   .strict();
 
@@ -377,6 +385,30 @@ export const DeviceNameSchema = z.enum(['auto', 'cuda', 'mps', 'cpu']).describe(
   'PyTorch device (backend torch only; TF.js backends ignore it). auto: cuda when available, then mps (Apple GPUs), then cpu.',
 );
 
+/** Slurm time limit formats (sbatch --time): minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS. */
+const SLURM_TIME = /^(\d+|\d+:\d{1,2}|\d+:\d{1,2}:\d{1,2}|\d+-\d+|\d+-\d+:\d{1,2}|\d+-\d+:\d{1,2}:\d{1,2})$/;
+
+/** How a sweep runs as a Slurm array job (executor slurm); each field overrides its reglens.sweeps.slurm.* setting. */
+export const SlurmOptionsSchema = z
+  .object({
+    partition: z.string().regex(/^[\w.-]+$/, 'must be a partition name').optional().describe('sbatch --partition; default: the cluster\'s default partition.'),
+    time: z
+      .string()
+      .regex(SLURM_TIME, 'must be a Slurm time such as "30" (minutes), "1:30:00" or "2-00:00:00"')
+      .optional()
+      .describe('Time limit per member (sbatch --time). A member past it is stopped by Slurm and shown as timed out, with every epoch it reported.'),
+    cpusPerTask: z.number().int().positive().optional().describe('sbatch --cpus-per-task for each member.'),
+    gpusPerTask: z.number().int().nonnegative().optional().describe('GPUs per member (sbatch --gres=gpu:N); for backend torch on CUDA.'),
+    mem: z.string().regex(/^\d+[KMGT]?$/, 'must be a Slurm memory size such as "4G" or "500M"').optional().describe('sbatch --mem per member.'),
+    account: z.string().regex(/^[\w.-]+$/, 'must be an account name').optional().describe('sbatch --account.'),
+    extraSbatch: z
+      .array(z.string().regex(/^--?[A-Za-z][\w-]*(=[^\n]*)?$/, 'must be one sbatch option such as "--qos=short" (no newlines)'))
+      .optional()
+      .describe('More sbatch options, one per item, written as #SBATCH lines of the batch script.'),
+    maxConcurrent: z.number().int().positive().optional().describe('Most members running at once (the %K of --array=0-N%K); default: no limit but the cluster\'s.'),
+  })
+  .strict();
+
 /** Most members one sweep may expand to: each member is an engine process and a run folder. */
 export const MAX_SWEEP_MEMBERS = 64;
 
@@ -393,7 +425,7 @@ export const SweepSchema = z
     for (const p of paths) {
       const head = p.split('.')[0];
       // The member name is derived from the experiment's name, and a member cannot sweep again.
-      if (head === 'name' || head === 'sweep' || head === '$schema') {
+      if (head === 'name' || head === 'sweep' || head === '$schema' || head === 'slurm') {
         ctx.addIssue({ code: 'custom', path: [p], message: `"${head}" cannot be swept` });
       }
       // Overlapping paths would make a member depend on the order the keys are applied in.
@@ -429,6 +461,7 @@ export const ExperimentSchema = z
     training: TrainingSchema,
     probes: ProbesSchema.optional().describe('Memorization, pruning, MC dropout, nested ordering and dynamics probes.'),
     sweep: SweepSchema.optional(),
+    slurm: SlurmOptionsSchema.optional().describe('Slurm resources for the members of this sweep when it runs on a cluster (setting reglens.sweeps.executor "slurm", CLI --slurm).'),
   })
   .strict()
   .superRefine((e, ctx) => {
@@ -456,6 +489,7 @@ export type ProbesSpec = z.infer<typeof ProbesSchema>;
 export type BackendName = z.infer<typeof BackendNameSchema>;
 export type DeviceName = z.infer<typeof DeviceNameSchema>;
 export type SweepSpec = z.infer<typeof SweepSchema>;
+export type SlurmOptions = z.infer<typeof SlurmOptionsSchema>;
 
 export class ExperimentError extends Error {
   constructor(

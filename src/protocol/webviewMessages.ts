@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import { EngineEventSchema } from './engineMessages';
 
-export const RunStatusSchema = z.enum(['running', 'finished', 'failed', 'cancelled', 'died']);
+// queued, timedOut and preempted: Slurm sweep members (waiting for a node; stopped at their time limit; preempted and not requeued).
+export const RunStatusSchema = z.enum(['queued', 'running', 'finished', 'failed', 'cancelled', 'died', 'timedOut', 'preempted']);
 export type RunStatusName = z.infer<typeof RunStatusSchema>;
 
 export const RunViewSchema = z

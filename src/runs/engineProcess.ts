@@ -34,6 +34,10 @@ export interface StartEngineOptions {
   runDir?: string;
   /** reglens.training.evaluationThread / --eval-thread; the engine's default is auto. */
   evalThread?: EvalThreadChoice;
+  /** Continue from <runDir>/checkpoint/ when there is one. */
+  resume?: boolean;
+  /** Extra environment for the engine. */
+  env?: Record<string, string>;
   /** Node flags for the child; default none (the parent's, e.g. --inspect, must not leak in). */
   execArgv?: string[];
 }
@@ -46,7 +50,7 @@ export function startEngine(opts: StartEngineOptions): EngineHandle {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     execArgv: opts.execArgv ?? [],
     // Inside VS Code process.execPath is Electron: make it behave as plain Node.
-    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    env: { ...process.env, ...opts.env, ELECTRON_RUN_AS_NODE: '1' },
   });
   let sawFinished = false;
   let sawFailed = false;
@@ -112,6 +116,7 @@ export function startEngine(opts: StartEngineOptions): EngineHandle {
     ...(opts.baseDir ? { baseDir: opts.baseDir } : {}),
     ...(opts.runDir ? { runDir: opts.runDir } : {}),
     ...(opts.evalThread ? { evalThread: opts.evalThread } : {}),
+    ...(opts.resume ? { resume: true } : {}),
   };
   child.send(start, (err) => {
     if (err) opts.onStderr?.(`RegLens: could not send the experiment to the engine: ${err.message}\n`);

@@ -29,6 +29,16 @@ export interface RecordedRunOptions {
   onWriteError?(message: string): void;
   /** Put the tail of the engine's output into the error of a run whose engine died (when it was not shown live). */
   engineOutputInError?: boolean;
+  /**
+   * An existing run folder to continue (a Slurm member's task, again after a requeue): the
+   * engine resumes from its checkpoint, and what the folder already records is not written
+   * twice (a second started event becomes a log line; epochs up to lastEpoch are dropped).
+   */
+  reopened?: { folder: RunFolder; lastEpoch: number; startedBefore: boolean };
+  /** Why a cancelled run was cancelled (recorded as its error), asked when it ends. */
+  cancelledBecause?(): string | undefined;
+  /** Environment for the engine process (merged over this process's). */
+  engineEnv?: Record<string, string>;
 }
 
 export interface RecordedRunResult {
@@ -53,7 +63,9 @@ export interface RecordedRun {
 
 /** Creates the run folder (rejects on disk errors, before any engine starts) and starts the engine. */
 export async function startRecordedRun(opts: RecordedRunOptions): Promise<RecordedRun> {
-  const folder = await RunFolder.create(opts.runsDir, opts.experiment, opts.experimentFile ? { experimentFile: opts.experimentFile } : {});
+  const folder = opts.reopened?.folder ?? (await RunFolder.create(opts.runsDir, opts.experiment, opts.experimentFile ? { experimentFile: opts.experimentFile } : {}));
+  const recordedUpTo = opts.reopened?.lastEpoch ?? 0;
+  let skipStarted = opts.reopened?.startedBefore ?? false;
   let pending: Promise<void> = Promise.resolve();
   let writeError: string | undefined;
   let failure: string | undefined;
@@ -73,7 +85,11 @@ export async function startRecordedRun(opts: RecordedRunOptions): Promise<Record
     ...(opts.baseDir ? { baseDir: opts.baseDir } : {}),
     ...(opts.evalThread ? { evalThread: opts.evalThread } : {}),
     runDir: folder.dir,
-    onEvent(event) {
+    ...(opts.reopened ? { resume: true } : {}),
+    ...(opts.engineEnv ? { env: opts.engineEnv } : {}),
+    onEvent(raw) {
+      const event = continuing(raw);
+      if (!event) return;
       pending = pending
         .then(() => folder.append(event))
         .catch((err: Error) => {
@@ -96,6 +112,16 @@ export async function startRecordedRun(opts: RecordedRunOptions): Promise<Record
     },
   });
 
+  /** What of a resumed run's events is new: epochs it already recorded (retrained since the checkpoint) are not appended again. */
+  function continuing(event: EngineEvent): EngineEvent | undefined {
+    if (event.type === 'started' && skipStarted) {
+      skipStarted = false;
+      return { type: 'log', level: 'info', message: `Continued on ${event.backend} (${event.time}) after epoch ${recordedUpTo} was recorded.` };
+    }
+    if ((event.type === 'epoch' || event.type === 'probe') && event.epoch <= recordedUpTo && event.epoch > 0) return undefined;
+    return event;
+  }
+
   const ended = handle.done.then(async ({ outcome, code, signal }): Promise<RecordedRunResult> => {
     await pending;
     const error =
@@ -103,7 +129,9 @@ export async function startRecordedRun(opts: RecordedRunOptions): Promise<Record
         ? failure
         : outcome === 'died'
           ? `the engine exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`})${opts.engineOutputInError && engineOutput ? `:\n${engineOutput}` : ''}`
-          : writeError;
+          : outcome === 'cancelled'
+            ? (opts.cancelledBecause?.() ?? writeError)
+            : writeError;
     let summary: RunSummary;
     let summaryFailed = false;
     try {

@@ -4,15 +4,42 @@
 // is rebuilt from the events when it is missing or unreadable.
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { AccuracySchema, parseEngineEvent } from '../protocol/engineMessages';
 import type { Accuracy, EngineEvent } from '../protocol/engineMessages';
 import { parseExperiment } from '../protocol/experiment';
 import type { Experiment } from '../protocol/experiment';
-import type { RunView } from '../protocol/webviewMessages';
+import { RunStatusSchema } from '../protocol/webviewMessages';
+import type { RunStatusName, RunView } from '../protocol/webviewMessages';
 
-export type RunStatus = 'running' | 'finished' | 'failed' | 'cancelled' | 'died';
+export type RunStatus = RunStatusName;
+
+/** Statuses after which nothing more happens to a run (queued and running are not). */
+export function isEnded(status: RunStatus): boolean {
+  return status !== 'queued' && status !== 'running';
+}
+
+/** Where a Slurm sweep member runs: its array job and task, and what Slurm last said about it. */
+export interface SlurmPlacement {
+  /** The array job's id (what `scancel <jobId>` stops: the whole sweep). */
+  jobId: string;
+  /** The member's index in the array (SLURM_ARRAY_TASK_ID); `scancel <jobId>_<taskId>` stops it. */
+  taskId: number;
+  /** The sweep folder (batch script, sweep.json, the tasks' output files). */
+  sweepDir: string;
+  /** This task's output file (sbatch --output). */
+  output: string;
+  /** Slurm's job state as last seen (PENDING, RUNNING, TIMEOUT, ...). */
+  state?: string;
+  /** Slurm's reason for that state (Priority, Resources, TimeLimit, ...), when it gave one. */
+  reason?: string;
+  /** How many times the task started (a requeue or resubmission starts it again). */
+  attempts?: number;
+  /** When the latest attempt started (Slurm states seen before it are stale). */
+  attemptStartedAt?: string;
+}
 
 export interface RunSummary {
   id: string;
@@ -28,12 +55,93 @@ export interface RunSummary {
   experimentFile?: string;
   /** Process that writes the run (host or CLI); a 'running' run whose writer is gone has died. */
   pid?: number;
+  /** Machine of that process (a Slurm member's node): a pid is only checked on its own machine. */
+  host?: string;
+  slurm?: SlurmPlacement;
+}
+
+const SlurmPlacementSchema = z.object({
+  jobId: z.string(),
+  taskId: z.number().int().nonnegative(),
+  sweepDir: z.string(),
+  output: z.string(),
+  state: z.string().optional(),
+  reason: z.string().optional(),
+  attempts: z.number().int().nonnegative().optional(),
+  attemptStartedAt: z.string().optional(),
+});
+
+export const SlurmObservationSchema = z.object({
+  /** Slurm's job state (squeue %T / sacct State), e.g. PENDING, RUNNING, TIMEOUT, CANCELLED. */
+  state: z.string(),
+  reason: z.string().optional(),
+  /** When it was seen (ISO). */
+  time: z.string(),
+  /** Time limit of the task as Slurm has it (squeue %l), for the timed-out message. */
+  timeLimit: z.string().optional(),
+  exitCode: z.string().optional(),
+});
+export type SlurmObservation = z.infer<typeof SlurmObservationSchema>;
+
+const SLURM_ENDED = new Set(['COMPLETED', 'FAILED', 'NODE_FAIL', 'OUT_OF_MEMORY', 'BOOT_FAIL', 'DEADLINE', 'CANCELLED', 'TIMEOUT', 'PREEMPTED', 'SPECIAL_EXIT', 'REVOKED']);
+const SLURM_QUEUED = new Set(['PENDING', 'REQUEUED', 'REQUEUE_HOLD', 'REQUEUE_FED', 'RESV_DEL_HOLD', 'SUSPENDED', 'STOPPED', 'RESIZING']);
+
+/** Slurm states after which the task does not run again (unless requeued or resubmitted). */
+export function isSlurmEnded(state: string): boolean {
+  return SLURM_ENDED.has(state);
+}
+
+/**
+ * A member's status from its own summary and what Slurm says: the task's record wins while
+ * it is current; Slurm says why a task that did not finish ended (time limit, cancel, node
+ * failure), and that a member is waiting (queued, with Slurm's reason) or requeued.
+ */
+export function withSlurmState(s: RunSummary, obs: SlurmObservation | undefined): RunSummary {
+  if (!obs || !s.slurm) return s;
+  // Seen before the current attempt started: about an earlier attempt.
+  if (s.slurm.attemptStartedAt && obs.time < s.slurm.attemptStartedAt && s.status !== 'queued') return s;
+  const out: RunSummary = { ...s, slurm: { ...s.slurm, state: obs.state, ...(obs.reason ? { reason: obs.reason } : {}) } };
+  const reason = obs.reason && obs.reason !== 'None' ? obs.reason : undefined;
+  if (SLURM_QUEUED.has(obs.state)) {
+    if (s.status === 'finished') return out;
+    const requeued = s.status !== 'queued';
+    return { ...out, status: 'queued', ...(requeued ? { error: `requeued by Slurm after epoch ${s.epochs}${reason ? ` (${reason})` : ''}; it resumes from its last checkpoint` } : {}) };
+  }
+  if (obs.state === 'RUNNING' || obs.state === 'COMPLETING' || obs.state === 'CONFIGURING') {
+    // Queued, or an earlier attempt's end while Slurm already runs the next one (requeue).
+    return s.status === 'queued' || (isEnded(s.status) && s.status !== 'finished') ? { ...out, status: 'running' } : out;
+  }
+  if (!isSlurmEnded(obs.state) || s.status === 'finished') return out;
+  const out2 = (status: RunStatus, why: string): RunSummary => {
+    const recorded = s.epochs ? ` after epoch ${s.epochs} of ${s.totalEpochs} (every reported epoch is kept)` : ' before its first epoch';
+    return { ...out, status, error: `${why}${recorded}` };
+  };
+  const never =
+    s.status === 'queued'
+      ? `; its run folder was never written by the task: is the runs folder ${path.dirname(path.dirname(s.slurm.sweepDir))} on a filesystem the nodes share? See ${s.slurm.output}`
+      : '';
+  switch (obs.state) {
+    case 'TIMEOUT':
+      return out2('timedOut', `stopped by Slurm at its time limit${obs.timeLimit ? ` (${obs.timeLimit})` : ''}${never}`);
+    case 'CANCELLED':
+      return out2('cancelled', `cancelled in Slurm${reason ? ` (${reason})` : ''}${never}`);
+    case 'PREEMPTED':
+      return out2('preempted', `preempted by Slurm${reason ? ` (${reason})` : ''}${never}`);
+    case 'COMPLETED':
+      // The task exited 0 but the run has no end: its folder was not written (or not shared).
+      return s.status === 'queued' ? out2('failed', `the Slurm task ended${never}`) : s.status === 'running' ? out2('died', 'the Slurm task ended without recording an end') : out;
+    default: {
+      const what = obs.state === 'OUT_OF_MEMORY' ? 'ran out of memory (Slurm OUT_OF_MEMORY; raise slurm.mem)' : obs.state === 'NODE_FAIL' ? 'its node failed (Slurm NODE_FAIL)' : `Slurm says ${obs.state}${reason ? ` (${reason})` : ''}${obs.exitCode ? `, exit code ${obs.exitCode}` : ''}`;
+      if (s.status === 'failed' && s.error && !never) return { ...out, error: s.error };
+      return out2('failed', `${what}${never || `; see ${s.slurm.output}`}`);
+    }
+  }
 }
 
 const RunSummarySchema = z.object({
   id: z.string(),
   name: z.string(),
-  status: z.enum(['running', 'finished', 'failed', 'cancelled', 'died']),
+  status: RunStatusSchema,
   startedAt: z.string(),
   endedAt: z.string().optional(),
   epochs: z.number().int().nonnegative(),
@@ -43,11 +151,15 @@ const RunSummarySchema = z.object({
   error: z.string().optional(),
   experimentFile: z.string().optional(),
   pid: z.number().int().positive().optional(),
+  host: z.string().optional(),
+  slurm: SlurmPlacementSchema.optional(),
 });
 
 export const SPEC_FILE = 'spec.json';
 export const EVENTS_FILE = 'events.jsonl';
 export const SUMMARY_FILE = 'summary.json';
+/** What Slurm last said about a member (written by the watcher, never by the member's task). */
+export const SLURM_STATE_FILE = 'slurm.json';
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
@@ -116,6 +228,57 @@ export class RunFolder {
     await writeJsonAtomic(path.join(dir, SPEC_FILE), experiment);
     await fs.writeFile(path.join(dir, EVENTS_FILE), '');
     return new RunFolder(id, dir, summary);
+  }
+
+  /**
+   * A Slurm sweep member's folder, made at submission with a fixed id, so the Runs view lists
+   * it as queued before its task starts and a requeued task finds the same run again.
+   * Rejects on disk errors or when the folder exists already.
+   */
+  static async createQueued(runsDir: string, id: string, experiment: Experiment, opts: { experimentFile?: string; slurm: SlurmPlacement; now?: Date }): Promise<void> {
+    const dir = path.join(runsDir, id);
+    await fs.mkdir(runsDir, { recursive: true });
+    await fs.mkdir(dir);
+    const summary: RunSummary = {
+      id,
+      name: experiment.name,
+      status: 'queued',
+      startedAt: (opts.now ?? new Date()).toISOString(),
+      epochs: 0,
+      totalEpochs: experiment.training.epochs,
+      ...(opts.experimentFile ? { experimentFile: opts.experimentFile } : {}),
+      slurm: opts.slurm,
+    };
+    await writeJsonAtomic(path.join(dir, SUMMARY_FILE), summary);
+    await writeJsonAtomic(path.join(dir, SPEC_FILE), experiment);
+    await fs.writeFile(path.join(dir, EVENTS_FILE), '');
+  }
+
+  /**
+   * Takes over an existing folder (a Slurm task starting, or starting again after a requeue or
+   * resubmission): the summary says running, written by this process on this machine; events
+   * are appended after the ones already there. `lastEpoch` is the last epoch already recorded.
+   * Rejects when the folder or its summary is missing (a node that does not share the runs folder).
+   */
+  static async reopen(dir: string, opts: { slurm?: Partial<SlurmPlacement> } = {}): Promise<{ folder: RunFolder; lastEpoch: number; startedBefore: boolean }> {
+    const { summary, problem } = await readSummaryFile(dir);
+    if (!summary) throw new Error(`${dir}: ${problem}`);
+    const { events } = await readEventsFile(dir);
+    const state: RunSummary = { ...summary, id: path.basename(dir), status: 'running', pid: process.pid, host: os.hostname() };
+    delete state.endedAt;
+    delete state.error;
+    for (const e of events) applyEvent(state, e);
+    // A failed event from an earlier attempt must not make this one look failed.
+    delete state.error;
+    if (state.slurm || opts.slurm) {
+      const prev = state.slurm;
+      state.slurm = { ...(prev as SlurmPlacement), ...opts.slurm, attempts: (prev?.attempts ?? 0) + 1, attemptStartedAt: new Date().toISOString() } as SlurmPlacement;
+      delete state.slurm.reason;
+      delete state.slurm.state;
+    }
+    const folder = new RunFolder(state.id, dir, state);
+    await folder.writeSummary();
+    return { folder, lastEpoch: state.epochs, startedBefore: events.some((e) => e.type === 'started') };
   }
 
   summary(): RunSummary {
@@ -189,6 +352,13 @@ function applyEvent(s: RunSummary, event: EngineEvent): boolean {
     case 'probe':
       return false;
   }
+}
+
+/** The run's writer process is known to be gone: only decidable on the machine it ran on. */
+function writerGone(s: RunSummary): boolean {
+  if (s.pid === undefined) return false;
+  if (s.host !== undefined && s.host !== os.hostname()) return false;
+  return !isAlive(s.pid);
 }
 
 export function isAlive(pid: number): boolean {
@@ -294,7 +464,7 @@ function endFromEvents(s: RunSummary, events: EngineEvent[]): boolean {
 function progressFromEvents(summary: RunSummary, events: EngineEvent[]): RunSummary {
   const s = { ...summary };
   for (const e of events) applyEvent(s, e);
-  if (s.pid === undefined || isAlive(s.pid)) return s;
+  if (!writerGone(s)) return s;
   if (endFromEvents(s, events)) return s;
   const last = s.epochs ? ` after epoch ${s.epochs} of ${s.totalEpochs}` : ' before its first epoch';
   return { ...s, status: 'died', error: s.error ?? `the process recording this run exited${last} without recording an end` };
@@ -314,6 +484,30 @@ async function readSpec(dir: string): Promise<Experiment | undefined> {
   }
 }
 
+async function readSlurmState(dir: string): Promise<SlurmObservation | undefined> {
+  try {
+    const r = SlurmObservationSchema.safeParse(JSON.parse((await readText(path.join(dir, SLURM_STATE_FILE))) ?? 'null'));
+    return r.success ? r.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Records what Slurm says about a member. Once its task has ended, summary.json gets the outcome too. */
+export async function writeSlurmState(dir: string, obs: SlurmObservation): Promise<RunSummary | undefined> {
+  await writeJsonAtomic(path.join(dir, SLURM_STATE_FILE), obs);
+  if (!isSlurmEnded(obs.state)) return undefined;
+  const text = await readText(path.join(dir, SUMMARY_FILE)).catch(() => undefined);
+  const r = text === undefined ? undefined : RunSummarySchema.safeParse(JSON.parse(text));
+  if (!r?.success) return undefined;
+  const merged = withSlurmState(r.data, obs);
+  // The task is over (its writer gone): summary.json says how it ended from now on.
+  if (merged.status !== r.data.status || merged.error !== r.data.error || merged.slurm?.state !== r.data.slurm?.state) {
+    await writeJsonAtomic(path.join(dir, SUMMARY_FILE), { ...merged, endedAt: merged.endedAt ?? obs.time });
+  }
+  return merged;
+}
+
 async function readSummaryFile(dir: string): Promise<{ summary?: RunSummary; problem: string }> {
   let text: string | undefined;
   try {
@@ -324,7 +518,7 @@ async function readSummaryFile(dir: string): Promise<{ summary?: RunSummary; pro
   if (text === undefined) return { problem: 'summary.json missing' };
   try {
     const r = RunSummarySchema.safeParse(JSON.parse(text));
-    if (r.success) return { summary: r.data, problem: '' };
+    if (r.success) return { summary: r.data.slurm ? withSlurmState(r.data, await readSlurmState(dir)) : r.data, problem: '' };
     return { problem: `summary.json invalid (${r.error.issues[0].path.join('.')}: ${r.error.issues[0].message})` };
   } catch (err) {
     return { problem: `summary.json is not valid JSON (${(err as Error).message})` };
@@ -334,6 +528,27 @@ async function readSummaryFile(dir: string): Promise<{ summary?: RunSummary; pro
 async function readEventsFile(dir: string): Promise<EventsFile> {
   const text = await readText(path.join(dir, EVENTS_FILE)).catch(() => undefined);
   return text === undefined ? { events: [], truncated: false, invalidLines: 0 } : parseEventsText(text);
+}
+
+/** One run folder's summary as listRuns has it (merged with Slurm's word on a sweep member). Never throws. */
+export function readSummary(dir: string): Promise<RunSummary> {
+  return summarize(dir);
+}
+
+/**
+ * Puts an ended Slurm member back in the queue under a new job (resubmission): status queued,
+ * the new placement, Slurm's old word dropped. Its events stay; the task appends to them.
+ */
+export async function requeueSummary(dir: string, placement: SlurmPlacement): Promise<void> {
+  const text = await readText(path.join(dir, SUMMARY_FILE));
+  const r = text === undefined ? undefined : RunSummarySchema.safeParse(JSON.parse(text));
+  if (!r?.success) throw new Error(`${dir}: summary.json is missing or invalid; cannot resubmit this member`);
+  const s: RunSummary = { ...r.data, status: 'queued', slurm: { ...placement, attempts: r.data.slurm?.attempts ?? 0 } };
+  delete s.endedAt;
+  delete s.error;
+  delete s.pid;
+  await fs.rm(path.join(dir, SLURM_STATE_FILE), { force: true });
+  await writeJsonAtomic(path.join(dir, SUMMARY_FILE), s);
 }
 
 /** Never throws: problems become a 'failed' summary with an error. `events`: the folder's, when already read. */
@@ -365,7 +580,7 @@ async function isRunFolder(dir: string): Promise<boolean> {
 export async function writerStatus(dir: string): Promise<{ status: RunStatus; error?: string } | undefined> {
   const { summary } = await readSummaryFile(dir);
   if (!summary) return undefined;
-  if (summary.status === 'running' && summary.pid !== undefined && !isAlive(summary.pid)) {
+  if (summary.status === 'running' && writerGone(summary)) {
     return { status: 'died', error: 'the process recording this run exited without recording an end' };
   }
   return { status: summary.status, ...(summary.error ? { error: summary.error } : {}) };

@@ -442,9 +442,10 @@ export class RunPage {
     if (statusEl.dataset.status !== run.status) {
       statusEl.dataset.status = run.status;
       // Icon + word + colour per status (running spins; the colours are the theme's).
-      const icon = { running: 'loading codicon-modifier-spin', finished: 'pass', cancelled: 'circle-slash', died: 'debug-disconnect', failed: 'error' }[run.status];
+      // queued, timedOut, preempted: a Slurm sweep member waiting for a node, stopped at its time limit, preempted.
+      const icon = { running: 'loading codicon-modifier-spin', finished: 'pass', cancelled: 'circle-slash', died: 'debug-disconnect', failed: 'error', queued: 'clock', timedOut: 'watch', preempted: 'debug-pause' }[run.status];
       statusEl.className = `status-badge status-${run.status}`;
-      statusEl.replaceChildren(el('span', { class: `codicon codicon-${icon}`, 'aria-hidden': 'true' }), el('span', { class: 'status-text' }, run.status));
+      statusEl.replaceChildren(el('span', { class: `codicon codicon-${icon}`, 'aria-hidden': 'true' }), el('span', { class: 'status-text' }, run.status === 'timedOut' ? 'timed out' : run.status));
     }
     const last = m.lastEpoch();
     byId('epoch-count').textContent = `${last ? last.epoch : 0} / ${run.totalEpochs}`;

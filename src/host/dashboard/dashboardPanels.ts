@@ -284,7 +284,8 @@ export class DashboardPanels implements vscode.Disposable {
     entry.follower = undefined;
     const runId = view.id;
     const dir = this.runs.folderOf(runId);
-    if (view.status !== 'running' || this.runs.liveRun(runId) || !dir) return;
+    // queued: a Slurm sweep member whose task has not started yet (its events will come).
+    if ((view.status !== 'running' && view.status !== 'queued') || this.runs.liveRun(runId) || !dir) return;
     const post = (msg: HostToWebview) => void entry.panel.webview.postMessage(msg);
     const epochs = (events: readonly { type: string; epoch?: number }[]) => events.filter((e) => e.type === 'epoch').map((e) => e.epoch as number);
     const follower = new RunFollower(

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EngineEvent } from '../../protocol/engineMessages';
 import { EventsTail } from '../../runs/eventsTail';
-import { EVENTS_FILE, SUMMARY_FILE, writerStatus, type RunStatus } from '../../runs/runFolder';
+import { EVENTS_FILE, SLURM_STATE_FILE, SUMMARY_FILE, isEnded, writerStatus, type RunStatus } from '../../runs/runFolder';
 
 /** File watchers can miss changes (folders outside the workspace, network shares): a poll backs them up. */
 const POLL_MS = 1000;
@@ -21,6 +21,8 @@ export class RunFollower implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Last status sent while the run goes on (a Slurm member: queued, running, queued again after a requeue). */
+  private shownStatus: RunStatus | undefined;
 
   constructor(
     private readonly dir: string,
@@ -36,7 +38,7 @@ export class RunFollower implements vscode.Disposable {
   }
 
   start(): void {
-    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(this.dir), `{${EVENTS_FILE},${SUMMARY_FILE}}`));
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(this.dir), `{${EVENTS_FILE},${SUMMARY_FILE},${SLURM_STATE_FILE}}`));
     this.disposables.push(watcher, watcher.onDidChange(() => void this.pump()), watcher.onDidCreate(() => void this.pump()));
     this.timer = setInterval(() => void this.pump(), POLL_MS);
   }
@@ -54,7 +56,11 @@ export class RunFollower implements vscode.Disposable {
         return;
       }
       const writer = await writerStatus(this.dir);
-      if (writer && writer.status !== 'running' && !this.stopped) {
+      if (writer && !isEnded(writer.status) && writer.status !== this.shownStatus && !this.stopped) {
+        if (this.shownStatus !== undefined || writer.status !== 'running') this.sink.status(writer.status, writer.error);
+        this.shownStatus = writer.status;
+      }
+      if (writer && isEnded(writer.status) && !this.stopped) {
         // Read once more: the last events may have landed between the two reads.
         const rest = (await this.tail.read()).events;
         if (rest.length) this.sink.events(rest);

@@ -10,6 +10,7 @@ import { evalThreadForSweep, resolveParallelism, runSweep } from '../../runs/swe
 import type { Ctx } from '../ctx';
 import type { DashboardPanels } from '../dashboard/dashboardPanels';
 import { registerNativeBackendCommand } from './nativeBackend';
+import { cancelSlurmMember, registerSlurmCommands, submitSweepToSlurm } from './slurmSweepCommands';
 import type { LiveRun, RunManager } from './runManager';
 
 export function registerRunCommands(ctx: Ctx, runs: RunManager, dashboards: DashboardPanels): void {
@@ -20,10 +21,20 @@ export function registerRunCommands(ctx: Ctx, runs: RunManager, dashboards: Dash
 
   ctx.registerCommand('reglens.cancelRun', async (arg?: unknown) => {
     const id = runIdOf(arg) ?? (await pickRunningRun(runs));
-    if (id && !runs.cancel(id)) void vscode.window.showInformationMessage(`Run ${id} is not running.`);
+    if (!id || runs.cancel(id)) return;
+    // A Slurm sweep member runs elsewhere: Slurm stops it (scancel <job>_<task>).
+    const dir = runs.folderOf(id);
+    try {
+      if (dir && (await cancelSlurmMember(dir))) return;
+    } catch (err) {
+      void vscode.window.showErrorMessage(`RegLens could not stop ${id}: ${(err as Error).message}`);
+      return;
+    }
+    void vscode.window.showInformationMessage(`Run ${id} is not running.`);
   });
 
   registerNativeBackendCommand(ctx);
+  registerSlurmCommands(ctx, runs);
 }
 
 function runIdOf(arg: unknown): string | undefined {
@@ -108,6 +119,7 @@ export async function runExperiment(
         .then((choice) => choice && vscode.window.showTextDocument(doc));
       return undefined;
     }
+    if (ctx.config.sweepsExecutor === 'slurm') return submitSweepToSlurm(ctx, runs, dashboards, experiment, members, runsDir.fsPath, file.fsPath);
     return runSweepMembers(ctx, runs, dashboards, experiment.name, members, runsDir.fsPath, file.fsPath);
   }
   let run: LiveRun;

@@ -12,6 +12,10 @@ const statusIcon: Record<RunSummary['status'], vscode.ThemeIcon> = {
   failed: new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed')),
   died: new vscode.ThemeIcon('warning', new vscode.ThemeColor('testing.iconFailed')),
   cancelled: new vscode.ThemeIcon('circle-slash'),
+  // Slurm sweep members: waiting for a node; stopped at the time limit; preempted.
+  queued: new vscode.ThemeIcon('clock'),
+  timedOut: new vscode.ThemeIcon('watch', new vscode.ThemeColor('testing.iconFailed')),
+  preempted: new vscode.ThemeIcon('debug-pause'),
 };
 
 /** A run in the tree. `runId` lets the shared run commands (Stop Run) read the clicked item. */
@@ -96,7 +100,14 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunItem>, vscod
       run.status !== 'running' && run.final && run.final.corruptedTrain !== null
         ? ` · test ${(run.final.test * 100).toFixed(0)}%, noise fitted ${(run.final.corruptedTrain * 100).toFixed(0)}%`
         : '';
-    item.description = run.status === 'running' ? `running · epoch ${progress}${percent}` : `${run.status} · epoch ${progress}${fitted}`;
+    // A Slurm member waiting for a node says why (Slurm's reason: Priority, Resources, ...).
+    const waiting = run.slurm?.reason && run.slurm.reason !== 'None' ? ` (${run.slurm.reason})` : '';
+    item.description =
+      run.status === 'running'
+        ? `running · epoch ${progress}${percent}`
+        : run.status === 'queued'
+          ? `queued${waiting}${run.epochs ? ` · epoch ${progress}` : ''}`
+          : `${run.status === 'timedOut' ? 'timed out' : run.status} · epoch ${progress}${fitted}`;
     item.accessibilityInformation = { label: `${run.name}, ${item.description}` };
     item.iconPath = statusIcon[run.status];
     item.contextValue = `run.${run.status}`;
@@ -104,6 +115,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunItem>, vscod
     md.appendMarkdown(`**${escapeMd(run.name)}**\n\n`);
     md.appendMarkdown(`- status: ${run.status}\n- epochs: ${progress}\n- started: ${run.startedAt}\n`);
     if (run.backend) md.appendMarkdown(`- backend: ${run.backend}\n`);
+    if (run.slurm) md.appendMarkdown(`- Slurm: job ${run.slurm.jobId}_${run.slurm.taskId}${run.slurm.state ? `, ${run.slurm.state}` : ''}; output ${escapeMd(run.slurm.output)}\n`);
     if (run.final) {
       const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(1)}%`);
       md.appendMarkdown(
