@@ -124,9 +124,10 @@ export function withSlurmState(s: RunSummary, obs: SlurmObservation | undefined)
     case 'TIMEOUT':
       return out2('timedOut', `stopped by Slurm at its time limit${obs.timeLimit ? ` (${obs.timeLimit})` : ''}${never}`);
     case 'CANCELLED':
-      return out2('cancelled', `cancelled in Slurm${reason ? ` (${reason})` : ''}${never}`);
+      // Cancelled while pending is ordinary: no shared-folder question.
+      return out2('cancelled', `cancelled in Slurm${reason ? ` (${reason})` : ''}`);
     case 'PREEMPTED':
-      return out2('preempted', `preempted by Slurm${reason ? ` (${reason})` : ''}${never}`);
+      return out2('preempted', `preempted by Slurm${reason ? ` (${reason})` : ''}`);
     case 'COMPLETED':
       // The task exited 0 but the run has no end: its folder was not written (or not shared).
       return s.status === 'queued' ? out2('failed', `the Slurm task ended${never}`) : s.status === 'running' ? out2('died', 'the Slurm task ended without recording an end') : out;

@@ -58,6 +58,8 @@ export async function taskStates(jobIds: readonly string[]): Promise<SlurmTaskSt
   if (jobIds.length === 0) return [];
   const list = jobIds.join(',');
   const q = await run('squeue', ['-h', '-r', '-t', 'all', '-j', list, '-o', SQUEUE_FORMAT]);
+  // A controller that does not answer is not "no such task": the caller retries.
+  if (q.code !== 0 && !/Invalid job id/i.test(q.stderr)) throw new SlurmError(`squeue failed (exit code ${q.code}): ${q.stderr.trim()}`);
   const fromQueue = q.code === 0 ? parseSqueue(q.stdout) : [];
   const seen = new Set(fromQueue.map((t) => `${t.arrayJobId}_${t.taskId}`));
   let fromAcct: SlurmTaskState[] = [];

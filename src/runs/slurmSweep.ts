@@ -254,9 +254,16 @@ export async function watchSlurmSweep(
               written.set(i, obsKey);
             }
           } else missing.set(i, (missing.get(i) ?? 0) + 1);
-          const summary = await readSummary(dir);
+          let summary = await readSummary(dir);
+          const gone = missing.get(i) ?? 0;
+          // Slurm drops an array task cancelled while pending from squeue (and, without accounting,
+          // every task once MinJobAge has passed): say so rather than wait for it forever.
+          if (!task && ((gone >= 3 && summary.status === 'queued') || (gone >= 15 && summary.status === 'running'))) {
+            const why = summary.status === 'queued' ? 'no longer in the Slurm queue: cancelled (or removed) before it started' : 'gone from the Slurm queue without recording an end';
+            summary = (await writeSlurmState(dir, { state: summary.status === 'queued' ? 'CANCELLED' : 'FAILED', reason: why, time: new Date().toISOString() })) ?? summary;
+          }
           // Ended: Slurm says so, or Slurm has forgotten the task (no accounting) and the run recorded an end.
-          const ended = task ? isSlurmEnded(task.state) && isEnded(summary.status) : (missing.get(i) ?? 0) >= 3 && isEnded(summary.status);
+          const ended = task ? isSlurmEnded(task.state) && isEnded(summary.status) : gone >= 3 && isEnded(summary.status);
           return { index: i, summary, ...(task ? { task } : {}), ended };
         }),
       );

@@ -33,6 +33,7 @@ function loadTests(): void {
   require('./nativeBackend.test');
   require('./torch.test');
   require('./recorder.test');
+  require('./slurm.test');
 }
 
 interface TestRecord {

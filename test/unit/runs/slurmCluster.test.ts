@@ -5,7 +5,7 @@
 // run continues from its checkpoint, no epoch twice), a member past its time limit (timed out).
 // Waits poll files and squeue; nothing sleeps a fixed time.
 import * as assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -78,6 +78,8 @@ const summaryOf = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'su
   let cluster: Cluster;
   let work: string;
   let timeoutRun: CliRun;
+  /** The sweep of the scancel test, resubmitted by the next one. */
+  let stopped: { sweepDir: string; dir: string; kept: number } | undefined;
 
   const cli = (args: string[]): CliRun => {
     const child = spawn(process.execPath, [cliPath, ...args], { cwd: work, env: { ...process.env, REGLENS_SLURM_POLL_MS: '300' } });
@@ -148,7 +150,7 @@ const summaryOf = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'su
 
   it('scancel of a running member marks it cancelled with its epochs kept; scontrol requeue resumes the same run from its checkpoint', async () => {
     const runsDir = path.join(work, 'stop-runs');
-    write('stop.reglens.json', experiment('stop and requeue', [100000, 40], {}, 1));
+    write('stop.reglens.json', experiment('stop and requeue', [50, 30], {}, 1));
     const before = sweepsIn(runsDir);
     const run = cli(['run', 'stop.reglens.json', '--slurm', '--runs-dir', 'stop-runs']);
     const sweepDir = await sweepDirOf(runsDir, before);
@@ -174,17 +176,36 @@ const summaryOf = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'su
     assert.ok(kept.length >= 3 && cancelled.epochs === kept.length, `epochs kept: ${kept.length}, summary ${cancelled.epochs}`);
     assert.deepEqual(kept, Array.from({ length: kept.length }, (_, i) => i + 1));
     assert.match(r.stdout, /\[1\/2\] cancelled /);
+    stopped = { sweepDir, dir: cancelDir, kept: kept.length };
 
     const requeued = summaryOf(requeueDir);
     assert.equal(requeued.status, 'finished', requeued.error);
     assert.equal(requeued.slurm.attempts, 2, 'the same run folder, started twice');
-    assert.deepEqual(epochsOf(requeueDir), Array.from({ length: 40 }, (_, i) => i + 1), 'every epoch once');
+    assert.deepEqual(epochsOf(requeueDir), Array.from({ length: 30 }, (_, i) => i + 1), 'every epoch once');
     const ev = events(requeueDir);
     assert.equal(ev.filter((e) => e.type === 'started').length, 1);
     assert.ok(ev.some((e) => e.type === 'log' && /^Resumed from the checkpoint after epoch \d+/.test(e.message!)), 'resumed, not restarted');
     assert.ok(firstAttempt >= 3);
     // Only this sweep's run folders (no second run for the requeued member).
     assert.deepEqual(fs.readdirSync(runsDir).filter((d) => d !== 'sweeps').sort(), manifest.members.map((m) => m.runId).sort());
+  });
+
+  it('reglens resubmit runs the cancelled member again in the same run folder, continuing from its checkpoint', async function () {
+    if (!stopped) this.skip();
+    const { sweepDir, dir, kept } = stopped!;
+    const r = await cli(['resubmit', sweepDir]).done;
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stderr, /resubmitted members 0 as Slurm job \d+/);
+    const s = summaryOf(dir);
+    assert.equal(s.status, 'finished', s.error);
+    assert.equal(s.slurm.attempts, 2);
+    assert.deepEqual(epochsOf(dir), Array.from({ length: 50 }, (_, i) => i + 1), 'every epoch once');
+    const resumed = events(dir).find((e) => e.type === 'log' && /^Resumed from the checkpoint after epoch (\d+)/.test(e.message!));
+    assert.ok(resumed, 'resumed, not restarted');
+    assert.ok(Number(/epoch (\d+)/.exec(resumed!.message!)![1]) <= kept);
+    const manifest = await readManifest(sweepDir);
+    assert.equal(manifest.submissions.length, 2);
+    assert.equal(manifest.members[0].jobId, s.slurm.jobId);
   });
 
   it('a member past its time limit is reported as timed out, with every epoch it reported', async () => {
@@ -198,5 +219,19 @@ const summaryOf = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'su
     const kept = epochsOf(path.join(runsDir, id));
     assert.ok(kept.length > 0 && kept.length === s.epochs);
     assert.match(r.stdout, /^\[1\/1\] timed out epochs=100000: /m);
+  });
+});
+
+describe('a Slurm member on a node that does not share the runs folder', () => {
+  before(() => buildBundles());
+  it('fails naming the shared filesystem, so its output file says why', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reglens-unshared-'));
+    try {
+      const r = spawnSync(process.execPath, [cliPath, 'run', 'x.reglens.json', '--sweep-dir', path.join(dir, 'sweeps', 'missing'), '--sweep-member', '0'], { cwd: dir, encoding: 'utf8' });
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /sweep\.json not found: not a Slurm sweep folder \(or, on a compute node, the runs folder is not on a filesystem the nodes share\)/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,0 +1,86 @@
+// A sweep submitted to a real one-machine Slurm from VS Code (reglens.sweeps.executor "slurm"):
+// the test starts munged/slurmctld/slurmd through test/harness/slurm.mjs inside the extension
+// host, so the extension's sbatch/squeue find the cluster through SLURM_CONF, and stops the
+// daemons by pid at the end. The members must go queued -> running -> finished in the Runs view.
+import * as assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { RegLensApi } from '../../src/extension';
+import { extensionApi, waitFor, workspaceUri } from './waitFor';
+
+interface Cluster {
+  stop(): Promise<void>;
+}
+// The bundle is CommonJS: a real import() (not esbuild's require) loads the .mjs harness.
+const importEsm = new Function('url', 'return import(url)') as (url: string) => Promise<{ startSlurm(o?: { cpus?: number }): Promise<Cluster>; slurmAvailable(): string | undefined }>;
+const harness = path.join(__dirname, '..', '..', '..', 'test', 'harness', 'slurm.mjs');
+
+const missing = (() => {
+  for (const c of ['sbatch', 'slurmctld', 'slurmd', 'munged']) {
+    if (!['/usr/bin', '/usr/sbin', ...(process.env.PATH ?? '').split(':')].some((d) => d && existsSync(path.join(d, c)))) return `${c} is not installed (apt-get install slurm-wlm munge)`;
+  }
+  if (process.getuid?.() !== 0) return 'the test cluster runs its daemons as root';
+  return undefined;
+})();
+
+(missing ? describe.skip : describe)(`Sweeps on Slurm from VS Code${missing ? ` (skipped: ${missing})` : ''}`, function () {
+  this.timeout(180_000);
+  let cluster: Cluster | undefined;
+  const config = () => vscode.workspace.getConfiguration('reglens');
+
+  before(async () => {
+    cluster = await (await importEsm(`file://${harness}`)).startSlurm({ cpus: 2 });
+    await config().update('sweeps.executor', 'slurm', vscode.ConfigurationTarget.Workspace);
+  });
+  after(async () => {
+    await config().update('sweeps.executor', undefined, vscode.ConfigurationTarget.Workspace);
+    await cluster?.stop();
+  });
+
+  it('submits a sweep as one array job; its members go queued -> running -> finished in the Runs view', async () => {
+    const api = await extensionApi<RegLensApi>();
+    const spec = JSON.parse(readFileSync(workspaceUri('tiny.reglens.json').fsPath, 'utf8'));
+    spec.name = 'slurm sweep';
+    spec.backend = 'wasm';
+    spec.training.epochs = 60;
+    spec.training.batchSize = 16;
+    spec.sweep = { seed: [1, 2] };
+    // One member at a time: the second waits in the queue (JobArrayTaskLimit) while the first runs.
+    spec.slurm = { maxConcurrent: 1 };
+    const file = workspaceUri('slurm-sweep.reglens.json');
+    await vscode.workspace.fs.writeFile(file, Buffer.from(JSON.stringify(spec, null, 2)));
+    try {
+      const runIds = await vscode.commands.executeCommand<string[]>('reglens.runExperiment', file);
+      assert.ok(Array.isArray(runIds) && runIds.length === 2, `run ids: ${JSON.stringify(runIds)}`);
+      const seen = new Map<string, string[]>(runIds.map((id) => [id, []]));
+      await waitFor(
+        'both members finished in the Runs view',
+        async () => {
+          const rows = await api.runsTree();
+          for (const id of runIds) {
+            const row = rows.find((r) => r.runId === id);
+            const status = row?.description.split(/[ ·(]/)[0];
+            const history = seen.get(id)!;
+            if (status && history.at(-1) !== status) history.push(status);
+          }
+          return runIds.every((id) => seen.get(id)!.at(-1) === 'finished');
+        },
+        150_000,
+      );
+      const second = seen.get(runIds[1])!;
+      assert.deepEqual(second, ['queued', 'running', 'finished'], `second member's statuses in the Runs view: ${second.join(' -> ')}`);
+      assert.deepEqual(seen.get(runIds[0])!.slice(-2), ['running', 'finished']);
+      const summaries = runIds.map((id) => JSON.parse(readFileSync(path.join(workspaceUri('.reglens/runs').fsPath, id, 'summary.json'), 'utf8')));
+      assert.deepEqual(summaries.map((s) => [s.status, s.epochs, s.slurm.taskId]), [
+        ['finished', 60, 0],
+        ['finished', 60, 1],
+      ]);
+      assert.equal(summaries[0].slurm.jobId, summaries[1].slurm.jobId, 'one array job');
+      const key = [...runIds].sort().join(',');
+      await waitFor('a compare panel with both members', () => api.openCompares().some((ids) => [...ids].sort().join(',') === key));
+    } finally {
+      await vscode.workspace.fs.delete(file);
+    }
+  });
+});
