@@ -1,6 +1,7 @@
 import { type Call, callsWithin, type ModelGraph, type Span } from '../modelGraph';
 import { receiverBoundAt } from './boundNames';
 import type { Finding } from '../textTypes';
+import { importedEvalCall } from '../workspace/importedModes';
 import { finding, firstLine, insertAt, MC_FUNCTION, type RuleInfo } from './ruleKit';
 
 export const INFERENCE_WITHOUT_EVAL: RuleInfo = {
@@ -113,7 +114,8 @@ export function checkInferenceWithoutEval(graph: ModelGraph): Finding[] {
   const { trainCalls, evalCalls, stepCalls, noGradBlocks } = graph.training;
   const torchModels = graph.models.filter((m) => m.framework === 'pytorch');
   const modal = torchModels.some((m) => m.layers.some((l) => l.kind === 'dropout' || l.kind === 'batchnorm'));
-  if (evalCalls.length === 0 && (modal || trainCalls.length > 0)) {
+  // An evaluation function imported from another file that calls eval() itself counts as an eval() here.
+  if (evalCalls.length === 0 && (modal || trainCalls.length > 0) && !importedEvalCall(graph)) {
     const models = modelBindings(graph);
     const selfAttrs = new Set([...models].filter((m) => m.startsWith('self.')));
     for (const block of noGradBlocks) {

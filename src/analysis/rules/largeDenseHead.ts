@@ -20,7 +20,8 @@ export function checkLargeDenseHead(graph: ModelGraph, options: RuleOptions): Fi
     graph.optimizers.some((o) => o.weightDecay !== 0 && o.weightDecayArg) ||
     /kernel_regularizer|kernelRegularizer|weight_decay\s*=|weightDecay/.test(graph.text);
   const functionalDropout = graph.calls.some((c) => /^torch\.nn\.functional\.dropout/.test(c.qualified));
-  if (decay) return out;
+  // The file that imports this model may train it with weight decay (the workspace index knows).
+  if (decay || graph.workspace?.weightDecayInImporter()) return out;
   for (const model of graph.models) {
     if (model.insideModule) continue;
     const wide = model.layers.find((l) => l.kind === 'linear' && (l.features ?? 0) >= options.largeDenseHeadThreshold);

@@ -4,14 +4,9 @@
 // one file, the eval() in the training script that calls them).
 import { type Call, callsWithin, type ModelGraph } from '../modelGraph';
 import type { Finding } from '../textTypes';
+import { isImportedDropoutHelper } from '../workspace/importedModes';
 import type { ResolvedSymbol } from '../workspace/workspaceContext';
 import { finding, type RuleInfo } from './ruleKit';
-
-/** True when `name` (a callee or an argument such as `model.apply(enable_dropout)`) is an imported function that calls train(). */
-export function isImportedDropoutHelper(graph: ModelGraph, name: string): boolean {
-  const fn = graph.definedNames.has(name) ? undefined : graph.workspace?.resolve(name)?.fn;
-  return !!fn && (fn.trains || fn.modes.some((m) => m.mode === 'train'));
-}
 
 type ModeAt = { mode: 'eval' | 'train'; call: Call };
 

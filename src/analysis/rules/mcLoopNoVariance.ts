@@ -1,6 +1,7 @@
 import { callsWithin, type ModelGraph } from '../modelGraph';
 import type { Finding } from '../textTypes';
-import { checkImportedMcCalls, isImportedDropoutHelper } from './mcLoopCrossFile';
+import { isImportedDropoutHelper } from '../workspace/importedModes';
+import { checkImportedMcCalls } from './mcLoopCrossFile';
 import { callsIn, finding, MC_FUNCTION, type RuleInfo } from './ruleKit';
 
 export const MC_LOOP_NO_VARIANCE: RuleInfo = {

@@ -60,6 +60,8 @@ export interface FileSummary {
   functions: FunctionFacts[];
   /** Other module-level names (assigned from a call at top level). */
   names: string[];
+  /** An optimizer with a non-zero weight_decay (or a kernel regularizer): the models this file trains are regularized. */
+  weightDecay?: Range;
 }
 
 const LAYER_BASE = /^(torch\.nn|keras\.layers)\.(\w*Dropout\w*|BatchNorm\w*|BatchNormalization)$/;
@@ -143,7 +145,10 @@ export function summarizeGraph(graph: ModelGraph): FileSummary {
   for (const c of graph.calls) {
     if (c.scope.functionName === undefined && c.scope.className === undefined && c.assignedTo && /^[A-Za-z_]\w*$/.test(c.assignedTo)) names.add(c.assignedTo);
   }
-  return { language: 'python', imports, classes, functions, names: [...names].slice(0, 256) };
+  const summary: FileSummary = { language: 'python', imports, classes, functions, names: [...names].slice(0, 256) };
+  const decay = graph.optimizers.find((o) => o.weightDecay !== 0 && o.weightDecayArg)?.call ?? graph.calls.find((c) => c.args.some((a) => a.name === 'kernel_regularizer'));
+  if (decay) summary.weightDecay = lineRange(decay.start);
+  return summary;
 }
 
 const FORWARD = new Set(['forward', 'generate', 'predict', 'predict_on_batch', '__call__']);

@@ -1,6 +1,7 @@
 // What a rule may ask about the other files of the workspace while it checks one file. The
 // workspace index (workspaceIndex.ts) answers it through the analysed file's imports; a rule
 // without one (single-file analysis) sees `graph.workspace === undefined`.
+import type { Range } from '../textTypes';
 import type { ClassFacts, FunctionFacts, LayerRef } from './fileSummary';
 
 export interface ResolvedSymbol {
@@ -26,6 +27,8 @@ export interface WorkspaceContext {
   layerIn(expr: string, kind: 'dropout' | 'batchnorm'): FoundLayer | undefined;
   /** True when an MC function found by resolve() samples in whatever mode its caller left (it enables no dropout itself). */
   mcReliesOnCaller(symbol: ResolvedSymbol): boolean;
+  /** A file importing this one (directly or through a re-export) that trains with weight decay. */
+  weightDecayInImporter(): { file: string; range: Range } | undefined;
   /** A short name of a file for messages ('models/net.py'). */
   fileLabel(file: string): string;
 }

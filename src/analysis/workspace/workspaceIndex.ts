@@ -120,6 +120,15 @@ export class WorkspaceIndex {
     return [...out];
   }
 
+  /** The indexed files `key`'s own imports reach directly (what to re-check when `key` changes: a file it imports may rest on its importers). */
+  dependencies(key: string): string[] {
+    const e = this.files.get(key);
+    if (!e) return [];
+    const out = new Set<string>();
+    for (const imp of allImports(e)) for (const k of this.moduleTargets(e, imp)) if (k !== key) out.add(k);
+    return [...out];
+  }
+
   /** File -> the files importing it; built once per generation (a pass over every file's imports). */
   private reverse(): Map<string, Set<string>> {
     return this.cached('reverse', () => {
@@ -168,6 +177,13 @@ export class WorkspaceIndex {
         return r?.cls ? idx.classLayer(r.file, r.cls, kind, 0, new Set()) : undefined;
       },
       mcReliesOnCaller: (symbol) => idx.mcRelies(symbol),
+      weightDecayInImporter: () => {
+        for (const d of idx.dependents(key)) {
+          const range = idx.files.get(d)?.summary.weightDecay;
+          if (range) return { file: d, range };
+        }
+        return undefined;
+      },
       fileLabel: (file) => idx.label(file, key),
     };
   }

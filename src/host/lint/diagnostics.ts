@@ -69,7 +69,13 @@ export function registerDiagnostics(ctx: Ctx, analysis: DocumentAnalysis): void 
       // After a bulk indexing, checking every open document is cheaper than finding each one's dependents.
       const all = change.changed.length > 20;
       const recheck = new Set(change.alsoRecheck ?? []);
-      if (!all) for (const key of change.changed) for (const d of analysis.index.dependents(key)) recheck.add(d);
+      if (!all) {
+        for (const key of change.changed) {
+          for (const d of analysis.index.dependents(key)) recheck.add(d);
+          // An imported file's findings can rest on its importers too (their optimizer's weight decay).
+          for (const d of analysis.index.dependencies(key)) recheck.add(d);
+        }
+      }
       for (const doc of open) {
         if (!all && !recheck.has(doc.uri.toString())) continue;
         analysis.invalidate(doc);

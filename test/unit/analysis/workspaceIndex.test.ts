@@ -137,6 +137,24 @@ describe('workspace index: findings across files', () => {
     ws.edit('mc_utils.py', '            m.train()\n', '            pass\n');
     assert.equal(ws.analyze('predict.py').filter((f) => f.ruleId === 'mc-loop-no-variance').length, 1);
   });
+
+  it('an imported evaluate() that calls model.eval() itself: no inference-without-eval for a later no_grad block (single-file analysis flags it)', () => {
+    const ws = folder('eval_helper');
+    assert.equal(ws.analyze('train.py', false).filter((f) => f.ruleId === 'inference-without-eval').length, 1, 'the false positive the index removes');
+    assert.deepEqual(ws.analyze('train.py').filter((f) => f.ruleId === 'inference-without-eval'), []);
+    ws.edit('engine.py', '    model.eval()\n', '');
+    assert.equal(ws.analyze('train.py').filter((f) => f.ruleId === 'inference-without-eval').length, 1, 'evaluate() no longer calls eval()');
+  });
+
+  it('a wide head trained with weight decay by the file importing it: no large-dense-head-unregularized in the model file', () => {
+    const ws = folder('wd_importer');
+    assert.equal(ws.analyze('models.py', false).filter((f) => f.ruleId === 'large-dense-head-unregularized').length, 1, 'single-file analysis sees no weight decay');
+    assert.deepEqual(ws.analyze('models.py').filter((f) => f.ruleId === 'large-dense-head-unregularized'), []);
+    // The importer is what models.py rests on here: a change there re-checks models.py.
+    assert.deepEqual(ws.index.dependencies(ws.path('train.py')), [ws.path('models.py')]);
+    ws.edit('train.py', 'weight_decay=0.05', 'weight_decay=0.0');
+    assert.equal(ws.analyze('models.py').filter((f) => f.ruleId === 'large-dense-head-unregularized').length, 1);
+  });
 });
 
 describe('workspace index: import resolution', () => {
