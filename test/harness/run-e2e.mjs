@@ -300,6 +300,114 @@ async function finishedDashboard(page, fx, exceptIds) {
   return found;
 }
 
+/** WCAG contrast of every chart series and of every text on the background it is drawn on, in the webview. */
+async function contrastReport(wv) {
+  return wv.locator('body').evaluate(() => {
+    const parse = (c) => {
+      const m = /rgba?\(([^)]+)\)/.exec(c || '');
+      if (!m) return null;
+      const p = m[1].split(/[\s,/]+/).filter(Boolean).map(Number);
+      return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 };
+    };
+    const over = (t, b) => ({ r: t.r * t.a + b.r * (1 - t.a), g: t.g * t.a + b.g * (1 - t.a), b: t.b * t.a + b.b * (1 - t.a), a: 1 });
+    const lum = (c) => {
+      const f = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+      return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b);
+    };
+    const ratio = (a, b) => {
+      const x = lum(a), y = lum(b);
+      return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05);
+    };
+    // The composed parent (through slots and shadow roots), so text inside vscode-elements is judged on its own background.
+    const parentOf = (e) => e.assignedSlot || e.parentElement || (e.getRootNode() instanceof ShadowRoot ? e.getRootNode().host : null);
+    const probe = document.createElement('span');
+    document.body.append(probe);
+    const toRgb = (css) => {
+      probe.style.color = '';
+      probe.style.color = css;
+      return parse(getComputedStyle(probe).color);
+    };
+    const backgroundOf = (e) => {
+      const layers = [];
+      for (let n = e; n; n = parentOf(n)) {
+        const c = parse(getComputedStyle(n).backgroundColor);
+        if (c && c.a > 0) {
+          layers.push(c);
+          if (c.a >= 1) break;
+        }
+      }
+      let bg = { r: 255, g: 255, b: 255, a: 1 };
+      const root = parse(getComputedStyle(document.documentElement).backgroundColor);
+      if (root && root.a > 0) bg = over(root, bg);
+      for (const l of layers.reverse()) bg = over(l, bg);
+      return bg;
+    };
+    const series = [];
+    const chartTexts = [];
+    for (const holder of document.querySelectorAll('[data-colors]')) {
+      if (!holder.offsetParent) continue;
+      const bg = backgroundOf(holder);
+      for (const d of JSON.parse(holder.dataset.colors)) {
+        const c = toRgb(d.color);
+        if (!c) continue;
+        const k = ratio(over(c, bg), bg);
+        (d.kind === 'series' ? series : chartTexts).push({ where: `${holder.id}: ${d.label}`, color: d.color, ratio: +k.toFixed(2) });
+      }
+    }
+    const texts = [...chartTexts];
+    const walk = (root) => {
+      const tw = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+      for (let t = tw.nextNode(); t; t = tw.nextNode()) {
+        if (!t.nodeValue.trim()) continue;
+        let e = t.parentElement;
+        if (!e) continue;
+        // Light-DOM text of a custom element is painted by its slot's parent inside the shadow root.
+        if (e.shadowRoot) e = e.shadowRoot.querySelector('slot:not([name])')?.parentElement ?? e;
+        const st = getComputedStyle(e);
+        if (st.visibility === 'hidden' || !e.getClientRects().length || t.parentElement.closest('[hidden]')) continue;
+        const bg = backgroundOf(e);
+        const fg = parse(st.color);
+        if (!fg) continue;
+        const k = ratio(over({ ...fg, a: fg.a * Number(st.opacity || 1) }, bg), bg);
+        texts.push({ where: `${t.parentElement.tagName.toLowerCase()}${t.parentElement.id ? '#' + t.parentElement.id : ''}.${t.parentElement.className || ''}: ${t.nodeValue.trim().slice(0, 30)}`, color: st.color, ratio: +k.toFixed(2) });
+      }
+      for (const host of root.querySelectorAll('*')) if (host.shadowRoot) walk(host.shadowRoot);
+    };
+    walk(document.body);
+    probe.remove();
+    const min = (xs) => xs.reduce((m, x) => (x.ratio < m.ratio ? x : m), { ratio: 99 });
+    return { series, texts, minSeries: min(series), minText: min(texts), background: getComputedStyle(document.body).backgroundColor };
+  });
+}
+
+/** The width the webview's document is laid out at, and whether anything sticks out sideways. */
+async function overflowOf(wv) {
+  return wv.locator('body').evaluate(() => ({ client: document.documentElement.clientWidth, scroll: document.documentElement.scrollWidth, body: document.body.scrollWidth }));
+}
+
+/** Resizes the browser so the visible webview is `width` px wide (the workbench's chrome is the rest). */
+async function setWebviewWidth(page, wv, width) {
+  const frame = page.locator('iframe.webview.ready').filter({ visible: true }).first();
+  for (let i = 0; i < 3; i++) {
+    const box = await frame.boundingBox();
+    const vp = page.viewportSize();
+    if (Math.abs(box.width - width) <= 2) break;
+    await page.setViewportSize({ width: Math.max(400, Math.round(vp.width + width - box.width)), height: vp.height });
+    await waitFor(async () => Math.abs(((await frame.boundingBox())?.width ?? 0) - box.width) > 1 || Math.abs(box.width - width) <= 2, { timeoutMs: 5_000, describe: () => `the webview to resize to ${width}px` }).catch(() => {});
+  }
+  let o;
+  await waitFor(async () => Math.abs((o = await overflowOf(wv)).client - width) <= 24, { timeoutMs: 10_000, describe: () => `the webview document at ~${width}px (now ${JSON.stringify(o)})` });
+  return o;
+}
+
+/** Focuses the editor tab whose title contains `text` (the dashboards are panels in one group). */
+async function showTab(page, text) {
+  const tab = page.locator('.tabs-container .tab', { hasText: text }).first();
+  await tab.click();
+  await page.locator('.tabs-container .tab.active', { hasText: text }).first().waitFor({ state: 'visible', timeout: 10_000 });
+}
+
+
 async function main() {
   const t0 = Date.now();
   const mem = startMemorySampler();
@@ -309,7 +417,7 @@ async function main() {
   ensureDir(resultsDir);
   // No stale artifacts from an earlier run.
   for (const f of readdirSync(resultsDir)) {
-    if (/^failure-.*\.png$|^dashboard(-[a-z]+)*\.png$|^e2e-vscode-logs$|^e2e-console\.log$/.test(f)) rmSync(join(resultsDir, f), { recursive: true, force: true });
+    if (/^failure-.*\.png$|^dashboard(-[a-z]+)*\.png$|^sections$|^e2e-vscode-logs$|^e2e-console\.log$/.test(f)) rmSync(join(resultsDir, f), { recursive: true, force: true });
   }
 
   const ws = copyFixtureWorkspace();
@@ -562,6 +670,98 @@ async function main() {
       await wv.locator('h1').first().scrollIntoViewIfNeeded();
       await page.locator('iframe.webview.ready').last().screenshot({ path: join(resultsDir, 'dashboard-compare.png') }).catch(() => {});
       return `${rows} runs (${firstRunId}, ${secondRunId}), legend names both; ${notes.join(", ")}; dashboard-compare.png${attempts.length ? `; picker retried: ${attempts.join("; ")}` : ""}`;
+    }],
+    ['looks', async () => {
+      // Every section in the four themes: contrast of every series (>= 3:1) and every text
+      // (>= 4.5:1) on its background, a screenshot of each section, compare at 600 and 1,400 px,
+      // and no sideways overflow from 500 to 2,000 px. One recorded pair of runs, the theme
+      // switched in place (no retraining per theme).
+      const shots = join(resultsDir, 'sections');
+      ensureDir(shots);
+      const notes = [];
+      const failures = [];
+      const firstTab = () => page.locator('.tabs-container .tab').filter({ hasText: `RegLens: ${FIRST.name}` }).filter({ hasNotText: 'Compare' }).first();
+      const secondTab = () => page.locator('.tabs-container .tab').filter({ hasText: `RegLens: ${SECOND.name}` }).filter({ hasNotText: 'Compare' }).first();
+      const compareTab = () => page.locator('.tabs-container .tab').filter({ hasText: 'RegLens: Compare' }).first();
+      const activate = async (tab, selector) => {
+        await tab().click();
+        return webviewWith(page, selector, 30_000);
+      };
+      const shootSection = async (wv, testid, file) => {
+        const el = wv.locator(`[data-testid="${testid}"]`).first();
+        await el.evaluate((e) => e.scrollIntoView({ block: 'start' }));
+        await el.screenshot({ path: join(shots, file) });
+      };
+      let unitSelected = false;
+      for (const [theme, cls] of [
+        ['Light Modern', 'vscode-light'],
+        ['Dark Modern', 'vscode-dark'],
+        ['Dark High Contrast', 'vscode-high-contrast'],
+        ['Light High Contrast', 'vscode-high-contrast-light'],
+      ]) {
+        const slug = theme.toLowerCase().replace(/\s+/g, '-');
+        await activate(firstTab, `header[data-run-id="${firstRunId}"]`);
+        await runPaletteCommand(page, 'Preferences: Color Theme', { opensPicker: true });
+        const widget = page.locator('.quick-input-widget');
+        await widget.locator('input.input').fill(theme);
+        await widget.locator('.monaco-list-row', { hasText: new RegExp(`^${theme}`) }).first().waitFor({ state: 'visible', timeout: 15_000 });
+        await widget.locator('.monaco-list-row.focused', { hasText: theme }).first().waitFor({ state: 'visible', timeout: 5_000 }).catch(() => {});
+        await page.keyboard.press('Enter');
+        await widget.waitFor({ state: 'hidden', timeout: 10_000 });
+        let wv = await webviewWith(page, `header[data-run-id="${firstRunId}"]`);
+        await waitFor(async () => ((await wv.locator('body').getAttribute('class')) ?? '').split(/\s+/).includes(cls), { timeoutMs: 15_000, describe: () => `the webview body to get class ${cls}` });
+        await setWebviewWidth(page, wv, 1400);
+        await waitNonBlank(wv.locator('[data-testid="accuracy-chart"] canvas').first(), `accuracy chart in ${theme}`);
+        if (!unitSelected) {
+          await clickNeuron(wv, 0);
+          unitSelected = true;
+        }
+        const c1 = await contrastReport(wv);
+        for (const [key, file] of [['section-accuracy', 'accuracy'], ['loss-chart', 'loss'], ['section-neurons', 'neurons'], ['section-pruning', 'pruning'], ['section-uncertainty', 'mc-dropout'], ['section-nested', 'nested']]) {
+          await shootSection(wv, key, `${slug}-${file}.png`);
+        }
+        await wv.locator('header').first().evaluate((e) => e.scrollIntoView({ block: 'start' }));
+        await page.locator('iframe.webview.ready').filter({ visible: true }).first().screenshot({ path: join(shots, `${slug}-dashboard.png`) });
+        if (theme === 'Dark Modern') {
+          for (const w of [500, 2000]) {
+            const o = await setWebviewWidth(page, wv, w);
+            await wv.locator('header').first().evaluate((e) => e.scrollIntoView({ block: 'start' }));
+            await page.locator('iframe.webview.ready').filter({ visible: true }).first().screenshot({ path: join(shots, `${slug}-dashboard-${w}.png`) });
+            if (o.scroll > o.client || o.body > o.client) failures.push(`${theme} dashboard at ${w}px overflows sideways: ${JSON.stringify(o)}`);
+            notes.push(`${w}px: scrollWidth ${o.scroll} <= ${o.client}`);
+          }
+          await setWebviewWidth(page, wv, 1400);
+        }
+        wv = await activate(secondTab, '[data-testid="section-coteaching"].has-data');
+        await setWebviewWidth(page, wv, 1400);
+        await waitNonBlank(wv.locator('#precision-chart canvas').first(), `co-teaching chart in ${theme}`);
+        const c2 = await contrastReport(wv);
+        await shootSection(wv, 'section-coteaching', `${slug}-co-teaching.png`);
+        wv = await activate(compareTab, '[data-testid="compare-table"] tbody tr');
+        const c3 = await contrastReport(wv);
+        for (const w of [600, 1400]) {
+          const o = await setWebviewWidth(page, wv, w);
+          await waitNonBlank(wv.locator('#compare-corrupted canvas').first(), `compare overlay at ${w}px`);
+          await wv.locator('h1').first().evaluate((e) => e.scrollIntoView({ block: 'start' }));
+          await page.locator('iframe.webview.ready').filter({ visible: true }).first().screenshot({ path: join(shots, `${slug}-compare-${w}.png`) });
+          if (o.scroll > o.client) failures.push(`${theme} compare at ${w}px overflows sideways: ${JSON.stringify(o)}`);
+          const table = await wv.locator('[data-testid="compare-table"]').evaluate((t) => ({ w: t.getBoundingClientRect().width, parent: t.parentElement.clientWidth, rowH: Math.max(...[...t.querySelectorAll('tbody td')].map((td) => td.getBoundingClientRect().height)) }));
+          if (table.w > table.parent + 1) failures.push(`${theme} compare table at ${w}px is wider (${table.w}) than its box (${table.parent})`);
+          if (table.rowH > 48) failures.push(`${theme} compare table at ${w}px has a cell ${table.rowH}px tall (text wrapping to 3 lines)`);
+        }
+        const series = [...c1.series, ...c2.series, ...c3.series];
+        const texts = [...c1.texts, ...c2.texts, ...c3.texts];
+        const lowS = series.filter((x) => x.ratio < 3);
+        const lowT = texts.filter((x) => x.ratio < 4.5);
+        if (lowS.length) failures.push(`${theme}: series under 3:1: ${JSON.stringify(lowS.slice(0, 6))}`);
+        if (lowT.length) failures.push(`${theme}: text under 4.5:1: ${JSON.stringify(lowT.slice(0, 6))}`);
+        const minS = series.reduce((m, x) => Math.min(m, x.ratio), 99);
+        const minT = texts.reduce((m, x) => Math.min(m, x.ratio), 99);
+        notes.push(`${theme} (bg ${c1.background}): ${series.length} series min ${minS}:1, ${texts.length} texts min ${minT}:1`);
+      }
+      await page.setViewportSize({ width: 1600, height: 1200 });
+      if (failures.length) throw new Error(failures.join('\n'));
+      return `${notes.join('; ')}; screenshots in ${shots}`;
     }],
   ];
 
