@@ -58,6 +58,8 @@ function fixture(file) {
 }
 const FIRST = fixture('probes-modular.reglens.json');
 const SECOND = fixture('probes-moons.reglens.json');
+/** MNIST with MC dropout only: the most-uncertain list shows digit images (screenshots). */
+const THIRD = fixture('probes-mnist.reglens.json');
 const EXPERIMENT = FIRST.file;
 const EPOCHS = FIRST.epochs;
 
@@ -385,18 +387,16 @@ async function overflowOf(wv) {
   return wv.locator('body').evaluate(() => ({ client: document.documentElement.clientWidth, scroll: document.documentElement.scrollWidth, body: document.body.scrollWidth }));
 }
 
-/** Resizes the browser so the visible webview is `width` px wide (the workbench's chrome is the rest). */
+/** Resizes the browser until the webview's document is laid out `width` px wide (the workbench's chrome takes the rest). */
 async function setWebviewWidth(page, wv, width) {
-  const frame = page.locator('iframe.webview.ready').filter({ visible: true }).first();
-  for (let i = 0; i < 3; i++) {
-    const box = await frame.boundingBox();
+  let o = await overflowOf(wv);
+  for (let i = 0; i < 5 && Math.abs(o.client - width) > 2; i++) {
     const vp = page.viewportSize();
-    if (Math.abs(box.width - width) <= 2) break;
-    await page.setViewportSize({ width: Math.max(400, Math.round(vp.width + width - box.width)), height: vp.height });
-    await waitFor(async () => Math.abs(((await frame.boundingBox())?.width ?? 0) - box.width) > 1 || Math.abs(box.width - width) <= 2, { timeoutMs: 5_000, describe: () => `the webview to resize to ${width}px` }).catch(() => {});
+    const before = o.client;
+    await page.setViewportSize({ width: Math.max(400, Math.round(vp.width + width - o.client)), height: vp.height });
+    await waitFor(async () => (o = await overflowOf(wv)).client !== before, { timeoutMs: 5_000, intervalMs: 100, describe: () => `the webview to resize toward ${width}px` }).catch(() => {});
   }
-  let o;
-  await waitFor(async () => Math.abs((o = await overflowOf(wv)).client - width) <= 24, { timeoutMs: 10_000, describe: () => `the webview document at ~${width}px (now ${JSON.stringify(o)})` });
+  if (Math.abs(o.client - width) > 24) throw new Error(`could not lay the webview out at ${width}px (now ${JSON.stringify(o)})`);
   return o;
 }
 
@@ -601,9 +601,13 @@ async function main() {
       if (drops.length < 2 || !drops.some((d) => /corrupted-train drop/.test(d)) || !drops.some((d) => /clean-train drop/.test(d))) throw new Error(`ablation details of unit ${unit}: ${JSON.stringify(drops)}`);
       // The fixture scores both hidden layers (alsoLayers "all"): the layer picker switches the map.
       const picker = wv.locator('[data-testid="neuron-layer"]');
-      const options = await picker.locator('option').allInnerTexts();
+      // A vscode-single-select (vscode-elements): its options are vscode-option children.
+      const options = await picker.locator('vscode-option').allTextContents();
       if (options.length !== 2) throw new Error(`layer picker offers ${JSON.stringify(options)}, expected dense_0 and dense_1`);
-      await picker.selectOption('dense_1');
+      await picker.click();
+      const choice = picker.locator('.option, li, [role="option"]', { hasText: 'dense_1' }).first();
+      if (await choice.isVisible({ timeout: 3_000 }).catch(() => false)) await choice.click();
+      else await picker.evaluate((e) => { e.value = 'dense_1'; e.dispatchEvent(new Event('change')); });
       const heat = wv.locator('[data-testid="neuron-heatmap"]');
       const deadline = Date.now() + 10_000;
       while (Number(await heat.getAttribute('data-units')) !== 16) {
@@ -693,6 +697,11 @@ async function main() {
         await el.screenshot({ path: join(shots, file) });
       };
       let unitSelected = false;
+      await runFixture(page, THIRD);
+      const { id: thirdRunId } = await finishedDashboard(page, THIRD, [firstRunId, secondRunId]);
+      const thirdTab = () => page.locator('.tabs-container .tab').filter({ hasText: `RegLens: ${THIRD.name}` }).first();
+      // The experiment file's editor would take half the width: close it.
+      await page.locator(`.tabs-container .tab[aria-label*="${THIRD.file}"]`).first().evaluate((t) => t.querySelector('.tab-actions .action-label')?.click()).catch(() => {});
       for (const [theme, cls] of [
         ['Light Modern', 'vscode-light'],
         ['Dark Modern', 'vscode-dark'],
@@ -732,6 +741,11 @@ async function main() {
           }
           await setWebviewWidth(page, wv, 1400);
         }
+        wv = await activate(thirdTab, `header[data-run-id="${thirdRunId}"]`);
+        await setWebviewWidth(page, wv, 1400);
+        await wv.locator('[data-testid="uncertain"] canvas.digit').first().waitFor({ state: 'visible', timeout: 15_000 });
+        const c4 = await contrastReport(wv);
+        await shootSection(wv, 'section-uncertainty', `${slug}-mc-dropout-images.png`);
         wv = await activate(secondTab, '[data-testid="section-coteaching"].has-data');
         await setWebviewWidth(page, wv, 1400);
         await waitNonBlank(wv.locator('#precision-chart canvas').first(), `co-teaching chart in ${theme}`);
@@ -749,8 +763,8 @@ async function main() {
           if (table.w > table.parent + 1) failures.push(`${theme} compare table at ${w}px is wider (${table.w}) than its box (${table.parent})`);
           if (table.rowH > 48) failures.push(`${theme} compare table at ${w}px has a cell ${table.rowH}px tall (text wrapping to 3 lines)`);
         }
-        const series = [...c1.series, ...c2.series, ...c3.series];
-        const texts = [...c1.texts, ...c2.texts, ...c3.texts];
+        const series = [...c1.series, ...c2.series, ...c3.series, ...c4.series];
+        const texts = [...c1.texts, ...c2.texts, ...c3.texts, ...c4.texts];
         const lowS = series.filter((x) => x.ratio < 3);
         const lowT = texts.filter((x) => x.ratio < 4.5);
         if (lowS.length) failures.push(`${theme}: series under 3:1: ${JSON.stringify(lowS.slice(0, 6))}`);

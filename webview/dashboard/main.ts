@@ -4,6 +4,9 @@
 import 'uplot/dist/uPlot.min.css';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
+import '@vscode-elements/elements/dist/vscode-label/index.js';
+import '@vscode-elements/elements/dist/vscode-option/index.js';
+import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import './dashboard.css';
 import { parseHostToWebview, type RunView, type WebviewToHost } from '../../src/protocol/webviewMessages';
 import { canvasToPng, chartRegistry } from './charts';

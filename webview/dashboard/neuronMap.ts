@@ -27,7 +27,8 @@ export class NeuronMap {
   private readonly status: HTMLElement;
   private readonly detail: HTMLElement;
   private readonly layerRow: HTMLElement;
-  private readonly layerSelect: HTMLSelectElement;
+  /** vscode-single-select (value + 'change', like a select). */
+  private readonly layerSelect: HTMLElement & { value: string };
   private readonly histChart: Chart;
   private readonly spectrumChart: Chart;
   private history: NeuronHistory | undefined;
@@ -69,8 +70,8 @@ export class NeuronMap {
     this.legend = el('div', { class: 'legend-bar', 'aria-hidden': 'true' });
     this.xAxis = el('div', { class: 'heatmap-xaxis', 'data-testid': 'heatmap-xaxis', 'aria-hidden': 'true' });
     this.status = el('p', { id: 'neuron-status', class: 'muted neuron-status', 'data-testid': 'neuron-status', role: 'status', 'aria-live': 'polite' });
-    this.layerSelect = el('select', { id: 'neuron-layer', 'data-testid': 'neuron-layer', 'aria-label': 'Layer shown in the neuron map' }) as HTMLSelectElement;
-    this.layerRow = el('div', { class: 'layer-row', hidden: '' }, el('label', { for: 'neuron-layer' }, 'Layer '), this.layerSelect);
+    this.layerSelect = el('vscode-single-select', { id: 'neuron-layer', 'data-testid': 'neuron-layer', 'aria-label': 'Layer shown in the neuron map' }) as HTMLElement & { value: string };
+    this.layerRow = el('div', { class: 'layer-row', hidden: '' }, el('vscode-label', { for: 'neuron-layer' }, 'Layer'), this.layerSelect);
     this.slider = el('input', {
       type: 'range',
       min: '0',
@@ -152,11 +153,11 @@ export class NeuronMap {
     const names = [...histories.keys()];
     if (names.join('\n') !== this.layerNames.join('\n')) {
       this.layerNames = names;
-      this.layerSelect.replaceChildren(...names.map((n) => el('option', { value: n }, `${n} (${histories.get(n)!.method === 'ipr' ? 'Fourier IPR' : 'ablation'})`)));
+      this.layerSelect.replaceChildren(...names.map((n) => el('vscode-option', { value: n }, `${n} (${histories.get(n)!.method === 'ipr' ? 'Fourier IPR' : 'ablation'})`)));
       this.layerRow.hidden = names.length < 2;
     }
     if (this.layer === undefined || !histories.has(this.layer)) this.layer = names[0];
-    if (this.layer !== undefined) this.layerSelect.value = this.layer;
+    if (this.layer !== undefined && this.layerSelect.value !== this.layer) this.layerSelect.value = this.layer;
     return this.layer === undefined ? undefined : histories.get(this.layer);
   }
 
