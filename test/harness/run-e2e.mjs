@@ -702,6 +702,10 @@ async function main() {
       const thirdTab = () => page.locator('.tabs-container .tab').filter({ hasText: `RegLens: ${THIRD.name}` }).first();
       // The experiment file's editor would take half the width: close it.
       await page.locator(`.tabs-container .tab[aria-label*="${THIRD.file}"]`).first().evaluate((t) => t.querySelector('.tab-actions .action-label')?.click()).catch(() => {});
+      // One editor group, so the viewport's width goes to the webview shown (runs opened
+      // beside their experiment files and the compare panel split the editor area).
+      const merged = await runPaletteCommand(page, 'View: Join All Editor Groups').then(() => true, () => false);
+      notes.push(merged ? 'editor groups merged' : 'editor groups left as they are');
       for (const [theme, cls] of [
         ['Light Modern', 'vscode-light'],
         ['Dark Modern', 'vscode-dark'],
