@@ -1,5 +1,6 @@
 import { callsWithin, type ModelGraph } from '../modelGraph';
 import type { Finding } from '../textTypes';
+import { importedLayer, importsDropoutSubclass } from '../workspace/importedLayers';
 import { isImportedDropoutHelper } from '../workspace/importedModes';
 import { checkImportedMcCalls } from './mcLoopCrossFile';
 import { callsIn, finding, MC_FUNCTION, type RuleInfo } from './ruleKit';
@@ -26,7 +27,9 @@ export function checkMcLoopNoVariance(graph: ModelGraph): Finding[] {
   // An always-on dropout layer (class MCDropout(Dropout), the tf.dropout op, or a Keras
   // `Dropout(0.5)(x, training=True)` in the model) makes predict() vary.
   const alwaysOn =
-    /class\s+\w*Dropout\w*|tf\.dropout\(/.test(graph.text) || graph.training.trainingTrueCalls.some((c) => /dropout/i.test(c.callee));
+    /class\s+\w*Dropout\w*|tf\.dropout\(/.test(graph.text) ||
+    graph.training.trainingTrueCalls.some((c) => /dropout/i.test(c.callee)) ||
+    importsDropoutSubclass(graph);
   // Helpers in this file that switch modules to train() (`def enable_dropout(m): ... m.train()`),
   // called directly or passed on (`model.apply(enable_dropout)`).
   // Computed on the first MC function that needs it: most files have none.
@@ -51,7 +54,7 @@ export function checkMcLoopNoVariance(graph: ModelGraph): Finding[] {
       out.push(finding(MC_LOOP_NO_VARIANCE, evalCall.range, `${fn.name} repeats forward passes after ${evalCall.callee}() with no dropout layer switched back to train mode: all passes are identical and every MC uncertainty is 0.`));
     } else if (!enables && predict) {
       out.push(finding(MC_LOOP_NO_VARIANCE, predict.range, `${predict.callee}() always runs in inference mode, so the passes in ${fn.name} are identical and the MC uncertainty is 0. Call the model with training=True on the dropout layers instead.`));
-    } else if (graph.models.length > 0 && !anyDropout) {
+    } else if (graph.models.length > 0 && !anyDropout && !importedLayer(graph, 'dropout')) {
       const line = graph.index.positionAt(fn.start).line;
       out.push(finding(MC_LOOP_NO_VARIANCE, graph.index.rangeAt(fn.start, graph.index.lineContentEnd(line)), `${fn.name} samples MC-dropout passes, but no model in this file has dropout: the passes are identical and every uncertainty is 0.`));
     }

@@ -136,7 +136,8 @@ export function summarizeGraph(graph: ModelGraph): FileSummary {
     for (const c of callsWithin(trainCalls, fn.start, fn.end)) if (own(c)) mark(c, 'train');
     modes.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
     const facts: FunctionFacts = { name: fn.name, range: lineRange(fn.start), params, modes, trains: callsWithin(trainCalls, fn.start + 1, fn.end).length > 0 };
-    const mcLoop = mcLoopOf(graph, fn, params, !MC_FUNCTION.test(fn.name));
+    // Timing and warm-up loops repeat passes too, for another purpose.
+    const mcLoop = TIMING.test(fn.name) ? undefined : mcLoopOf(graph, fn, params, !MC_FUNCTION.test(fn.name));
     if (mcLoop) facts.mcLoop = mcLoop;
     functions.push(facts);
   }
@@ -150,6 +151,8 @@ export function summarizeGraph(graph: ModelGraph): FileSummary {
   if (decay) summary.weightDecay = lineRange(decay.start);
   return summary;
 }
+
+const TIMING = /bench|tim(e|ing)|warm|profil|speed|latency|throughput/i;
 
 const FORWARD = new Set(['forward', 'generate', 'predict', 'predict_on_batch', '__call__']);
 
@@ -217,7 +220,10 @@ function inRepeatLoop(graph: ModelGraph, call: { scope: { loopStart?: number; lo
   const text = graph.text.slice(loopStart, loopEnd);
   const m = /^for\s+([A-Za-z_]\w*)\s+in\s+range\s*\([^()]*\)\s*:/.exec(text);
   if (!m) return false;
-  return m[1] === '_' || !new RegExp(`\\b${m[1]}\\b`).test(text.slice(m[0].length));
+  const body = text.slice(m[0].length);
+  // The passes are gathered (summed, appended, stacked): a warm-up or timing loop throws them away.
+  if (!/\+=|\.append\(|\.extend\(|stack\(|\.cat\(/.test(body)) return false;
+  return m[1] === '_' || !new RegExp(`\\b${m[1]}\\b`).test(body);
 }
 
 /**

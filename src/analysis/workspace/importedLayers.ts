@@ -20,3 +20,20 @@ export function importedLayer(graph: ModelGraph, kind: 'dropout' | 'batchnorm'):
   }
   return undefined;
 }
+
+/**
+ * True when the file uses a dropout subclass imported from another workspace file
+ * (`from .layers import MCDropout`): like one defined in the file, it is taken to stay on.
+ */
+export function importsDropoutSubclass(graph: ModelGraph): boolean {
+  const ws = graph.workspace;
+  if (!ws) return false;
+  const seen = new Set<string>();
+  for (const c of graph.calls) {
+    if (!/Dropout/.test(c.callee) || seen.has(c.callee) || graph.definedNames.has(c.callee)) continue;
+    seen.add(c.callee);
+    const sym = ws.resolve(c.callee);
+    if (sym?.cls && /Dropout/.test(sym.cls.name) && /Dropout/.test(ws.layerBase(c.callee) ?? '')) return true;
+  }
+  return false;
+}

@@ -129,6 +129,12 @@ describe('workspace index: findings across files', () => {
     assert.equal(found[0].fixes.length, 1);
   });
 
+  it('an imported always-on dropout subclass keeps MC passes varying after eval(): no mc-loop-no-variance (single-file analysis flags it)', () => {
+    const ws = folder('subclass');
+    assert.equal(ws.analyze('pkg/mc.py', false).filter((f) => f.ruleId === 'mc-loop-no-variance').length, 1, 'the false positive the index removes');
+    assert.deepEqual(ws.analyze('pkg/mc.py').filter((f) => f.ruleId === 'mc-loop-no-variance'), []);
+  });
+
   it('an imported enable_dropout helper re-enables dropout after eval(): no mc-loop-no-variance (single-file analysis flags it)', () => {
     const ws = folder('helper');
     assert.equal(ws.analyze('predict.py', false).filter((f) => f.ruleId === 'mc-loop-no-variance').length, 1, 'the false positive the index removes');
@@ -231,5 +237,28 @@ describe('workspace index: import resolution', () => {
     const summary = index.summary('/w/models.py')!;
     assert.ok(JSON.stringify(summary).length < 1000, JSON.stringify(summary));
     assert.equal(summary.classes[0].batchnorm?.name, 'BatchNorm1d');
+  });
+});
+
+describe('workspace index: what counts as repeated MC passes', () => {
+  let analyzer: Analyzer;
+  before(async () => {
+    analyzer = await createAnalyzer();
+  });
+  after(() => analyzer.dispose());
+
+  const mcLoopOf = (fn: string) => {
+    const index = new WorkspaceIndex((text, language) => analyzer.graph(text, language));
+    index.update('/w/lib.py', `import torch\n\n${fn}`);
+    return index.summary('/w/lib.py')!.functions[0].mcLoop;
+  };
+
+  it('a gathered repeat loop calling the model parameter is; warm-up, timing and data loops are not', () => {
+    assert.deepEqual(mcLoopOf('def score(x, model):\n    out = []\n    for _ in range(5):\n        out.append(model(x))\n    return torch.stack(out).var(0)\n')?.param, 1);
+    assert.equal(mcLoopOf('def warm(model, x):\n    for _ in range(10):\n        model(x)\n'), undefined, 'outputs thrown away');
+    assert.equal(mcLoopOf('def time_model(model, x):\n    ts = []\n    for _ in range(10):\n        ts.append(model(x))\n    return ts\n'), undefined, 'a timing function');
+    assert.equal(mcLoopOf('def run(model, xs):\n    out = []\n    for i in range(len(xs)):\n        out.append(model(xs[i]))\n    return out\n'), undefined, 'the counter indexes the data');
+    assert.equal(mcLoopOf('def score(x, model):\n    out = []\n    model.train()\n    for _ in range(5):\n        out.append(model(x))\n    return out\n'), undefined, 'it sets a mode itself');
+    assert.equal(mcLoopOf('def mc_predict(model, x, t=10):\n    return [model(x) for _ in range(t)]\n')?.param, 0, 'MC-named: any loop');
   });
 });
