@@ -25,9 +25,17 @@ export interface RegLensApi {
   /** The RegLens status bar text ('' when hidden). */
   statusBarText(): string;
   /** What the "Active Run" sidebar view rendered last. */
-  summaryView(): { runId: string | undefined; text: string };
-  /** The items of the Runs view as it would render them now: label and description. */
-  runsTree(): Promise<{ runId: string; label: string; description: string }[]>;
+  summaryView(): { runId: string | undefined; epoch: number; text: string };
+  /** The items of the Runs view as it would render them now: label, description, tooltip text and contextValue. */
+  runsTree(): Promise<{ runId: string; label: string; description: string; tooltip: string; contextValue: string }[]>;
+  /** Notifications RegLens showed (severity and text), oldest first. */
+  notices(): { severity: string; text: string }[];
+  /** The value RegLens last set for a `when`-clause context key. */
+  contextKey(key: string): unknown;
+  /** Hands a message to a panel's host side as if its webview had sent it (validated like one); resolves when handled. */
+  dashboardMessage(runId: string, message: unknown): Promise<unknown>;
+  /** The RegLens status bar tooltip ('' when hidden). */
+  statusBarTooltip(): string;
   /** This extension's log folder; its parent holds the extension host's own log. */
   logFolder(): string;
 }
@@ -57,9 +65,14 @@ export function activate(context: vscode.ExtensionContext): RegLensApi {
     runsTree: async () =>
       (await views.tree.getChildren()).map((run) => {
         const item = views.tree.getTreeItem(run);
-        return { runId: run.id, label: String(item.label), description: String(item.description) };
+        const tooltip = item.tooltip instanceof Object && 'value' in item.tooltip ? item.tooltip.value : String(item.tooltip ?? '');
+        return { runId: run.id, label: String(item.label), description: String(item.description), tooltip, contextValue: item.contextValue ?? '' };
       }),
     logFolder: () => context.logUri.fsPath,
+    notices: () => ctx!.notices.map((n) => ({ ...n })),
+    contextKey: (key) => ctx!.contextKeys.get(key),
+    dashboardMessage: (runId, message) => dashboards.receive(runId, message),
+    statusBarTooltip: () => views.statusBar.tooltip(),
   };
 }
 

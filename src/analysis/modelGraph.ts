@@ -9,6 +9,9 @@ import type { SourceLanguage } from './treeSitterRuntime';
 
 export type Framework = 'pytorch' | 'keras' | 'tfjs';
 
+/** How the frameworks are spelled in titles and messages. */
+export const FRAMEWORK_NAMES: Readonly<Record<Framework, string>> = { pytorch: 'PyTorch', keras: 'Keras', tfjs: 'TF.js' };
+
 export type GraphLayerKind = 'dropout' | 'batchnorm' | 'norm' | 'activation' | 'linear' | 'conv' | 'other';
 
 /** A stretch of the analysed text: UTF-16 offsets plus the same as a range. */

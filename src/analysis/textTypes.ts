@@ -51,7 +51,7 @@ export interface ModelLens {
   edits: TextEdit[];
 }
 
-/** A detected model, for the "Add regularizer..." code lens. */
+/** A detected model, for the "Add Regularizer…" code lens. */
 export interface ModelTarget {
   /** First line of the model (class header or constructor call). */
   range: Range;

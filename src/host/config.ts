@@ -108,6 +108,11 @@ export class Config {
     return Math.max(0, this.cfg.get<number>('workspaceIndex.maxFiles', 5000));
   }
 
+  /** Notify when a run started in this window finishes or is stopped (failures are always shown). */
+  get notifyRunEnded(): boolean {
+    return this.cfg.get<boolean>('notifications.runEnded', true);
+  }
+
   get diagnosticsEnabled(): boolean {
     return this.cfg.get<boolean>('diagnostics.enabled', true);
   }

@@ -1,6 +1,8 @@
-// Status bar item: the running run's epoch/total and backend; click opens its dashboard.
+// Status bar item: the newest running run's epoch/total and how many run ("RegLens: epoch
+// 12/50 · 2 runs", each listed in the tooltip); click opens the newest run's dashboard.
 // Hidden when nothing runs. Updates are coalesced (epochs can arrive many times a second).
 import * as vscode from 'vscode';
+import { statusBarContent } from '../runs/runDescriptions';
 import type { Ctx } from './ctx';
 import type { RunManager } from './runs/runManager';
 
@@ -25,6 +27,11 @@ export class RunStatusBar implements vscode.Disposable {
     return this.visible ? this.item.text : '';
   }
 
+  /** Test hook: the tooltip shown now ('' when hidden). */
+  tooltip(): string {
+    return this.visible ? String(this.item.tooltip ?? '') : '';
+  }
+
   private visible = false;
 
   private schedule(): void {
@@ -37,22 +44,26 @@ export class RunStatusBar implements vscode.Disposable {
 
   private update(): void {
     const running = this.runs.runningRuns();
+    const content = statusBarContent(
+      running.map((run) => {
+        let epoch = 0;
+        let backend: string | undefined;
+        for (const e of run.events) {
+          if (e.type === 'epoch') epoch = e.epoch;
+          else if (e.type === 'started') backend = e.backend;
+        }
+        return { label: run.name, epoch, totalEpochs: run.totalEpochs, backend };
+      }),
+    );
     const run = running[running.length - 1];
-    if (!run) {
+    if (!content || !run) {
       this.item.hide();
       this.visible = false;
       return;
     }
-    let epoch = 0;
-    let backend = '';
-    for (const e of run.events) {
-      if (e.type === 'epoch') epoch = e.epoch;
-      else if (e.type === 'started') backend = e.backend;
-    }
-    const more = running.length > 1 ? ` (+${running.length - 1})` : '';
-    this.item.text = `$(sync~spin) RegLens ${epoch}/${run.totalEpochs}${backend ? ` · ${backend}` : ''}${more}`;
-    this.item.tooltip = `${run.name}: epoch ${epoch} of ${run.totalEpochs}${backend ? ` on the ${backend} backend` : ''}. Click to open its dashboard.`;
-    this.item.accessibilityInformation = { label: `RegLens run ${run.name}, epoch ${epoch} of ${run.totalEpochs}`, role: 'button' };
+    this.item.text = `$(sync~spin) ${content.text}`;
+    this.item.tooltip = content.tooltip;
+    this.item.accessibilityInformation = { label: content.text, role: 'button' };
     this.item.command = { command: 'reglens.openRun', title: 'Open Run Dashboard', arguments: [run.id] };
     this.item.show();
     this.visible = true;

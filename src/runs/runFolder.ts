@@ -476,7 +476,8 @@ function idToIso(id: string): string {
   return m ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.000Z` : new Date(0).toISOString();
 }
 
-async function readSpec(dir: string): Promise<Experiment | undefined> {
+/** The run's spec.json, parsed; undefined when missing or invalid. */
+export async function readSpec(dir: string): Promise<Experiment | undefined> {
   try {
     const text = await readText(path.join(dir, SPEC_FILE));
     return text === undefined ? undefined : parseExperiment(JSON.parse(text));

@@ -34,6 +34,7 @@ function loadTests(): void {
   require('./torch.test');
   require('./recorder.test');
   require('./slurm.test');
+  require('./runsView.test');
 }
 
 interface TestRecord {

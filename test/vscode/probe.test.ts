@@ -12,7 +12,7 @@ import { parseExperimentText } from '../../src/protocol/experiment';
 import type { ProbeCommandResult } from '../../src/host/probe/probeCommand';
 import { extensionApi, waitFor, workspaceUri } from './waitFor';
 
-const TITLE = 'Probe this model with RegLens';
+const TITLE = 'Probe this PyTorch Model…';
 
 async function probeLens(name: string, from = 'probe_mlp.py'): Promise<vscode.CodeLens> {
   const src = workspaceUri(from);

@@ -103,7 +103,7 @@ describe('Run Experiment', () => {
     }
   });
 
-  it('a CLI run killed with SIGKILL reads "died · epoch N/total" in the Runs view and opens', async () => {
+  it('a CLI run killed with SIGKILL reads "died <when> · epoch N/total" in the Runs view and opens', async () => {
     const api = await extensionApi<RegLensApi>();
     const ext = vscode.extensions.getExtension('reglens.reglens')!;
     const runsDir = workspaceUri('.reglens/runs').fsPath;
@@ -131,7 +131,7 @@ describe('Run Experiment', () => {
     await exited;
     const n = epochsOnDisk();
     const item = await waitFor('the run in the Runs view', async () => (await api.runsTree()).find((i) => i.runId === runId));
-    assert.match(item.description, new RegExp(`^died · epoch ${n}/5000 · test \\d+%, noise fitted \\d+%$`));
+    assert.match(item.description, new RegExp(`^died (just now|\\d+ (s|min) ago) · epoch ${n}/5000 · test \\d+\\.\\d%, noise fitted [<>]?\\d+\\.\\d%$`));
     await vscode.commands.executeCommand('reglens.openRun', runId);
     await waitFor('its dashboard', () => api.openDashboards().includes(runId));
     rmSync(path.join(runsDir, runId), { recursive: true, force: true });

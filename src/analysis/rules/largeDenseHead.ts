@@ -33,7 +33,7 @@ export function checkLargeDenseHead(graph: ModelGraph, options: RuleOptions): Fi
         LARGE_DENSE_HEAD,
         wide.range,
         `${wide.name} with ${wide.features} units and no dropout, normalization or weight decay in this model: a wide head like this fits noisy labels easily. ` +
-          'Add dropout after it or decoupled weight decay (the "Add regularizer" code lens above the model inserts either).',
+          'Add dropout after it or decoupled weight decay (the "Add Regularizer…" code lens above the model inserts either).',
       ),
     );
   }

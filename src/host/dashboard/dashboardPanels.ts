@@ -15,6 +15,7 @@ import {
 } from '../../protocol/webviewMessages';
 import type { Ctx } from '../ctx';
 import type { RunManager } from '../runs/runManager';
+import { revealPath } from '../reveal';
 import { dashboardHtml } from './dashboardHtml';
 import { RunFollower } from './runFollower';
 
@@ -218,7 +219,16 @@ export class DashboardPanels implements vscode.Disposable {
     );
   }
 
-  private async onMessage(entry: OpenPanel, msg: WebviewToHost): Promise<void> {
+  /** A message for the panel of `runId` (a run dashboard, else a compare showing it), through the same validation as the webview's. */
+  async receive(runId: string, raw: unknown): Promise<unknown> {
+    const entry = [...this.open].find((p) => p.kind === 'run' && p.runIds[0] === runId) ?? [...this.open].find((p) => p.runIds.includes(runId));
+    if (!entry) throw new Error(`run ${runId} has no open panel`);
+    const msg = parseWebviewToHost(raw);
+    if (!msg) throw new Error(`not a valid dashboard message: ${JSON.stringify(raw)?.slice(0, 200)}`);
+    return this.onMessage(entry, msg);
+  }
+
+  private async onMessage(entry: OpenPanel, msg: WebviewToHost): Promise<unknown> {
     const { runIds } = entry;
     // A page may only act on the runs it shows.
     const owns = (id: string) => runIds.includes(id);
@@ -232,8 +242,9 @@ export class DashboardPanels implements vscode.Disposable {
         break;
       case 'revealFolder': {
         const dir = owns(msg.runId) ? this.runs.folderOf(msg.runId) : undefined;
-        if (dir) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(dir));
-        break;
+        if (dir) return revealPath(vscode.Uri.file(dir), this.ctx);
+        void vscode.window.showErrorMessage(`RegLens: the folder of run ${msg.runId} is not known in this window.`);
+        return undefined;
       }
       case 'openRun':
         if (owns(msg.runId)) await this.show(msg.runId);

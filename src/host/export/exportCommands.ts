@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import type { DashboardPanels } from '../dashboard/dashboardPanels';
 import type { RunManager } from '../runs/runManager';
+import { revealPath } from '../reveal';
 import { reportHtml } from './htmlReport';
 import { copyDestination, copySource, resolveSavedModel, savedModelOf } from './prunedModel';
 
@@ -104,7 +105,7 @@ export function registerExportCommands(ctx: Ctx, runs: RunManager, dashboards: D
     const dest = copyDestination(targetDir, source, runId, existsSync);
     await fs.cp(source, dest, { recursive: true, errorOnExist: true, force: false });
     if (!asUri(targetArg)) {
-      void vscode.window.showInformationMessage(`Pruned model saved: ${dest}`, 'Reveal').then((c) => c && vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(dest)));
+      void vscode.window.showInformationMessage(`Pruned model saved: ${dest}`, 'Reveal').then((c) => c && revealPath(vscode.Uri.file(dest), ctx));
     }
     return dest;
   };

@@ -1,16 +1,17 @@
-// Code lenses above detected models: "Insert Dropout" (nn.Sequential) and "Add regularizer..."
-// (PyTorch, Keras, TF.js models) insert a regularizer in one undoable edit; "Probe this model
-// with RegLens" (layer-list models and nn.Module subclasses) trains it as an experiment.
+// Code lenses above detected models: "Insert Dropout" (nn.Sequential) and "Add Regularizer…"
+// (PyTorch, Keras, TF.js models) insert a regularizer in one undoable edit; "Probe this PyTorch
+// Model…" (layer-list models and nn.Module subclasses) trains it as an experiment.
 import * as vscode from 'vscode';
 import type { TextEdit } from '../../analysis/textTypes';
 import { fittingSnippets, planSnippet } from '../../snippets/insertionPlanner';
 import { Config } from '../config';
 import type { Ctx } from '../ctx';
 import { isModuleProbeable, isProbeable } from '../../analysis/probeExperiment';
-import { PROBE_COMMAND, PROBE_LENS_TITLE, registerProbeCommand } from '../probe/probeCommand';
+import { FRAMEWORK_NAMES } from '../../analysis/modelGraph';
+import { ADD_REGULARIZER_TITLE, probeLensTitle } from '../../analysis/lenses/lensTitles';
+import { PROBE_COMMAND, registerProbeCommand } from '../probe/probeCommand';
 import { DocumentAnalysis, modelCodeSelector, toVsRange, toWorkspaceEdit } from './documentAnalysis';
 
-export const ADD_REGULARIZER_TITLE = 'Add regularizer…';
 
 export function registerCodeLenses(ctx: Ctx, analysis: DocumentAnalysis): void {
   // The probe command lives in src/host/probe; its lens is provided here with the others.
@@ -49,7 +50,7 @@ export function registerCodeLenses(ctx: Ctx, analysis: DocumentAnalysis): void {
         const probe = (current?.graph?.models ?? []).filter((m) => isProbeable(m) || isModuleProbeable(m)).map(
           (m) =>
             new vscode.CodeLens(toVsRange({ start: m.range.start, end: m.range.start }), {
-              title: PROBE_LENS_TITLE,
+              title: probeLensTitle(m.framework),
               tooltip: isModuleProbeable(m)
                 ? `Train ${m.name} itself (PyTorch) on a benchmark dataset with noisy labels, as written and with dropout added by a hook, and compare the runs`
                 : 'Train this model on a benchmark dataset with noisy labels, as written and with a suggested regularizer, and compare the runs',
@@ -80,7 +81,7 @@ export function registerCodeLenses(ctx: Ctx, analysis: DocumentAnalysis): void {
   // a lens computed before an edit still targets the right model or reports that it is gone.
   ctx.registerCommand('reglens.addRegularizer', async (uri: unknown, modelStart: unknown, snippetId?: unknown) => {
     if (!(uri instanceof vscode.Uri) || typeof modelStart !== 'number') {
-      void vscode.window.showErrorMessage('RegLens: Add regularizer is run from the code lens above a model.');
+      void vscode.window.showErrorMessage('RegLens: Add Regularizer… is run from the code lens above a model.');
       return false;
     }
     const doc = await vscode.workspace.openTextDocument(uri);
@@ -94,7 +95,7 @@ export function registerCodeLenses(ctx: Ctx, analysis: DocumentAnalysis): void {
     if (!id) {
       const picked = await vscode.window.showQuickPick(
         fittingSnippets(current.graph, model).map((s) => ({ label: s.title, description: s.detail, detail: s.source, id: s.id })),
-        { title: `Add a regularizer to this ${model.framework} model`, matchOnDescription: true },
+        { title: `Add Regularizer to this ${FRAMEWORK_NAMES[model.framework]} Model`, matchOnDescription: true },
       );
       if (!picked) return false;
       id = picked.id;

@@ -1,8 +1,9 @@
-// "Probe this model with RegLens": writes two experiment files for a layer-list model found in
+// "Probe this Model…": writes two experiment files for a layer-list model found in
 // the code (as written, and with the regularizer RegLens suggests), runs both through the
 // ordinary Run Experiment command and opens them side by side in the compare dashboard.
 import * as vscode from 'vscode';
-import type { DetectedModel } from '../../analysis/modelGraph';
+import { PROBE_COMMAND_TITLE } from '../../analysis/lenses/lensTitles';
+import { FRAMEWORK_NAMES, type DetectedModel } from '../../analysis/modelGraph';
 import * as path from 'node:path';
 import {
   DEFAULT_LABEL_NOISE,
@@ -22,7 +23,7 @@ import type { DocumentAnalysis } from '../lint/documentAnalysis';
 import { pythonInterpreterFor } from '../runs/pythonInterpreter';
 
 export const PROBE_COMMAND = 'reglens.probeModel';
-export const PROBE_LENS_TITLE = 'Probe this model with RegLens';
+
 
 /** Optional third argument of the command (tests, keybindings): skips the quick picks. */
 export interface ProbeCommandOptions {
@@ -57,7 +58,7 @@ const NOISE_CHOICES: { label: string; noise: LabelNoise }[] = [
 export function registerProbeCommand(ctx: Ctx, analysis: DocumentAnalysis): void {
   ctx.registerCommand(PROBE_COMMAND, async (uri: unknown, modelStart: unknown, options?: unknown): Promise<ProbeCommandResult | undefined> => {
     if (!(uri instanceof vscode.Uri) || typeof modelStart !== 'number') {
-      void vscode.window.showErrorMessage(`RegLens: ${PROBE_LENS_TITLE} is run from the code lens above a model.`);
+      void vscode.window.showErrorMessage(`RegLens: ${PROBE_COMMAND_TITLE} is run from the code lens above a model.`);
       return undefined;
     }
     const opts = (options && typeof options === 'object' ? options : {}) as ProbeCommandOptions;
@@ -174,7 +175,7 @@ export function parseArgument(text: string): unknown {
 async function pickDataset(model: DetectedModel): Promise<ProbeDatasetId | undefined> {
   const pick = await vscode.window.showQuickPick(
     PROBE_DATASETS.map((d) => ({ label: d.label, description: `${d.classes} classes`, detail: d.detail, id: d.id })),
-    { title: `Probe this ${model.framework} model on which dataset?`, placeHolder: 'Its input and output layers are rewired to the dataset' },
+    { title: `Probe this ${FRAMEWORK_NAMES[model.framework]} Model: Choose a Dataset`, placeHolder: 'Its input and output layers are rewired to the dataset' },
   );
   return pick?.id;
 }

@@ -6,6 +6,7 @@ import { expandSweep, isSweep } from '../../protocol/sweep';
 import type { SweepMember } from '../../protocol/sweep';
 import { maxCompared } from '../../protocol/webviewMessages';
 import type { RunSummary } from '../../runs/runFolder';
+import { runEndedMessage } from '../../runs/runDescriptions';
 import { evalThreadForSweep, resolveParallelism, runSweep } from '../../runs/sweepRunner';
 import type { Ctx } from '../ctx';
 import type { DashboardPanels } from '../dashboard/dashboardPanels';
@@ -134,9 +135,24 @@ export async function runExperiment(
   return run;
 }
 
-function trackProgress(ctx: Ctx, runs: RunManager, run: LiveRun): void {
-  void vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `RegLens: ${run.name}`, cancellable: true },
+/**
+ * The notification when a run ends: finished or stopped (unless reglens.notifications.runEnded
+ * is off) with its key numbers and Open Dashboard; failed or died always, with Show Log.
+ */
+export function notifyRunEnded(ctx: Ctx, run: { id: string; name: string; totalEpochs: number }, summary: RunSummary): void {
+  const failed = summary.status === 'failed' || summary.status === 'died';
+  if (!failed && !ctx.config.notifyRunEnded) return;
+  const msg = runEndedMessage({ label: run.name, status: summary.status, epochs: summary.epochs, totalEpochs: summary.totalEpochs || run.totalEpochs, final: summary.final, error: summary.error });
+  void ctx.notify(msg.severity, msg.text, 'Open Dashboard', ...(failed ? ['Show Log'] : [])).then((choice) => {
+    if (choice === 'Show Log') ctx.output.show();
+    else if (choice === 'Open Dashboard') void vscode.commands.executeCommand('reglens.openRun', run.id);
+  });
+}
+
+/** The progress notification of a live run (with Cancel), then the notification when it ends. */
+export function trackProgress(ctx: Ctx, runs: RunManager, run: LiveRun): void {
+  void ctx.withProgress(
+    { title: `RegLens: ${run.name}`, cancellable: true },
     (progress, token) =>
       new Promise<void>((resolve) => {
         token.onCancellationRequested(() => runs.cancel(run.id));
@@ -162,13 +178,7 @@ function trackProgress(ctx: Ctx, runs: RunManager, run: LiveRun): void {
         });
       }),
   );
-  void run.ended.then((summary) => {
-    if (summary.status === 'failed' || summary.status === 'died') {
-      void vscode.window
-        .showErrorMessage(`RegLens run "${run.name}" ${summary.status}: ${summary.error ?? 'no details'}`, 'Show Log')
-        .then((c) => c && ctx.output.show());
-    }
-  });
+  void run.ended.then((summary) => notifyRunEnded(ctx, run, summary));
 }
 
 /**
@@ -219,8 +229,8 @@ async function runSweepMembers(
   // (One small object per sweep stays registered until then.)
   ctx.track({ dispose: () => sweep.cancel() });
 
-  void vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `RegLens sweep: ${title}`, cancellable: true },
+  void ctx.withProgress(
+    { title: `RegLens sweep: ${title}`, cancellable: true },
     (progress, token) => {
       token.onCancellationRequested(() => sweep.cancel());
       let shown = 0;

@@ -199,6 +199,19 @@ export class RunManager implements vscode.Disposable {
 
   /** The full state a dashboard needs: live runs from memory, finished ones from disk. */
   async view(id: string): Promise<RunView | undefined> {
+    const live = this.liveView(id);
+    if (live) return live;
+    const dir = this.known.get(id);
+    return dir ? readRunView(dir) : undefined;
+  }
+
+  /** The newest run started in this window (running or ended), if any. */
+  newestLiveRun(): LiveRun | undefined {
+    return [...this.live.values()].pop();
+  }
+
+  /** The dashboard state of a run started in this window, from memory (synchronous). */
+  liveView(id: string): RunView | undefined {
     const live = this.live.get(id);
     if (live) {
       return {
@@ -211,8 +224,7 @@ export class RunManager implements vscode.Disposable {
         events: [...live.events],
       };
     }
-    const dir = this.known.get(id);
-    return dir ? readRunView(dir) : undefined;
+    return undefined;
   }
 
   dispose(): void {
