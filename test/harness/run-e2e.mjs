@@ -689,6 +689,8 @@ async function main() {
       const compareTab = () => page.locator('.tabs-container .tab').filter({ hasText: 'RegLens: Compare' }).first();
       const activate = async (tab, selector) => {
         await tab().click();
+        // Off the tab, so its hover title is not painted over the webview in the screenshots.
+        await page.mouse.move(100, page.viewportSize().height / 2);
         return webviewWith(page, selector, 30_000);
       };
       const shootSection = async (wv, testid, file) => {
@@ -696,7 +698,6 @@ async function main() {
         await el.evaluate((e) => e.scrollIntoView({ block: 'start' }));
         await el.screenshot({ path: join(shots, file) });
       };
-      let unitSelected = false;
       await runFixture(page, THIRD);
       const { id: thirdRunId } = await finishedDashboard(page, THIRD, [firstRunId, secondRunId]);
       const thirdTab = () => page.locator('.tabs-container .tab').filter({ hasText: `RegLens: ${THIRD.name}` }).first();
@@ -704,6 +705,9 @@ async function main() {
       await page.locator(`.tabs-container .tab[aria-label*="${THIRD.file}"]`).first().evaluate((t) => t.querySelector('.tab-actions .action-label')?.click()).catch(() => {});
       // One editor group, so the viewport's width goes to the webview shown (runs opened
       // beside their experiment files and the compare panel split the editor area).
+      // Tall enough that every section fits the webview (an element screenshot in a frame
+      // cannot scroll past the viewport: taller sections came out blank).
+      await page.setViewportSize({ width: page.viewportSize().width, height: 2400 });
       const groups = () => page.locator('.editor-group-container').count();
       for (const title of ['View: Single Column Editor Layout', 'View: Join All Editor Groups']) {
         if ((await groups()) <= 1) break;
@@ -726,14 +730,13 @@ async function main() {
         await widget.locator('.monaco-list-row.focused', { hasText: theme }).first().waitFor({ state: 'visible', timeout: 5_000 }).catch(() => {});
         await page.keyboard.press('Enter');
         await widget.waitFor({ state: 'hidden', timeout: 10_000 });
+        await page.mouse.move(100, page.viewportSize().height / 2);
         let wv = await webviewWith(page, `header[data-run-id="${firstRunId}"]`);
         await waitFor(async () => ((await wv.locator('body').getAttribute('class')) ?? '').split(/\s+/).includes(cls), { timeoutMs: 15_000, describe: () => `the webview body to get class ${cls}` });
         await setWebviewWidth(page, wv, 1400);
         await waitNonBlank(wv.locator('[data-testid="accuracy-chart"] canvas').first(), `accuracy chart in ${theme}`);
-        if (!unitSelected) {
-          await clickNeuron(wv, 0);
-          unitSelected = true;
-        }
+        // A hidden tab's webview is rebuilt when shown again: select the unit each time.
+        await clickNeuron(wv, 0);
         const c1 = await contrastReport(wv);
         for (const [key, file] of [['section-accuracy', 'accuracy'], ['loss-chart', 'loss'], ['section-neurons', 'neurons'], ['section-pruning', 'pruning'], ['section-uncertainty', 'mc-dropout'], ['section-nested', 'nested']]) {
           await shootSection(wv, key, `${slug}-${file}.png`);

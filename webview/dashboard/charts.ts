@@ -164,7 +164,12 @@ function markerPlugin(markers: () => Marker[], c: ThemeColors): uPlot.Plugin {
             if (row < 0) return;
             rows[row].push([x0, x0 + w]);
             ctx.textAlign = 'left';
-            ctx.fillText(m.label, x0, u.bbox.top + 14 * (row + 1) * dpr);
+            const y = u.bbox.top + 14 * (row + 1) * dpr;
+            // On a patch of the background, so a data line under the label does not cross its text.
+            ctx.fillStyle = c.background;
+            ctx.fillRect(x0 - 2 * dpr, y - 11 * dpr, w + 4 * dpr, 14 * dpr);
+            ctx.fillStyle = c.marker;
+            ctx.fillText(m.label, x0, y);
           });
           ctx.restore();
         },

@@ -119,7 +119,7 @@ export class NeuronMap {
       }),
     });
     this.spectrumChart = new Chart(spectrum, {
-      height: 180,
+      height: 220,
       yFormat: percentFormat,
       options: (c) => ({
         // From 0 to the tallest bar: a 20% peak on a 0-100% axis would look flat.

@@ -117,18 +117,18 @@ export function runLabels(runs: readonly { id: string; name: string }[]): string
 /**
  * Labels short enough for a chart legend that still tell the runs apart: the words every
  * label starts with are replaced by "…" (two runs of "Modular addition, 30% corrupted
- * labels, weight decay 5 / 0" read "…decay 5" and "…decay 0"; cutting both at 28 characters
- * would print the same prefix twice). One word of the shared part stays for context.
+ * labels, weight decay 5 / 0" read "…weight decay 5" and "…weight decay 0"; cutting both at 28 characters
+ * would print the same prefix twice). Two words of the shared part stay for context.
  */
 export function distinctLabels(labels: readonly string[]): string[] {
   if (labels.length < 2) return [...labels];
   const words = labels.map((l) => l.split(/(?<=[\s,;:])/));
   let common = 0;
   while (words.every((w) => common < w.length - 1 && w[common] === words[0][common])) common++;
-  const keep = Math.max(0, common - 1);
-  const joined = words.map((w) => w.slice(keep).join(''));
-  const prefixChars = words[0].slice(0, keep).join('').length;
-  return prefixChars >= 8 ? joined.map((j) => `…${j}`) : [...labels];
+  // Drop the shared words but two (else but one) when that removes at least 8 characters.
+  const dropped = (keep: number) => words[0].slice(0, keep).join('').length;
+  const keep = [common - 2, common - 1].find((k) => k > 0 && dropped(k) >= 8);
+  return keep === undefined ? [...labels] : words.map((w) => `…${w.slice(keep).join('')}`);
 }
 
 /** Sorted by run id (ids start with the start time): a run keeps its colour whatever order it was picked in. */

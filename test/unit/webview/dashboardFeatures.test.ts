@@ -127,8 +127,8 @@ describe('dashboard: compare legend', () => {
 });
 
 describe('dashboard: compare names and colours', () => {
-  it('drops the words all legend labels share, keeping one for context', () => {
-    assert.deepEqual(distinctLabels(['Modular addition, 30% corrupted labels, weight decay 5', 'Modular addition, 30% corrupted labels, weight decay 0']), ['…decay 5', '…decay 0']);
+  it('drops the words all legend labels share, keeping two for context', () => {
+    assert.deepEqual(distinctLabels(['Modular addition, 30% corrupted labels, weight decay 5', 'Modular addition, 30% corrupted labels, weight decay 0']), ['…weight decay 5', '…weight decay 0']);
     assert.deepEqual(distinctLabels(['wd 0', 'wd 5']), ['wd 0', 'wd 5'], 'a short shared prefix stays');
     assert.deepEqual(distinctLabels(['same', 'same']), ['same', 'same']);
     assert.deepEqual(distinctLabels(['only one']), ['only one']);
