@@ -91,12 +91,12 @@ describe('dashboard stats', () => {
       return unlearning(runs[key].epochs, runs[key].corrupted)!;
     };
     // The issue: "marker at epoch 29 on a run whose corrupted-train accuracy stays at 20-35%" and "at epoch 1 for a moons run".
-    for (const none of ['probes-modular fixture', 'probes-moons fixture', 'moons-mlp', 'MNIST residual CNN']) {
+    for (const none of ['probes-modular fixture', 'probes-moons fixture', 'moons-mlp', 'MNIST residual CNN', 'grok-corrupted weight decay 0']) {
       const v = verdictOf(none);
       assert.equal(v.epoch, undefined, `${none}: ${v.reason}`);
       assert.match(v.reason, /^No unlearning/);
     }
-    for (const [yes, lo, hi] of [['grok-corrupted weight decay 5, 300 epochs, seed A', 60, 120], ['grok-corrupted weight decay 5, 300 epochs, seed B', 50, 90], ['grok-corrupted, 120 epochs', 50, 80]] as const) {
+    for (const [yes, lo, hi] of [['grok-corrupted weight decay 5, 300 epochs, seed A', 60, 120], ['grok-corrupted weight decay 5, 300 epochs, seed B', 50, 90], ['grok-corrupted, 120 epochs', 50, 80], ['grok-corrupted weight decay 5, 200 epochs', 59, 59]] as const) {
       const v = verdictOf(yes);
       assert.ok(v.epoch !== undefined && v.epoch >= lo && v.epoch <= hi, `${yes}: ${v.reason}`);
       assert.ok(v.epoch > v.peakEpoch);
