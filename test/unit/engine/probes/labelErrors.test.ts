@@ -1,6 +1,8 @@
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../../../src/engine/backend';
+import { defaultMethod, derivedExperiment, labelErrorsCsv, suspects } from '../../../../src/host/export/labelErrorsCsv';
+import { DatasetError, makeDataset } from '../../../../src/engine/data/dataset';
 import { auroc, aumScores, confidentLearning, forgettingScores, rankByScore, rankingMetrics, smallLossScores } from '../../../../src/engine/probes/labelErrors';
 import { LabelErrorTracker, labelErrorsPayload, topExamples } from '../../../../src/engine/probes/labelErrorsPayload';
 import { predictWithMargins } from '../../../../src/engine/evaluate';
@@ -217,5 +219,94 @@ describe('label errors in train() (TF.js, wasm)', () => {
     weightsOf(model).forEach((w, i) => assert.deepEqual(Array.from(w), Array.from(later[i])));
     x.dispose();
     model.dispose();
+  });
+});
+
+describe('label fixes of a derived run (dataset.excludeExamples, dataset.relabel)', () => {
+  const spec = { kind: 'moons', samples: 200, noise: 0.1, testFraction: 0.2, labelNoise: { kind: 'symmetric', rate: 0.3 } } as const;
+  const base = makeDataset(parseExperiment({ name: 'x', dataset: spec, model: { layers: [{ type: 'dense', units: 2 }] }, training: {} }).dataset, 4);
+  const withFixes = (fixes: object) => makeDataset(parseExperiment({ name: 'x', dataset: { ...spec, ...fixes }, model: { layers: [{ type: 'dense', units: 2 }] }, training: {} }).dataset, 4);
+
+  it('excludes training rows by source index and relabels others; corrupted follows the new label; the test split is untouched', () => {
+    const bad = [...base.train.corrupted.keys()].filter((i) => base.train.corrupted[i]);
+    const [a, b, c] = bad;
+    const d = withFixes({ excludeExamples: [base.train.source[a], base.train.source[b]], relabel: [{ example: base.train.source[c], label: base.train.trueLabels[c] }] });
+    assert.equal(d.train.n, base.train.n - 2);
+    assert.ok(!d.train.source.includes(base.train.source[a]) && !d.train.source.includes(base.train.source[b]));
+    const ci = d.train.source.indexOf(base.train.source[c]);
+    assert.equal(d.train.labels[ci], base.train.trueLabels[c]);
+    assert.equal(d.train.corrupted[ci], 0);
+    assert.equal(d.train.corruptedCount, base.train.corruptedCount - 3);
+    assert.deepEqual(Array.from(d.train.x.subarray(ci * 2, ci * 2 + 2)), Array.from(base.train.x.subarray(c * 2, c * 2 + 2)));
+    assert.deepEqual(d.test, base.test);
+    // A clean example given a wrong label becomes corrupted.
+    const clean = [...base.train.corrupted.keys()].find((i) => !base.train.corrupted[i])!;
+    const e = withFixes({ relabel: [{ example: base.train.source[clean], label: 1 - base.train.trueLabels[clean] }] });
+    assert.equal(e.train.corruptedCount, base.train.corruptedCount + 1);
+  });
+
+  it('names the field and the fix for an example outside the training split or a label outside the classes', () => {
+    const testSource = base.test.source[0];
+    assert.throws(() => withFixes({ excludeExamples: [testSource] }), (err: Error) => err instanceof DatasetError && err.field === 'dataset.excludeExamples' && /not in the training split/.test(err.message));
+    assert.throws(() => withFixes({ relabel: [{ example: base.train.source[0], label: 5 }] }), /dataset.relabel: label 5 .* not a class \(0..1\)/);
+  });
+});
+
+describe('the cleaning loop: suspects and the derived experiment', () => {
+  const probe = (): LabelErrorsProbe => ({
+    kind: 'labelErrors',
+    examples: 4,
+    epochsTracked: 3,
+    checkpointEpoch: 2,
+    checkpoint: 'bestTestAccuracy',
+    given: [0, 1, 1, 0],
+    suggested: [0, 0, 1, 1],
+    source: [10, 20, 30, 40],
+    corrupted: [0, 1, 0, 1],
+    methods: [
+      { method: 'aum', scores: [0.1, 0.9, 0.2, 0.8], metrics: rankingMetrics([0.1, 0.9, 0.2, 0.8], [0, 1, 0, 1])! },
+      { method: 'smallLoss', scores: [0.5, 0.1, 0.9, 0.2], metrics: rankingMetrics([0.5, 0.1, 0.9, 0.2], [0, 1, 0, 1])! },
+      { method: 'mcDropout', unavailable: 'no dropout' },
+    ],
+  });
+  const experiment = { name: 'run', dataset: { kind: 'moons' as const, relabel: [{ example: 20, label: 1 }] }, model: { layers: [{ type: 'dense' as const, units: 2 }] }, training: {}, sweep: { seed: [1, 2] } };
+
+  it('ranks suspects by the method with the best AUROC and lists their source index, labels and truth', () => {
+    assert.equal(defaultMethod(probe()), 'aum');
+    assert.deepEqual(suspects(probe(), 'aum', 2), [
+      { rank: 1, index: 1, source: 20, given: 1, suggested: 0, score: 0.9, corrupted: true },
+      { rank: 2, index: 3, source: 40, given: 0, suggested: 1, score: 0.8, corrupted: true },
+    ]);
+    assert.deepEqual(suspects(probe(), 'mcDropout', 2), []);
+  });
+
+  it('retrain without the top k: the same experiment with their source indices excluded, no sweep, a name saying so', () => {
+    const d = derivedExperiment(experiment, probe(), 'aum', 2, 'exclude');
+    assert.deepEqual((d.dataset as { excludeExamples: number[] }).excludeExamples, [20, 40]);
+    assert.equal(d.name, 'run (without the top 2 suspects, area under the margin)');
+    assert.equal((d as { sweep?: unknown }).sweep, undefined);
+    assert.ok(parseExperiment(d));
+  });
+
+  it('retrain with suggested labels: relabels the top k whose suggestion differs, replacing an earlier fix of the same example', () => {
+    const d = derivedExperiment(experiment, probe(), 'smallLoss', 2, 'relabel');
+    // smallLoss's top 2: rows 2 (suggested = given: nothing to change) and 0 (same).
+    assert.deepEqual((d.dataset as { relabel: unknown }).relabel, [{ example: 20, label: 1 }]);
+    const e = derivedExperiment(experiment, probe(), 'aum', 2, 'relabel');
+    assert.deepEqual((e.dataset as { relabel: unknown }).relabel, [
+      { example: 20, label: 0 },
+      { example: 40, label: 1 },
+    ]);
+    assert.throws(() => derivedExperiment(experiment, probe(), 'mcDropout', 2, 'exclude'), /no MC-dropout disagreement scores/);
+  });
+
+  it('the CSV export has one row per example, ranks per method, most suspect first', () => {
+    const text = labelErrorsCsv(probe(), 'aum');
+    assert.equal(
+      text,
+      ['index,source,given_label,suggested_label,corrupted,aum_score,aum_rank,smallLoss_score,smallLoss_rank', '1,20,1,0,1,0.9,1,0.1,4', '3,40,0,1,1,0.8,2,0.2,3', '2,30,1,1,0,0.2,3,0.9,1', '0,10,0,0,0,0.1,4,0.5,2'].join('\n') + '\n',
+    );
+    const withCsv = labelErrorsCsv(probe(), 'aum', { lines: Array.from({ length: 50 }, (_, i) => i + 2), classNames: ['no', 'yes, "really"'] });
+    assert.equal(withCsv.split('\n')[1], '1,20,22,1,0,"yes, ""really""",no,1,0.9,1,0.1,4');
   });
 });
