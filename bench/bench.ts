@@ -22,7 +22,7 @@ import { runWorkspaceIndexBench } from './workspaceIndex';
 import { GROK_MLP_LAYERS, median } from './benchShared';
 import { grokExample, pythonEnginePeak, runWithPeakRss, type RssRunResult } from './engineRss';
 import { formatFirstEpoch, timeToFirstEpoch, type FirstEpochResult } from './firstEpoch';
-import { benchLabelErrorOverhead } from './labelErrorsOverhead';
+import { benchLabelErrorComponents, benchLabelErrorOverhead } from './labelErrorsOverhead';
 import { benchProbes } from './probeBench';
 import { checkTorch, importTorchSeconds, measurePaired, measurePeer, measureTorchEngine, type EngineTimes, type PairedTimes, type PeerTimes, type TorchCheck } from './torchEngineBench';
 import { parseExperiment } from '../src/protocol/experiment';
@@ -336,7 +336,10 @@ async function main(): Promise<void> {
     labelErrors:
       values['skip-label-errors'] || values['only-probes']
         ? null
-        : await benchLabelErrorOverhead([{ backend: 'wasm' }, ...(torch?.available ? [{ backend: 'torch' as const, python: torch.python }] : [])], rounds, Number(values['label-error-epochs'])),
+        : {
+            components: await benchLabelErrorComponents(torch?.available ? torch.python : undefined),
+            wholeRuns: await benchLabelErrorOverhead([{ backend: 'wasm' }, ...(torch?.available ? [{ backend: 'torch' as const, python: torch.python }] : [])], rounds, Number(values['label-error-epochs'])),
+          },
   };
   fs.mkdirSync(path.dirname(path.resolve(values.out!)), { recursive: true });
   fs.writeFileSync(values.out!, JSON.stringify(report, null, 2) + '\n');
@@ -359,7 +362,7 @@ function printReport(report: {
   probes: Awaited<ReturnType<typeof benchProbes>> | null;
   analysis: Awaited<ReturnType<typeof runAnalysisBench>> | null;
   workspaceIndex: Awaited<ReturnType<typeof runWorkspaceIndexBench>> | null;
-  labelErrors: Awaited<ReturnType<typeof benchLabelErrorOverhead>> | null;
+  labelErrors: { components: Awaited<ReturnType<typeof benchLabelErrorComponents>>; wholeRuns: Awaited<ReturnType<typeof benchLabelErrorOverhead>> } | null;
   torch: unknown;
 }): void {
   const fmt = (x: number | null | undefined, d = 3) => (x === null || x === undefined ? '-' : x.toFixed(d));
@@ -424,8 +427,12 @@ peak RSS (${mem.experiment}, median): wasm engine.js ${cell(mem.wasm)}; torch: P
     );
   }
   if (report.labelErrors) {
-    console.log('\nlabelErrors probe, seconds per epoch without / with it (target overhead < 5%), and the end-of-run pass:');
-    for (const r of report.labelErrors) {
+    console.log('\nlabelErrors probe, its per-epoch pieces against the epoch (target < 5%):');
+    for (const r of report.labelErrors.components) {
+      console.log(`  ${r.engine.padEnd(5)} ${r.case}: epoch ${r.epochSeconds.toFixed(3)} s; margins ${(r.margins * 1000).toFixed(1)} ms, update ${(r.update * 1000).toFixed(1)} ms, weight copy ${(r.snapshot * 1000).toFixed(1)} ms: ${(r.overhead * 100).toFixed(1)}%`);
+    }
+    console.log('labelErrors probe, whole runs: seconds per epoch without / with it, and the end-of-run pass:');
+    for (const r of report.labelErrors.wholeRuns) {
       console.log(`  ${r.engine.padEnd(5)} ${r.label}: ${r.offSeconds.toFixed(3)} / ${r.onSeconds.toFixed(3)} s, overhead ${(r.overhead * 100).toFixed(1)}%; after the last epoch ${r.tailOffSeconds.toFixed(2)} -> ${r.tailOnSeconds.toFixed(2)} s`);
     }
   }

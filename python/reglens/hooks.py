@@ -222,11 +222,23 @@ def _rows_per_pass(data: EvalData, dev: torch.device) -> int:
 
 def accuracy(model: nn.Module, data: EvalData) -> Dict[str, Optional[float]]:
     """{cleanTrain, corruptedTrain, test} of the model in eval mode (the epoch event's)."""
+    return accuracy_and_margins(model, data, margins=False)[0]
+
+
+def accuracy_and_margins(model: nn.Module, data: EvalData, margins: bool = True) -> Tuple[Dict[str, Optional[float]], Optional[Tuple[np.ndarray, np.ndarray]]]:
+    """accuracy(), and with `margins` the training rows' (argmax, z_y - max_{j != y} z_j) from
+    the same eval-mode logits (the labelErrors bookkeeping, one pass for both)."""
     from reglens.engine.probes.ablation import to_accuracy
+    from reglens.engine.probes.label_errors_run import margins_of
 
     with probe_mode(model) as dev:
         logits = _logits(model, data.x, dev, _rows_per_pass(data, dev))
-        return to_accuracy(hits_of_logits(logits, data.labels, data.group), data.counts)
+        acc = to_accuracy(hits_of_logits(logits, data.labels, data.group), data.counts)
+        if not margins:
+            return acc, None
+        n = data.n_train
+        pred, margin = margins_of(logits[:n].float(), torch.as_tensor(data.labels[:n], device=logits.device))
+        return acc, (pred.cpu().numpy(), margin.cpu().numpy())
 
 
 def ablation_probe(model: nn.Module, path: str, data: EvalData) -> Payload:

@@ -24,10 +24,12 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
 from reglens import __version__, hooks
+from reglens.engine.probes.label_errors import METHODS as LABEL_ERROR_METHODS
 from reglens.runfolder import RunFolderWriter, iso_now, runs_dir_default
 
 __all__ = ["ProbeSet", "Run", "init"]
@@ -97,6 +99,8 @@ class _Watch:
     mc_dropout: int
     mc_examples: int
     nested: Optional[str]
+    # The labelErrors probe (label_errors_run.LabelErrorsRun), when watch(label_errors=...) asked for it.
+    label_errors: Any = None
     mc_unavailable_sent: bool = False
     probed_at: List[int] = field(default_factory=list)
 
@@ -162,10 +166,16 @@ class Run:
         every: int = 5,
         mc_dropout: int = 0,
         mc_examples: int = 200,
+        label_errors: Any = False,
     ) -> "Run":
         """Probe `model` every `every` logged epochs (and once at finish): ablation scores of
         each module in `layers` (dotted paths), MC dropout with `mc_dropout` passes (0: off),
-        nested ordering when the model has a reglens.nn.NestedDropout. Unknown paths fail here."""
+        nested ordering when the model has a reglens.nn.NestedDropout. Unknown paths fail here.
+
+        label_errors=True (or a dict with methods, top_k, mc_passes) ranks the ProbeSet's
+        training rows by how likely their label is wrong (the engine's labelErrors probe):
+        margins from the accuracy pass of every logged epoch, a copy of the model's state_dict
+        at each new best test accuracy (on the model's device), and one probe at finish()."""
         if every < 1:
             raise ValueError(f"reglens: watch(every={every}): probe every 1 or more epochs")
         if isinstance(layers, str):
@@ -180,6 +190,10 @@ class Run:
                 hooks.unit_count(model, hooks.resolve_module(model, path), data.x)  # a shape mismatch fails now
         nested = hooks.nested_modules(model)
         self._watch = _Watch(model, list(layers), data, int(every), int(mc_dropout), int(mc_examples), nested[0][0] if nested else None)
+        if label_errors:
+            if data is None:
+                raise ValueError("reglens: watch(label_errors=...) needs probe=reglens.ProbeSet(x_train, y_train, ...) to rank")
+            self._watch.label_errors = self._label_errors(model, data, {} if label_errors is True else dict(label_errors))
         self._ensure_started()
         return self
 
@@ -197,7 +211,7 @@ class Run:
         if shown < 1:
             raise ValueError(f"reglens: log_epoch({epoch}): epochs are numbered from 0 or 1 and increase")
         t_eval = time.perf_counter()
-        acc = self._accuracy(accuracy)
+        acc = self._accuracy(accuracy, shown)
         eval_seconds = time.perf_counter() - t_eval
         loss_v = _number("loss", loss)
         event: Payload = {"type": "epoch", "epoch": shown, "loss": loss_v, "accuracy": acc, "seconds": interval + eval_seconds, "trainSeconds": interval}
@@ -219,6 +233,22 @@ class Run:
         self._last_mark = time.perf_counter()
         self._probe_seconds_since_mark = 0.0
 
+    def _label_errors(self, model: nn.Module, data: Any, options: Dict[str, Any]) -> Any:
+        from reglens.engine.probes.label_errors_run import LabelErrorsRun
+
+        unknown = set(options) - {"methods", "top_k", "mc_passes"}
+        if unknown:
+            raise TypeError(f"reglens: watch(label_errors=...) got unexpected key(s) {', '.join(sorted(unknown))} (known: methods, top_k, mc_passes)")
+        methods = list(options.get("methods") or LABEL_ERROR_METHODS)
+        bad = [m for m in methods if m not in LABEL_ERROR_METHODS]
+        if bad:
+            raise ValueError(f"reglens: label_errors methods {bad} unknown (known: {', '.join(LABEL_ERROR_METHODS)})")
+        n = data.n_train
+        corrupted = data.group[:n] == 1
+        # Without held-out rows there is no best test accuracy to pick: the final weights then.
+        spec = {"methods": methods, "topK": int(options.get("top_k", 30)), "mcPasses": int(options.get("mc_passes", 20)), "checkpoint": "bestTestAccuracy" if data.counts[2] else "last"}
+        return LabelErrorsRun(spec, model, None, data.x[:n], data.labels[:n], corrupted if corrupted.any() else None, np.arange(n), 0, hooks._image_of(data.x), self.seed)
+
     def log(self, message: str, level: str = "info") -> None:
         self._log(level, message)
 
@@ -230,6 +260,16 @@ class Run:
         w = self._watch
         if w is not None and w.data is not None and self._last_epoch and self._last_epoch not in w.probed_at:
             self._run_probes(self._last_epoch)
+        if w is not None and w.label_errors is not None and self._last_epoch:
+            t = time.perf_counter()
+            try:
+                payload = w.label_errors.finish(self._last_epoch)
+            except Exception as e:  # a failing probe must not lose the run
+                self._log("warning", f"probe labelErrors failed: {type(e).__name__}: {e}")
+            else:
+                seconds = time.perf_counter() - t
+                self._probe_seconds += seconds
+                self._append({"type": "probe", "epoch": self._last_epoch, "probe": payload, "seconds": seconds})
         n = len(self._epoch_seconds)
         self._append({"type": "finished", "time": iso_now(), "epochs": self._last_epoch, "final": self._final, "secondsPerEpoch": sum(self._epoch_seconds) / n if n else None})
         self._end("finished")
@@ -302,14 +342,19 @@ class Run:
         if w is None or w.data is None:
             self._log("info", "no ProbeSet watched: curves only (run.watch(model, probe=reglens.ProbeSet(...)) adds accuracies and probes)")
 
-    def _accuracy(self, given: Dict[str, Any]) -> Dict[str, Optional[float]]:
+    def _accuracy(self, given: Dict[str, Any], epoch: int) -> Dict[str, Optional[float]]:
         unknown = set(given) - {"train_accuracy", "test_accuracy", "corrupted_accuracy"}
         if unknown:
             raise TypeError(f"reglens: log_epoch() got unexpected keyword(s) {', '.join(sorted(unknown))} (known: loss, test_loss, train_accuracy, test_accuracy, corrupted_accuracy)")
         w = self._watch
         if w is not None and w.data is not None:
             t = time.perf_counter()
-            acc = hooks.accuracy(w.model, w.data)
+            if w.label_errors is not None:
+                acc, train_eval = hooks.accuracy_and_margins(w.model, w.data)
+                assert train_eval is not None
+                w.label_errors.after_epoch(epoch, float(acc["test"] or 0.0), train_eval[0], train_eval[1])
+            else:
+                acc = hooks.accuracy(w.model, w.data)
             self._probe_seconds += time.perf_counter() - t
             return acc
         if not given and not self._warned_no_accuracy:

@@ -173,3 +173,45 @@ def test_the_probe_in_a_noisy_training_run(tmp_path, event_validator):
     for m in p["methods"]:
         assert len(m["scores"]) == n and m["metrics"]["k"] == sum(p["corrupted"]) == 90
         assert m["metrics"]["auroc"] > 0.8, (m["method"], m["metrics"]["auroc"])
+
+
+def test_the_recorder_ranks_a_users_noisy_labels_and_leaves_the_model_as_trained(tmp_path, event_validator):
+    import reglens
+
+    torch.manual_seed(0)
+    g = torch.Generator().manual_seed(1)
+    centres = torch.randn(3, 6, generator=g) * 2
+    y_true = torch.randint(3, (400,), generator=g)
+    x = centres[y_true] + torch.randn(400, 6, generator=g)
+    mask = torch.rand(300, generator=g) < 0.3
+    y = torch.where(mask, (y_true[:300] + 1) % 3, y_true[:300])
+    model = torch.nn.Sequential(torch.nn.Linear(6, 32), torch.nn.ReLU(), torch.nn.Dropout(0.2), torch.nn.Linear(32, 3))
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    run = reglens.init(name="blobs, 30% noisy", runs_dir=str(tmp_path), epochs=25)
+    run.watch(model, probe=reglens.ProbeSet(x[:300], y, corrupted=mask, x_test=x[300:], y_test=y_true[300:]), every=100, label_errors={"top_k": 4, "mc_passes": 4})
+    for epoch in range(25):
+        model.train()
+        for s in range(0, 300, 50):
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(model(x[s : s + 50]), y[s : s + 50]).backward()
+            opt.step()
+        run.log_epoch(epoch, loss=0.5)
+    final = copy.deepcopy(model.state_dict())
+    run.finish()
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, final[k]), k
+    with open(f"{run.dir}/events.jsonl", encoding="utf-8") as f:
+        import json
+
+        events = [json.loads(line) for line in f]
+    for e in events:
+        event_validator.validate(e)
+    probes = [e for e in events if e["type"] == "probe"]
+    assert [p["probe"]["kind"] for p in probes] == ["labelErrors"] and probes[0]["seconds"] >= 0
+    p = probes[0]["probe"]
+    assert p["examples"] == 300 and p["epochsTracked"] == 25 and p["checkpoint"] == "bestTestAccuracy"
+    assert p["corrupted"] == [int(v) for v in mask]
+    for m in p["methods"]:
+        assert m["metrics"]["auroc"] > 0.8, (m["method"], m["metrics"]["auroc"])
+    with pytest.raises(TypeError, match="unexpected key"):
+        run.watch(model, probe=reglens.ProbeSet(x[:300], y), label_errors={"topk": 3})

@@ -21,7 +21,9 @@ export function predict(model: Model, x: tf.Tensor2D): Int32Array {
 
 /**
  * predict() plus each row's margin z_y - max_{j != y} z_j for its label y (the labelErrors
- * probe's per-epoch bookkeeping): the same eval-mode logits, one more small readback.
+ * probe's per-epoch bookkeeping): the same eval-mode logits, read back and reduced in JS (one
+ * readback instead of the argmax kernel; cheaper on wasm than masking kernels, measured in
+ * bench/labelErrorsOverhead.ts). Ties: the first maximal class, as tf.argMax.
  */
 export function predictWithMargins(model: Model, x: tf.Tensor2D, labels: Int32Array): { pred: Int32Array; margin: Float32Array } {
   const n = x.shape[0];
@@ -29,16 +31,23 @@ export function predictWithMargins(model: Model, x: tf.Tensor2D, labels: Int32Ar
   const margin = new Float32Array(n);
   for (let start = 0; start < n; start += EVAL_CHUNK) {
     const size = Math.min(EVAL_CHUNK, n - start);
-    const [p, m] = tf.tidy(() => {
-      const logits = model.apply(tf.slice(x, [start, 0], [size, -1]), false);
-      const mask = tf.cast(tf.oneHot(tf.tensor1d(labels.subarray(start, start + size), 'int32'), logits.shape[1]), 'bool');
-      const given = tf.sum(tf.where(mask, logits, tf.zerosLike(logits)), 1);
-      const other = tf.max(tf.where(mask, tf.fill(logits.shape, -Infinity), logits), 1);
-      return [tf.argMax(logits, 1), tf.sub(given, other)];
-    });
-    pred.set(p.dataSync() as Int32Array, start);
-    margin.set(m.dataSync() as Float32Array, start);
-    tf.dispose([p, m]);
+    const logits = tf.tidy(() => model.apply(tf.slice(x, [start, 0], [size, -1]), false));
+    const k = logits.shape[1];
+    const z = logits.dataSync() as Float32Array;
+    logits.dispose();
+    for (let i = 0; i < size; i++) {
+      const row = i * k;
+      const y = labels[start + i];
+      let best = 0;
+      let other = -Infinity;
+      for (let c = 0; c < k; c++) {
+        const v = z[row + c];
+        if (v > z[row + best]) best = c;
+        if (c !== y && v > other) other = v;
+      }
+      pred[start + i] = best;
+      margin[start + i] = z[row + y] - other;
+    }
   }
   return { pred, margin };
 }

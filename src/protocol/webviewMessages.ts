@@ -3,7 +3,7 @@
 // hidden, re-shown or restored panel never loses state (retainContextWhenHidden is off).
 // Both sides validate what they receive: the webview boundary is a trust boundary.
 import { z } from 'zod';
-import { EngineEventSchema } from './engineMessages';
+import { EngineEventSchema, LabelErrorMethodSchema } from './engineMessages';
 
 // queued, timedOut and preempted: Slurm sweep members (waiting for a node; stopped at their time limit; preempted and not requeued).
 export const RunStatusSchema = z.enum(['queued', 'running', 'finished', 'failed', 'cancelled', 'died', 'timedOut', 'preempted']);
@@ -63,6 +63,12 @@ export const WebviewToHostSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('savePrunedModel'), runId: z.string() }).strict(),
   z.object({ type: z.literal('exportReport'), runId: z.string() }).strict(),
   z.object({ type: z.literal('openRun'), runId: z.string() }).strict(),
+  /** "Export suspected labels (CSV)", rows in the rank order of `method`. */
+  z.object({ type: z.literal('exportLabelErrors'), runId: z.string(), method: LabelErrorMethodSchema }).strict(),
+  /** The cleaning loop: a second run without (exclude) or relabeling (relabel) the top k of `method`, opened in Compare. */
+  z
+    .object({ type: z.literal('retrainLabelErrors'), runId: z.string(), method: LabelErrorMethodSchema, k: z.number().int().positive().max(1_000_000), mode: z.enum(['exclude', 'relabel']) })
+    .strict(),
 ]);
 export type WebviewToHost = z.infer<typeof WebviewToHostSchema>;
 

@@ -35,6 +35,7 @@ function loadTests(): void {
   require('./recorder.test');
   require('./slurm.test');
   require('./runsView.test');
+  require('./labelErrors.test');
 }
 
 interface TestRecord {

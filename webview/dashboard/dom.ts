@@ -112,3 +112,20 @@ export function pct(x: number | null | undefined, digits = 1): string {
 export function num(x: number | null | undefined, digits = 3): string {
   return x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(digits);
 }
+
+/** An MNIST-style digit: grayscale pixels in [0,1], drawn dark-on-light like ink. */
+export function digitCanvas(img: { width: number; height: number; pixels: number[] }): HTMLCanvasElement {
+  const c = el('canvas', { class: 'digit', width: String(img.width), height: String(img.height), 'aria-hidden': 'true' }) as HTMLCanvasElement;
+  const ctx = c.getContext('2d')!;
+  const data = ctx.createImageData(img.width, img.height);
+  img.pixels.forEach((v, i) => {
+    const g = 255 - Math.round(Math.min(1, Math.max(0, v)) * 255);
+    data.data[i * 4] = g;
+    data.data[i * 4 + 1] = g;
+    data.data[i * 4 + 2] = g;
+    data.data[i * 4 + 3] = 255;
+  });
+  ctx.putImageData(data, 0, 0);
+  return c;
+}
+

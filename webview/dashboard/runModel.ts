@@ -1,7 +1,7 @@
 // Incremental model of one run for the dashboard (no DOM). Events are applied once, in
 // order; renders read the accumulated state, so a 2,000-epoch run with a neuron snapshot
 // per epoch never re-scans its whole history on every update.
-import type { EngineEvent, EpochEvent, StartedEvent } from '../../src/protocol/engineMessages';
+import type { EngineEvent, EpochEvent, LabelErrorsProbe, StartedEvent } from '../../src/protocol/engineMessages';
 import type { z } from 'zod';
 import type {
   McDropoutProbeSchema,
@@ -42,6 +42,7 @@ export class RunModel {
   pruning: Stamped<PruningProbe> | undefined;
   mcDropout: Stamped<McDropoutProbe> | undefined;
   nested: Stamped<NestedOrderingProbe> | undefined;
+  labelErrors: Stamped<LabelErrorsProbe> | undefined;
   /** From the dynamics probe; null = the probe ran and found none. */
   unlearningEpochProbe: number | null | undefined;
   degradationEpoch: number | null | undefined;
@@ -119,6 +120,9 @@ export class RunModel {
         break;
       case 'nestedOrdering':
         this.nested = { epoch, probe };
+        break;
+      case 'labelErrors':
+        this.labelErrors = { epoch, probe };
         break;
       case 'dynamics':
         this.unlearningEpochProbe = probe.unlearningEpoch;

@@ -3,8 +3,9 @@
 import type uPlot from 'uplot';
 import type { RunView, WebviewToHost } from '../../src/protocol/webviewMessages';
 import { axis, barScale, barsPath, Chart, intAxis, percentFormat, percentValues, stepPath, withAlpha, type Marker } from './charts';
-import { byId, el, iconButton, num, pct, section, type Section, type SectionState } from './dom';
+import { byId, digitCanvas, el, iconButton, num, pct, section, type Section, type SectionState } from './dom';
 import { emptyHints } from './emptyHints';
+import { LabelErrorsSection } from './labelErrorsSection';
 import { NeuronMap } from './neuronMap';
 import type { RunModel } from './runModel';
 import { downsampleIndices, expectedCalibrationError, pick } from './stats';
@@ -21,13 +22,14 @@ export interface PageHost {
   ui: SectionState;
 }
 
-type SectionKey = 'accuracy' | 'neurons' | 'pruning' | 'uncertainty' | 'nested' | 'coteaching';
+type SectionKey = 'accuracy' | 'neurons' | 'pruning' | 'uncertainty' | 'labelErrors' | 'nested' | 'coteaching';
 
 /** What a section needs, for the one-line "Not in this run" list (field names as in emptyHints). */
 const sectionSource: Record<Exclude<SectionKey, 'accuracy'>, string> = {
   neurons: 'probes.memorization',
   pruning: 'probes.pruning',
   uncertainty: 'probes.mcDropout (and a dropout layer)',
+  labelErrors: 'probes.labelErrors',
   nested: 'a nestedDropout layer + probes.nestedOrdering',
   coteaching: 'training.regularizers.coTeaching',
 };
@@ -43,6 +45,7 @@ export class RunPage {
   private building: SectionKey = 'accuracy';
   private readonly notInRun: HTMLElement;
   private readonly toc: HTMLElement;
+  private labelErrors!: LabelErrorsSection;
   private acc!: Chart;
   private loss!: Chart;
   private pruning!: Chart;
@@ -97,6 +100,12 @@ export class RunPage {
         'Dropout kept on at prediction, many passes. Entropy = total uncertainty, mutual information = the model\'s own (epistemic) doubt. Corrupted examples further right than clean ones = the model is unsure where labels are wrong. The reliability diagram compares confidence to accuracy (diagonal = calibrated).',
         emptyHints.uncertainty,
       ),
+      labelErrors: mk(
+        'labelErrors',
+        'Suspected label errors',
+        'Training examples ranked by how likely their label is wrong, by the method picked (all scores: higher = more suspect). When the run corrupted labels itself, AUROC and precision at k = the number corrupted say how well each method finds them, and the curve shows precision against recall down the ranking. Export the ranking, or retrain without the top k (or with their suggested labels) and compare.',
+        emptyHints.labelErrors,
+      ),
       nested: mk(
         'nested',
         'Nested-dropout ordering',
@@ -119,6 +128,8 @@ export class RunPage {
     this.buildPruning();
     this.building = 'uncertainty';
     this.buildUncertainty();
+    this.building = 'labelErrors';
+    this.labelErrors = new LabelErrorsSection(this.sec.labelErrors, (...a) => this.chart(...a), this.host.mode === 'vscode' ? (msg) => this.host.post(msg) : undefined, this.run.id);
     this.building = 'nested';
     this.buildNested();
     this.building = 'coteaching';
@@ -425,6 +436,7 @@ export class RunPage {
 
     this.updatePruning();
     this.updateUncertainty();
+    this.labelErrors.update(m.labelErrors?.probe);
     this.updateNested();
 
     const hasPrecision = m.hasLabelPrecision();
@@ -563,21 +575,5 @@ export class RunPage {
 /** 0.004 s reads "4 ms/epoch", not "0.00 s/epoch". */
 function secondsPerEpoch(s: number): string {
   return s < 0.1 ? `${Math.max(1, Math.round(s * 1000))} ms/epoch` : `${s.toFixed(s < 10 ? 2 : 1)} s/epoch`;
-}
-
-/** An MNIST-style digit: grayscale pixels in [0,1], drawn dark-on-light like ink. */
-function digitCanvas(img: { width: number; height: number; pixels: number[] }): HTMLCanvasElement {
-  const c = el('canvas', { class: 'digit', width: String(img.width), height: String(img.height), 'aria-hidden': 'true' }) as HTMLCanvasElement;
-  const ctx = c.getContext('2d')!;
-  const data = ctx.createImageData(img.width, img.height);
-  img.pixels.forEach((v, i) => {
-    const g = 255 - Math.round(Math.min(1, Math.max(0, v)) * 255);
-    data.data[i * 4] = g;
-    data.data[i * 4 + 1] = g;
-    data.data[i * 4 + 2] = g;
-    data.data[i * 4 + 3] = 255;
-  });
-  ctx.putImageData(data, 0, 0);
-  return c;
 }
 

@@ -47,6 +47,9 @@ export class DashboardPanels implements vscode.Disposable {
   exportReport: ((runId: string) => Promise<unknown>) | undefined;
   /** "Save Pruned Model…" from the webview: asks for a folder and copies the model (export feature). */
   savePrunedModel: ((runId: string) => Promise<unknown>) | undefined;
+  /** The label-error actions of the dashboard (registered by labelErrorCommands.ts). */
+  exportLabelErrors: ((runId: string, method: string) => Promise<unknown>) | undefined;
+  retrainLabelErrors: ((runId: string, method: string, k: number, mode: 'exclude' | 'relabel') => Promise<unknown>) | undefined;
 
   constructor(
     private readonly ctx: Ctx,
@@ -263,6 +266,12 @@ export class DashboardPanels implements vscode.Disposable {
         break;
       case 'exportReport':
         if (owns(msg.runId)) await (this.exportReport ?? (() => vscode.commands.executeCommand('reglens.exportReport', msg.runId)))(msg.runId);
+        break;
+      case 'exportLabelErrors':
+        if (owns(msg.runId)) await this.exportLabelErrors?.(msg.runId, msg.method);
+        break;
+      case 'retrainLabelErrors':
+        if (owns(msg.runId)) await this.retrainLabelErrors?.(msg.runId, msg.method, msg.k, msg.mode);
         break;
     }
   }

@@ -25,6 +25,7 @@ const chartIds = [
   'nested-curve',
   'nested-importance',
   'precision-chart',
+  'le-pr-chart',
 ];
 
 function asUri(arg: unknown): vscode.Uri | undefined {

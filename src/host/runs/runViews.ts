@@ -9,6 +9,7 @@ import type { DashboardPanels } from '../dashboard/dashboardPanels';
 import { SummaryView, summaryViewId } from '../dashboard/summaryView';
 import { registerExportCommands, runIdOf } from '../export/exportCommands';
 import { revealPath } from '../reveal';
+import { registerLabelErrorCommands } from '../export/labelErrorCommands';
 import { RunStatusBar } from '../statusBar';
 import { maxCompared } from '../../protocol/webviewMessages';
 import type { RunManager } from './runManager';
@@ -155,6 +156,7 @@ export function registerRunViews(ctx: Ctx, runs: RunManager, dashboards: Dashboa
   });
 
   registerExportCommands(ctx, runs, dashboards, () => pickRun('Export which run?'));
+  registerLabelErrorCommands(ctx, runs, dashboards, () => pickRun('Which run\'s label errors?'));
   return { statusBar, summary, tree };
 }
 

@@ -73,7 +73,7 @@ class LabelErrorsRun:
             self.methods,
             self.tracker,
             self.labels,
-            self.classes,
+            int(probs.shape[1]),
             self.source,
             self.corrupted,
             "bestTestAccuracy" if self.best is not None else "last",
