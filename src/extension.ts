@@ -50,7 +50,7 @@ export function activate(context: vscode.ExtensionContext): RegLensApi {
   registerExampleCommands(ctx);
   registerPythonScriptCommands(ctx, runs, dashboards);
   const views = registerRunViews(ctx, runs, dashboards);
-  const analysis = new DocumentAnalysis();
+  const analysis = ctx.track(new DocumentAnalysis());
   registerDiagnostics(ctx, analysis);
   registerCodeLenses(ctx, analysis);
   // In the background: diagnostics of open files start at once and are re-checked as files they rest on get indexed.

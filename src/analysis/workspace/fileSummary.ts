@@ -233,7 +233,14 @@ function inRepeatLoop(graph: ModelGraph, call: { scope: { loopStart?: number; lo
  */
 function mcLoopOf(graph: ModelGraph, fn: { start: number; end: number }, params: string[], repeatOnly: boolean): FunctionFacts['mcLoop'] {
   const calls = callsWithin(graph.calls, fn.start, fn.end);
-  const loopCalls = calls.filter((c) => c.scope.loopDepth > 0 && c.scope.functionStart === fn.start && (!repeatOnly || inRepeatLoop(graph, c)));
+  const repeat = new Map<number, boolean>();
+  const inRepeat = (c: (typeof calls)[number]) => {
+    const at = c.scope.loopStart ?? -1;
+    let r = repeat.get(at);
+    if (r === undefined) repeat.set(at, (r = inRepeatLoop(graph, c)));
+    return r;
+  };
+  const loopCalls = calls.filter((c) => c.scope.loopDepth > 0 && c.scope.functionStart === fn.start && (!repeatOnly || inRepeat(c)));
   if (!loopCalls.length) return undefined;
   const body = graph.text.slice(fn.start, fn.end);
   const setsMode = calls.some((c) => (c.method === 'eval' && c.args.length === 0 && c.receiver) || (c.method === 'train' && c.receiver));

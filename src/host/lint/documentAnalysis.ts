@@ -20,6 +20,8 @@ export const modelCodeSelector: vscode.DocumentSelector = [{ language: 'python' 
 
 /** Pending edits kept per document at most; beyond that the analyzer diffs the texts instead. */
 const MAX_PENDING_CHANGES = 2000;
+/** Pause in an open document's analyses after which its summary goes to the workspace index. */
+const SUMMARY_DELAY_MS = 400;
 /** Work between two returns to the event loop during an analysis. */
 const SLICE_MS = 8;
 
@@ -42,6 +44,7 @@ export class DocumentAnalysis {
    */
   readonly index = new WorkspaceIndex(undefined, (key) => vscode.Uri.parse(key).path);
   private readonly indexChanged = new vscode.EventEmitter<IndexChange>();
+  private readonly summaryTimers = new Map<string, NodeJS.Timeout>();
   /** Fires when summaries in the index changed: the files resting on them need a new analysis. */
   readonly onDidChangeIndex = this.indexChanged.event;
 
@@ -115,10 +118,7 @@ export class DocumentAnalysis {
         SLICE_MS,
       );
       if (analysis) this.cache.set(key, { version, threshold, analysis });
-      // The open document's text is what other files see of it, saved or not.
-      if (analysis?.graph && language === 'python' && this.config.workspaceIndexEnabled && this.index.setSummary(key, summarizeGraph(analysis.graph))) {
-        this.announceIndexChange({ changed: [key] });
-      }
+      if (analysis?.graph && language === 'python' && this.config.workspaceIndexEnabled) this.scheduleSummary(key, analysis);
       return analysis;
     })();
     const entry: Running = { version, threshold, promise };
@@ -127,6 +127,29 @@ export class DocumentAnalysis {
       if (this.running.get(key) === entry) this.running.delete(key);
     });
     return promise;
+  }
+
+  /**
+   * The open document's text is what other files see of it, saved or not. Its summary is
+   * taken once typing pauses, off the keystroke path (a few ms on a 5,000-line file), and only
+   * from the latest analysis: a newer one shifts the facts an older graph shares.
+   */
+  private scheduleSummary(key: string, analysis: Analysis): void {
+    clearTimeout(this.summaryTimers.get(key));
+    this.summaryTimers.set(
+      key,
+      setTimeout(() => {
+        this.summaryTimers.delete(key);
+        if (this.cache.get(key)?.analysis !== analysis || this.running.has(key) || !analysis.graph) return;
+        if (this.index.setSummary(key, summarizeGraph(analysis.graph))) this.announceIndexChange({ changed: [key] });
+      }, SUMMARY_DELAY_MS),
+    );
+  }
+
+  dispose(): void {
+    for (const t of this.summaryTimers.values()) clearTimeout(t);
+    this.summaryTimers.clear();
+    this.indexChanged.dispose();
   }
 
   forget(doc: vscode.TextDocument): void {
