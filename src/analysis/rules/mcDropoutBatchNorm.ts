@@ -35,14 +35,19 @@ function computesGradients(g: Call, call: Call): boolean {
 export function checkMcDropoutBatchNorm(graph: ModelGraph): Finding[] {
   const out: Finding[] = [];
   // The model may be a class from another file (or hold a backbone from one) with the BatchNorm.
-  const imported = hasBatchNorm(graph, 'pytorch') ? undefined : importedLayer(graph, 'batchnorm');
-  if (hasBatchNorm(graph, 'pytorch') || imported) {
+  const local = hasBatchNorm(graph, 'pytorch');
+  const imported = local ? undefined : importedLayer(graph, 'batchnorm');
+  if (local || imported || graph.workspace) {
     for (const call of graph.training.trainCalls) {
       const mc = call.scope.inNoGrad || MC_FUNCTION.test(call.scope.functionName ?? '');
       // The dropout-only pattern is the fix, not the bug, however the guard tests the type:
       // `if isinstance(m, nn.Dropout):`, `if type(m) == nn.Dropout:`, `if m.__class__.__name__.startswith("Dropout"):`.
       const prevLine = graph.index.lineStart(Math.max(0, call.range.start.line - 1));
       if (!mc || /\bif\b[^:\n]*Dropout/.test(graph.text.slice(prevLine, call.start))) continue;
+      // Or the model comes from a file calling this MC function (a utility module): its BatchNorm.
+      const fnName = call.scope.functionName;
+      const elsewhere = local ? undefined : (imported ?? (fnName ? graph.workspace?.batchNormAtCallers(fnName) : undefined));
+      if (!local && !elsewhere) continue;
       const line = ownLine(graph, call);
       const fixes = [];
       if (line) {
@@ -64,10 +69,10 @@ export function checkMcDropoutBatchNorm(graph: ModelGraph): Finding[] {
           'stats on every pass, so predictions depend on the batch and the model drifts. Call eval() and switch only the dropout modules to train().',
         fixes,
       );
-      if (imported) {
-        const where = graph.workspace!.fileLabel(imported.file);
-        f.message += ` (${imported.layer.name} in ${imported.owner}, ${where})`;
-        f.related = [{ file: imported.file, range: imported.layer.range, message: `${imported.layer.name} in ${imported.owner}` }];
+      if (elsewhere) {
+        const where = graph.workspace!.fileLabel(elsewhere.file);
+        f.message += ` (${elsewhere.layer.name} in ${elsewhere.owner}, ${where})`;
+        f.related = [{ file: elsewhere.file, range: elsewhere.layer.range, message: `${elsewhere.layer.name} in ${elsewhere.owner}` }];
       }
       out.push(f);
     }

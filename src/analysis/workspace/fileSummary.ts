@@ -60,6 +60,10 @@ export interface FileSummary {
   functions: FunctionFacts[];
   /** Other module-level names (assigned from a call at top level). */
   names: string[];
+  /** The first BatchNorm of a PyTorch model built in this file (layer lists and module classes). */
+  batchnorm?: LayerRef & { owner: string };
+  /** Distinct dotted callees (capped): what the file calls and instantiates, resolved on demand. */
+  callees: string[];
   /** An optimizer with a non-zero weight_decay (or a kernel regularizer): the models this file trains are regularized. */
   weightDecay?: Range;
 }
@@ -67,10 +71,11 @@ export interface FileSummary {
 const LAYER_BASE = /^(torch\.nn|keras\.layers)\.(\w*Dropout\w*|BatchNorm\w*|BatchNormalization)$/;
 const MODEL_BASE = /\b(Module|LightningModule|Model|Layer)\b/;
 const MAX_PARTS = 24;
+const MAX_CALLEES = 128;
 
 /** Summarises a file's graph; TS/JS files get an empty summary (imports between them are not followed). */
 export function summarizeGraph(graph: ModelGraph): FileSummary {
-  if (graph.language !== 'python') return { language: 'tsjs', imports: [], classes: [], functions: [], names: [] };
+  if (graph.language !== 'python') return { language: 'tsjs', imports: [], classes: [], functions: [], names: [], callees: [] };
   const imports: ImportEntry[] = [];
   for (const line of graph.importLines) {
     if (graph.index.positionAt(line.start).character === 0) imports.push(...parsePythonImport(line.text));
@@ -146,7 +151,19 @@ export function summarizeGraph(graph: ModelGraph): FileSummary {
   for (const c of graph.calls) {
     if (c.scope.functionName === undefined && c.scope.className === undefined && c.assignedTo && /^[A-Za-z_]\w*$/.test(c.assignedTo)) names.add(c.assignedTo);
   }
-  const summary: FileSummary = { language: 'python', imports, classes, functions, names: [...names].slice(0, 256) };
+  const callees = new Set<string>();
+  for (const c of graph.calls) {
+    if (callees.size >= MAX_CALLEES) break;
+    if (/^[A-Za-z_][\w.]*$/.test(c.callee) && !/^(self|super|torch|nn|F|np|tf|keras|layers)\b/.test(c.callee) && !BUILTIN.has(c.callee)) callees.add(c.callee);
+  }
+  const summary: FileSummary = { language: 'python', imports, classes, functions, names: [...names].slice(0, 256), callees: [...callees] };
+  for (const m of graph.models) {
+    const bn = m.framework === 'pytorch' ? m.layers.find((l) => l.kind === 'batchnorm') : undefined;
+    if (bn) {
+      summary.batchnorm = { name: bn.call?.callee.split('.').pop() ?? bn.name, range: bn.range, owner: m.name ?? 'the model' };
+      break;
+    }
+  }
   const decay = graph.optimizers.find((o) => o.weightDecay !== 0 && o.weightDecayArg)?.call ?? graph.calls.find((c) => c.args.some((a) => a.name === 'kernel_regularizer'));
   if (decay) summary.weightDecay = lineRange(decay.start);
   return summary;

@@ -27,6 +27,11 @@ export interface WorkspaceContext {
   layerIn(expr: string, kind: 'dropout' | 'batchnorm'): FoundLayer | undefined;
   /** True when an MC function found by resolve() samples in whatever mode its caller left (it enables no dropout itself). */
   mcReliesOnCaller(symbol: ResolvedSymbol): boolean;
+  /**
+   * The first BatchNorm of a model in a file that imports this one and calls `fnName` (an MC
+   * function here getting its model from there), with that caller file.
+   */
+  batchNormAtCallers(fnName: string): (FoundLayer & { caller: string }) | undefined;
   /** A file importing this one (directly or through a re-export) that trains with weight decay. */
   weightDecayInImporter(): { file: string; range: Range } | undefined;
   /** A short name of a file for messages ('models/net.py'). */

@@ -177,6 +177,20 @@ export class WorkspaceIndex {
         return r?.cls ? idx.classLayer(r.file, r.cls, kind, 0, new Set()) : undefined;
       },
       mcReliesOnCaller: (symbol) => idx.mcRelies(symbol),
+      batchNormAtCallers: (fnName) => {
+        for (const d of idx.dependents(key)) {
+          const e = idx.files.get(d);
+          if (!e || !e.summary.callees.some((c) => c === fnName || c.endsWith(`.${fnName}`))) continue;
+          const own = e.summary.batchnorm;
+          if (own) return { file: d, layer: own, owner: own.owner, caller: d };
+          for (const c of e.summary.callees) {
+            const r = idx.resolveIn(e, c, 0);
+            const hit = r?.cls ? idx.classLayer(r.file, r.cls, 'batchnorm', 0, new Set()) : undefined;
+            if (hit) return { ...hit, caller: d };
+          }
+        }
+        return undefined;
+      },
       weightDecayInImporter: () => {
         for (const d of idx.dependents(key)) {
           const range = idx.files.get(d)?.summary.weightDecay;
@@ -195,7 +209,7 @@ export class WorkspaceIndex {
     const indexed = this.files.get(key);
     if (indexed) return { ...indexed, ...imports };
     const path = this.pathOf(key).replace(/\\/g, '/');
-    const summary: FileSummary = { language: 'python', imports: [...imports.imports.values(), ...imports.wildcards], classes: [], functions: [], names: [] };
+    const summary: FileSummary = { language: 'python', imports: [...imports.imports.values(), ...imports.wildcards], classes: [], functions: [], names: [], callees: [] };
     return { key, moduleDir: `/${moduleParts(path).join('/')}`.replace(/^\/\//, '/'), dir: path.slice(0, path.lastIndexOf('/')), summary, ...imports, signature: '' };
   }
 

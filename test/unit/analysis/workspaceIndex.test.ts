@@ -114,6 +114,20 @@ describe('workspace index: findings across files', () => {
     assert.equal(rule(), 0);
   });
 
+  it('an MC utility module calling model.train(), whose model (with BatchNorm) comes from the file calling it -> mc-dropout-flips-batchnorm', () => {
+    const ws = folder('caller_bn');
+    const rule = () => ws.analyze('mc_tools.py').filter((f) => f.ruleId === 'mc-dropout-flips-batchnorm');
+    assert.deepEqual(ws.analyze('mc_tools.py', false).filter((f) => f.ruleId === 'mc-dropout-flips-batchnorm'), []);
+    const found = rule();
+    assert.equal(found.length, 1, JSON.stringify(found));
+    assert.match(found[0].message, /BatchNorm2d in SmallResNet, models\.py/);
+    const models = readFileSync(ws.path('models.py'), 'utf8');
+    assert.deepEqual(found[0].related?.map((r) => [r.file, r.range.start.line]), [[ws.path('models.py'), line(models, 'nn.BatchNorm2d')]]);
+    // report.py has a BatchNorm model too but calls only predict(): it is not what mc_predict samples.
+    ws.edit('main.py', 'mean, var = mc_predict(net, torch.randn(8, 3, 32, 32))\nprint(var.mean())\n', 'print(net)\n');
+    assert.deepEqual(rule(), [], 'no caller of mc_predict builds a BatchNorm model');
+  });
+
   it('a dropout subclass imported relatively (from .layers import AlwaysDropout) before BatchNorm -> dropout-before-batchnorm naming the class', () => {
     const ws = folder('subclass');
     assert.deepEqual(ws.analyze('pkg/model.py', false).filter((f) => f.ruleId === 'dropout-before-batchnorm'), []);
