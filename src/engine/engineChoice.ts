@@ -49,7 +49,7 @@ export async function runStart(command: StartCommand, opts: RunStartOptions): Pr
       onEvent,
     });
   const torch = (check: TorchSelfCheck, engine: TorchEngineProcess, handOver: TorchHandOver) =>
-    trainOnTorch({ python, check, engine, handOver, baseDir, runDir: command.runDir, signal, onEvent });
+    trainOnTorch({ python, check, engine, handOver, baseDir, runDir: command.runDir, ...(command.resume ? { resume: true } : {}), signal, onEvent });
   const fail = (message: string) => onEvent({ type: 'failed', time: now(), message });
   const cancelledEarly = () => onEvent({ type: 'log', level: 'info', message: 'Run cancelled before training started.' });
 

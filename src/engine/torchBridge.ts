@@ -140,6 +140,8 @@ export interface TorchRunOptions {
   handOver: TorchHandOver;
   baseDir: string;
   runDir?: string;
+  /** Continue from <runDir>/checkpoint.pt when there is one (a requeued Slurm member). */
+  resume?: boolean;
   /** Why faster engines in the auto order were not used; prefixed to started.backendNote. */
   notes?: string[];
   signal?: AbortSignal;
@@ -372,7 +374,7 @@ export class TorchEngineProcess {
 }
 
 /** The start command the Python engine receives, parsed (so complete: docs/torch-engine.md "Command"). */
-export function torchStartCommand(experiment: Experiment, where: { device: DeviceName; python: string; dataDir: string; baseDir: string; runDir?: string }) {
+export function torchStartCommand(experiment: Experiment, where: { device: DeviceName; python: string; dataDir: string; baseDir: string; runDir?: string; resume?: boolean }) {
   return EngineCommandSchema.parse({
     type: 'start',
     experiment,
@@ -382,12 +384,13 @@ export function torchStartCommand(experiment: Experiment, where: { device: Devic
     dataDir: path.resolve(where.dataDir),
     baseDir: path.resolve(where.baseDir),
     ...(where.runDir ? { runDir: path.resolve(where.runDir) } : {}),
+    ...(where.resume ? { resume: true } : {}),
   });
 }
 
 async function runPython(opts: TorchRunOptions, experiment: Experiment, dataDir: string, output: (t: string) => void): Promise<void> {
   const { onEvent, python } = opts;
-  const start = torchStartCommand(experiment, { device: opts.check.device ?? 'auto', python, dataDir, baseDir: opts.baseDir, runDir: opts.runDir });
+  const start = torchStartCommand(experiment, { device: opts.check.device ?? 'auto', python, dataDir, baseDir: opts.baseDir, runDir: opts.runDir, resume: opts.resume });
   const { engine } = opts;
   let ended = false; // finished or failed seen
   let cancelled = false;

@@ -131,6 +131,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     if os.environ.get("NODE_CHANNEL_FD"):
         # Ctrl+C reaches the whole process group; the parent owns cancellation and sends cancel.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if os.environ.get("REGLENS_ENGINE_IGNORE_SIGTERM") == "1":
+        # A Slurm task's SIGTERM (scancel, time limit, requeue) reaches every process of the
+        # task: the CLI turns it into a cancel, which arrives here through the channel.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
     return run_engine(channel, None, args.device)
 
 

@@ -42,6 +42,7 @@ from reglens.engine.regularizers import (
     smoothed_one_hot,
     soft_cross_entropy,
 )
+from reglens.engine.checkpoint import load_checkpoint, numpy_state, optimizer_parts, save_checkpoint
 from reglens.engine.seeds import numpy_stream, stream_seed, torch_stream
 from reglens.nn import NestedDropout
 
@@ -196,6 +197,7 @@ class _Run:
         self.batch_gen = torch_stream(seed, "batches")
         # Separate streams so switching one regularizer on does not reshuffle the others.
         nested = torch_stream(seed, "nested-dropout")
+        self.nested_gen = nested
         for net in (self.model, self.peer):
             for m in net.modules() if net is not None else ():
                 if isinstance(m, NestedDropout):
@@ -393,6 +395,59 @@ class _Run:
             counts = (int(chosen), int(clean))
         return mean_loss, time.perf_counter() - t0, counts
 
+    def _save_checkpoint(self, run_dir: str, epoch: int, total_seconds: float, last: Optional[Dict[str, Any]], stopper: Optional["_EarlyStopping"]) -> None:
+        gens = {"batch": self.batch_gen, "group": self.group_gen, "nested": self.nested_gen}
+        opt_state, opt_groups = optimizer_parts(self.optimizer)
+        tensors: Dict[str, Any] = {
+            "model": self.model.state_dict(),
+            "optimizer": opt_state,
+            "generators": {k: g.get_state() for k, g in gens.items()},
+            "torch": torch.get_rng_state(),
+        }
+        meta: Dict[str, Any] = {
+            "epoch": epoch,
+            "total_seconds": total_seconds,
+            "last": last,
+            "optimizer": opt_groups,
+            "numpy": {"cutmix": numpy_state(self.cutmix_rng), "candidates": numpy_state(self.candidate_rng)},
+        }
+        if self.device.type == "cuda":
+            tensors["cuda"] = torch.cuda.get_rng_state(self.device)
+        if self.peer is not None and self.peer_optimizer is not None:
+            tensors["peer"] = self.peer.state_dict()
+            tensors["peer_optimizer"], meta["peer_optimizer"] = optimizer_parts(self.peer_optimizer)
+        if stopper is not None:
+            meta["stopper"] = {"best": list(stopper.best) if stopper.best else None, "stopped_at": stopper.stopped_at}
+            if stopper.best_state is not None:
+                tensors["best_state"] = stopper.best_state
+        try:
+            save_checkpoint(run_dir, self.experiment, tensors, meta)
+        except OSError as e:
+            # Training goes on without it: a lost checkpoint costs a restart, a failed run costs the run.
+            if not getattr(self, "_checkpoint_warned", False):
+                self._log("warning", f"Could not write the checkpoint in {run_dir}: {e}. Training continues; a requeued run would start over.")
+                self._checkpoint_warned = True
+
+    def _restore(self, tensors: Dict[str, Any], meta: Dict[str, Any], stopper: Optional["_EarlyStopping"]) -> None:
+        self.model.load_state_dict(tensors["model"])
+        self.optimizer.load_state_dict({"state": tensors["optimizer"], "param_groups": meta["optimizer"]})
+        if self.peer is not None and self.peer_optimizer is not None and "peer" in tensors:
+            self.peer.load_state_dict(tensors["peer"])
+            self.peer_optimizer.load_state_dict({"state": tensors["peer_optimizer"], "param_groups": meta["peer_optimizer"]})
+        gens = {"batch": self.batch_gen, "group": self.group_gen, "nested": self.nested_gen}
+        for k, g in gens.items():
+            g.set_state(tensors["generators"][k].cpu())
+        self.cutmix_rng.bit_generator.state = meta["numpy"]["cutmix"]
+        self.candidate_rng.bit_generator.state = meta["numpy"]["candidates"]
+        torch.set_rng_state(tensors["torch"].cpu())
+        if self.device.type == "cuda" and "cuda" in tensors:
+            torch.cuda.set_rng_state(tensors["cuda"].cpu(), self.device)
+        saved = meta.get("stopper")
+        if stopper is not None and saved:
+            stopper.best = tuple(saved["best"]) if saved["best"] else None  # type: ignore[assignment]
+            stopper.best_state = tensors.get("best_state")
+            stopper.stopped_at = saved["stopped_at"]
+
     def run(self) -> int:
         try:
             return self._run()
@@ -417,7 +472,18 @@ class _Run:
         stopper = _EarlyStopping.of(self.regs.get("earlyStopping"))
         epochs_done, total_seconds = 0, 0.0
         last: Optional[Dict[str, Any]] = None
-        for epoch in range(1, epochs + 1):
+        run_dir = self.command.get("runDir")
+        every = training.get("checkpointEvery") if run_dir else None
+        first = 1
+        if self.command.get("resume") and run_dir:
+            restored = load_checkpoint(run_dir, self.experiment, self.device)
+            if restored is not None:
+                tensors, meta = restored
+                self._restore(tensors, meta, stopper)
+                epochs_done, total_seconds, last = int(meta["epoch"]), float(meta["total_seconds"]), meta["last"]
+                first = epochs_done + 1
+                self._log("info", f"Resumed from the checkpoint after epoch {epochs_done} (weights, optimizer state, random streams).")
+        for epoch in range(first, epochs + 1):
             trained = self._train_epoch(epoch)
             if trained is None:
                 self._log("info", f"Cancelled after {epochs_done} epochs.")
@@ -443,6 +509,8 @@ class _Run:
             if stop:
                 self._log("info", stop)
                 break
+            if every and epoch % int(every) == 0 and epoch < epochs:
+                self._save_checkpoint(run_dir, epoch, total_seconds, last, stopper)
         if self.cancelled.is_set():
             self._log("info", f"Cancelled after {epochs_done} epochs.")
             return 0
