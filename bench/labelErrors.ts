@@ -3,6 +3,9 @@
 // precision at k = the number of corrupted labels, mean ± sd over the seeds.
 //
 //   npx tsx bench/labelErrors.ts --backend torch --python /usr/bin/python3 [--seeds 3] [--only mnist-sym40]
+//   npx tsx bench/labelErrors.ts --cleaning [--seeds 3] ...   the cleaning loop on MNIST 40% symmetric:
+//     each seed's run, then the same run without the top k of confident learning (k = what it
+//     flags) and with their suggested labels; test accuracy of the three (bench-results/label-errors-cleaning.json)
 //
 // Writes bench-results/label-errors[-<backend>].json (every run's metrics) and prints the
 // markdown table. Each run goes through the real engine (train() on TF.js, engine.js's torch
@@ -10,6 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LABEL_ERROR_METHODS, type LabelErrorMethod } from '../src/engine/probes/labelErrors';
+import { derivedExperiment } from '../src/host/export/labelErrorsCsv';
 import type { LabelErrorsProbe } from '../src/protocol/engineMessages';
 import { parseExperiment, type ExperimentInput } from '../src/protocol/experiment';
 import { collectRun, type RunEngine } from './benchShared';
@@ -103,6 +107,7 @@ async function main(): Promise<void> {
   const engine: RunEngine = backend === 'torch' ? { backend: 'torch', python: flag('--python') ?? process.env.REGLENS_PYTHON ?? 'python3' } : { backend: backend as 'wasm' };
   const seeds = Number(flag('--seeds') ?? 3);
   const only = flag('--only')?.split(',');
+  if (args.includes('--cleaning')) return cleaning(engine, seeds);
   const out = path.join('bench-results', `label-errors${backend === 'torch' ? '' : `-${backend}`}.json`);
   const runs: RunResult[] = [];
   const t0 = performance.now();
@@ -127,6 +132,36 @@ async function main(): Promise<void> {
   fs.mkdirSync('bench-results', { recursive: true });
   fs.writeFileSync(out, JSON.stringify({ note, started: new Date(Date.now() - (performance.now() - t0)).toISOString(), wallSeconds: (performance.now() - t0) / 1000, runs }, null, 1) + '\n');
   console.log(`\n${tableOf(runs)}\n\nwrote ${out} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+}
+
+/** Final and best test accuracy of a run. */
+const testOf = (epochs: { accuracy: { test: number } }[]) => ({ final: epochs[epochs.length - 1].accuracy.test, best: Math.max(...epochs.map((e) => e.accuracy.test)) });
+
+async function cleaning(engine: RunEngine, seeds: number): Promise<void> {
+  const t0 = performance.now();
+  const setting = SETTINGS.find((s) => s.id === 'mnist-sym40')!;
+  const rows: unknown[] = [];
+  for (let seed = 0; seed < seeds; seed++) {
+    const spec = setting.spec(seed);
+    const base = await collectRun(parseExperiment(spec), engine, () => undefined);
+    const probe = base.probes.find((p) => p.probe.kind === 'labelErrors')?.probe as LabelErrorsProbe | undefined;
+    if (base.failed || !probe) throw new Error(`seed ${seed}: ${base.failed ?? 'no labelErrors probe'}`);
+    const k = probe.methods.find((m) => m.method === 'confidentLearning')!.flagged!;
+    const row: Record<string, unknown> = { seed, k, corrupted: probe.methods[0].metrics!.k, original: testOf(base.epochs) };
+    for (const mode of ['exclude', 'relabel'] as const) {
+      const derived = derivedExperiment(spec, probe, 'confidentLearning', k, mode);
+      const r = await collectRun(parseExperiment({ ...derived, probes: {} }), engine, () => undefined);
+      if (r.failed) throw new Error(`seed ${seed} ${mode}: ${r.failed}`);
+      const started = r.epochs.length;
+      row[mode] = { ...testOf(r.epochs), epochs: started };
+    }
+    rows.push(row);
+    console.log(JSON.stringify(row));
+  }
+  const out = path.join('bench-results', 'label-errors-cleaning.json');
+  const note = `npx tsx bench/labelErrors.ts --cleaning --seeds ${seeds}${engine.backend === 'torch' ? ` --python ${engine.python}` : ` --backend ${engine.backend}`}: MNIST 40% symmetric as in label-errors.json; k = the examples confident learning flags; exclude = the same run with dataset.excludeExamples = those k, relabel = with dataset.relabel to the checkpoint's argmax (the dashboard's two retrain buttons); test accuracy of the last epoch (final) and the best epoch.`;
+  fs.writeFileSync(out, JSON.stringify({ note, wallSeconds: (performance.now() - t0) / 1000, rows }, null, 1) + '\n');
+  console.log(`wrote ${out}`);
 }
 
 if (require.main === module) {
