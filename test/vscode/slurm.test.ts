@@ -83,4 +83,37 @@ const missing = (() => {
       await vscode.workspace.fs.delete(file);
     }
   });
+
+  it('Stop Run on a running member cancels its Slurm task (scancel), keeping its epochs', async () => {
+    const api = await extensionApi<RegLensApi>();
+    const spec = JSON.parse(readFileSync(workspaceUri('tiny.reglens.json').fsPath, 'utf8'));
+    spec.name = 'slurm stop';
+    spec.backend = 'wasm';
+    spec.training.epochs = 100000;
+    spec.training.batchSize = 1;
+    spec.sweep = { seed: [1] };
+    const file = workspaceUri('slurm-stop.reglens.json');
+    await vscode.workspace.fs.writeFile(file, Buffer.from(JSON.stringify(spec, null, 2)));
+    try {
+      const [runId] = await vscode.commands.executeCommand<string[]>('reglens.runExperiment', file);
+      const summaryFile = path.join(workspaceUri('.reglens/runs').fsPath, runId, 'summary.json');
+      await waitFor('the member running its third epoch', async () => /^running · epoch ([3-9]|\d\d+)\//.test((await api.runsTree()).find((r) => r.runId === runId)?.description ?? ''), 90_000);
+      await vscode.commands.executeCommand('reglens.cancelRun', runId);
+      // The extension's watcher writes Slurm's outcome into summary.json once the task has ended.
+      const summary = await waitFor(
+        'the member cancelled in Slurm',
+        () => {
+          const s = JSON.parse(readFileSync(summaryFile, 'utf8'));
+          return s.status === 'cancelled' && s.slurm?.state === 'CANCELLED' ? s : undefined;
+        },
+        60_000,
+      );
+      assert.match(summary.error, /^cancelled in Slurm after epoch \d+ of 100000 \(every reported epoch is kept\)/);
+      const epochs = readFileSync(path.join(path.dirname(summaryFile), 'events.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"type":"epoch"')).length;
+      assert.ok(epochs >= 3 && epochs === summary.epochs, `${epochs} epochs recorded, summary says ${summary.epochs}`);
+      await waitFor('the Runs view showing it cancelled', async () => (await api.runsTree()).find((r) => r.runId === runId)?.description.startsWith('cancelled'));
+    } finally {
+      await vscode.workspace.fs.delete(file);
+    }
+  });
 });
