@@ -30,6 +30,10 @@ describe('Model-code diagnostics', () => {
     assert.equal(diag.source, 'RegLens');
     assert.match(doc.getText(diag.range), /Dropout/);
     assert.match(diag.message, /BatchNorm/);
+    // One line, like Ruff and Pylance; the code links to the rule's section of docs/rules.md at this version.
+    assert.ok(!diag.message.includes('\n') && diag.message.length <= 100, diag.message);
+    assert.ok(typeof diag.code === 'object', 'the code carries a link');
+    assert.match(diag.code.target.toString(), /^https:\/\/github\.com\/reglens\/reglens\/blob\/v\d+\.\d+\.\d+\/docs\/rules\.md#dropout-before-batchnorm$/);
 
     const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
       'vscode.executeCodeActionProvider',

@@ -1,14 +1,30 @@
 import type { ModelGraph } from '../modelGraph';
 import type { Finding, TextEdit } from '../textTypes';
 import { ensureImport, finding, replace, type RuleInfo } from './ruleKit';
+import { ruleDocsUrl } from './ruleDocs';
 
 export const ADAM_WEIGHT_DECAY: RuleInfo = {
   id: 'adam-weight-decay',
   title: 'torch.optim.Adam with weight_decay is L2, not decoupled weight decay',
-  docsUrl: 'https://arxiv.org/abs/1711.05101',
+  docsUrl: ruleDocsUrl('adam-weight-decay'),
+  source: 'https://arxiv.org/abs/1711.05101',
   defaultSeverity: 'warning',
   settingKey: 'diagnostics.adamWeightDecay.severity',
 };
+
+/** PyTorch's AdamW default, and the usual decoupled value (Loshchilov & Hutter 2019 tune around it). */
+const DECOUPLED_DEFAULT = '1e-2';
+
+/**
+ * The weight_decay to use with AdamW in place of Adam's: Adam's value is an L2 coefficient,
+ * typically 1e-4 to 5e-4, which as a decoupled decay (multiplied by the learning rate each step)
+ * would barely regularize; values below 1e-2 become 1e-2, larger ones are kept. Undefined when
+ * the value is not a literal.
+ */
+export function decoupledWeightDecay(coupled: number | undefined): string | undefined {
+  if (coupled === undefined) return undefined;
+  return coupled < 1e-2 ? DECOUPLED_DEFAULT : undefined;
+}
 
 /**
  * Adam's weight_decay adds an L2 term to the gradient, which the adaptive step then rescales,
@@ -32,14 +48,21 @@ export function checkAdamWeightDecay(graph: ModelGraph): Finding[] {
       const imp = ensureImport(graph, 'import torch', /^import\s+torch\s*$/m);
       if (imp) edits.push(imp);
     }
+    const wd = opt.weightDecayArg;
+    const proposed = decoupledWeightDecay(opt.weightDecay);
+    if (proposed) edits.push(replace(graph, wd, proposed));
+    const title =
+      proposed !== undefined
+        ? `Use torch.optim.AdamW (weight_decay ${wd.text} → ${proposed})`
+        : opt.weightDecay !== undefined
+          ? `Use torch.optim.AdamW (weight_decay ${wd.text} kept)`
+          : `Use torch.optim.AdamW (check weight_decay: decoupled values are about ${DECOUPLED_DEFAULT})`;
     out.push(
       finding(
         ADAM_WEIGHT_DECAY,
         call.range,
-        `torch.optim.Adam(weight_decay=${opt.weightDecayArg.text}) is L2 regularization folded into the adaptive gradient, not decoupled weight decay: ` +
-          'weights with large gradients are barely decayed. Use torch.optim.AdamW (Loshchilov & Hutter, "Decoupled Weight Decay Regularization", ICLR 2019); ' +
-          'decoupled values are typically larger (1e-2 rather than 1e-4).',
-        [{ title: 'Use torch.optim.AdamW', edits }],
+        `Adam(weight_decay=${wd.text}) is L2 through the adaptive step, not decoupled weight decay: use AdamW`,
+        [{ title, edits }],
       ),
     );
   }

@@ -1,11 +1,13 @@
 import type { ModelGraph } from '../modelGraph';
 import type { Finding } from '../textTypes';
 import { callsIn, finding, type RuleInfo } from './ruleKit';
+import { ruleDocsUrl } from './ruleDocs';
 
 export const CUTMIX_LAMBDA: RuleInfo = {
   id: 'cutmix-lambda',
   title: 'CutMix without lambda recomputation or label mixing',
-  docsUrl: 'https://arxiv.org/abs/1905.04899',
+  docsUrl: ruleDocsUrl('cutmix-lambda'),
+  source: 'https://arxiv.org/abs/1905.04899',
   defaultSeverity: 'warning',
   settingKey: 'diagnostics.cutmixLambda.severity',
 };
@@ -69,7 +71,7 @@ export function checkCutmixLambda(graph: ModelGraph): Finding[] {
     const own = ownText(graph, fn);
     const assigns = own.match(new RegExp(`(^|[^\\w.])${lam}\\s*=[^=]`, 'gm'))?.length ?? 0;
     const problems: string[] = [];
-    if (assigns < 2) problems.push(`${lam} is not recomputed from the clipped box`);
+    if (assigns < 2) problems.push(`${lam} not recomputed from the clipped box`);
     const mixed = new RegExp(`\\(\\s*1\\.?0?\\s*-\\s*${lam}\\s*\\)`).test(own) || new RegExp(`${lam}\\s*\\*[^\\n]*\\+|\\+[^\\n]*${lam}\\s*\\*`).test(own);
     const lamWord = new RegExp(`^${lam}$`);
     const handsOn =
@@ -78,7 +80,7 @@ export function checkCutmixLambda(graph: ModelGraph): Finding[] {
       calls.some((c) => c !== beta && !BOX.test(c.callee) && !/bbox|box/i.test(c.callee) && c.args.some((a) => lamWord.test(a.text)));
     if (!mixed && !handsOn) {
       problems.push(
-        calls.some((c) => LOSS.test(c.callee)) ? 'the loss does not mix the two labels' : `it returns the images without ${lam} and the shuffled labels`,
+        calls.some((c) => LOSS.test(c.callee)) ? 'loss does not mix the two labels' : `returns the images without ${lam} and the shuffled labels`,
       );
     }
     if (!problems.length) continue;

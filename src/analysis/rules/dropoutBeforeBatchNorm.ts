@@ -1,7 +1,8 @@
 import type { TextIndex } from '../textIndex';
 import type { Finding, TextEdit } from '../textTypes';
 import { type Call, callsWithin, type GraphLayer, type ModelGraph } from '../modelGraph';
-import type { RuleInfo } from './ruleKit';
+import { finding, type RuleInfo } from './ruleKit';
+import { ruleDocsUrl } from './ruleDocs';
 
 /** What swapLayers needs of a layer: its expression and where it is. */
 interface Swappable {
@@ -12,12 +13,11 @@ interface Swappable {
 
 export const DROPOUT_BEFORE_BATCHNORM = 'dropout-before-batchnorm';
 
-export const DROPOUT_BEFORE_BATCHNORM_DOCS = 'https://arxiv.org/abs/1801.05134';
-
 export const DROPOUT_BEFORE_BATCHNORM_RULE: RuleInfo = {
   id: DROPOUT_BEFORE_BATCHNORM,
   title: 'Dropout directly before batch normalization',
-  docsUrl: DROPOUT_BEFORE_BATCHNORM_DOCS,
+  docsUrl: ruleDocsUrl(DROPOUT_BEFORE_BATCHNORM),
+  source: 'https://arxiv.org/abs/1801.05134',
   defaultSeverity: 'warning',
   settingKey: 'diagnostics.dropoutBeforeBatchNorm.severity',
 };
@@ -39,20 +39,11 @@ export function checkDropoutBeforeBatchNormGraph(graph: ModelGraph): Finding[] {
       // Functional models list layers in construction order; only a direct chain counts
       // (`x = Dropout(r)(x)` then `x = BatchNormalization()(x)`), not two branches off one tensor.
       if (model.style === 'functional' && !feeds(graph, dropout, norm)) continue;
-      // PyTorch calls it the running variance, Keras and TF.js the moving variance.
-      const stat = model.framework === 'pytorch' ? `${norm.name} learns its running variance` : 'batch normalization learns its moving variance';
-      findings.push({
-        ruleId: DROPOUT_BEFORE_BATCHNORM,
-        severity: 'warning',
-        range: dropout.range,
-        message:
-          `${dropout.name} directly before ${norm.name} causes variance shift: ${stat} from dropped-out activations in training, ` +
-          `but sees un-dropped ones at inference, which degrades accuracy. Move ${dropout.name} after ` +
-          `${model.framework === 'pytorch' ? 'the BatchNorm' : norm.name} (Li et al., "Understanding the Disharmony between Dropout and Batch ` +
-          'Normalization by Variance Shift", CVPR 2019).',
-        docsUrl: DROPOUT_BEFORE_BATCHNORM_DOCS,
-        fixes: [{ title: `Move ${dropout.name} after ${norm.name}`, edits: swapLayers(dropout, norm, graph.index) }],
-      });
+      findings.push(
+        finding(DROPOUT_BEFORE_BATCHNORM_RULE, dropout.range, `${dropout.name} directly before ${norm.name} causes variance shift: move it after the norm`, [
+          { title: `Move ${dropout.name} after ${norm.name}`, edits: swapLayers(dropout, norm, graph.index) },
+        ]),
+      );
     }
   }
   findings.push(...checkModuleBodies(graph));
@@ -83,17 +74,13 @@ function checkModuleBodies(graph: ModelGraph): Finding[] {
       if (!norm || kindOf(norm) !== 'batchnorm') continue;
       const dropLayer = attrs.get(drop.callee)!;
       const normLayer = attrs.get(norm.callee)!;
-      const stat = model.framework === 'pytorch' ? 'its running variance' : 'its moving variance';
       const swappable = graph.text.startsWith(drop.callee, drop.start) && graph.text.startsWith(norm.callee, norm.start);
       findings.push({
-        ruleId: DROPOUT_BEFORE_BATCHNORM,
-        severity: 'warning',
-        range: drop.range,
-        message:
-          `${drop.callee} (${dropLayer.name}) feeds ${norm.callee} (${normLayer.name}) directly in ${bodyName}(), which causes variance shift: ` +
-          `the batch norm learns ${stat} from dropped-out activations in training, but sees un-dropped ones at inference, which degrades accuracy. ` +
-          `Apply ${drop.callee} after ${norm.callee} (Li et al., "Understanding the Disharmony between Dropout and Batch Normalization by Variance Shift", CVPR 2019).`,
-        docsUrl: DROPOUT_BEFORE_BATCHNORM_DOCS,
+        ...finding(
+          DROPOUT_BEFORE_BATCHNORM_RULE,
+          drop.range,
+          `${drop.callee} (${dropLayer.name}) feeds ${norm.callee} (${normLayer.name}) in ${bodyName}(): variance shift`,
+        ),
         fixes: swappable
           ? [
               {

@@ -2,11 +2,13 @@ import { layerOf } from '../buildGraph';
 import type { ModelGraph } from '../modelGraph';
 import type { Finding } from '../textTypes';
 import { finding, replace, type RuleInfo } from './ruleKit';
+import { ruleDocsUrl } from './ruleDocs';
 
 export const DROPOUT_RATE_RANGE: RuleInfo = {
   id: 'dropout-rate-range',
   title: 'Dropout rate out of range or silently disabled',
-  docsUrl: 'https://js.tensorflow.org/api/latest/#layers.dropout',
+  docsUrl: ruleDocsUrl('dropout-rate-range'),
+  source: 'https://js.tensorflow.org/api/latest/#layers.dropout',
   defaultSeverity: 'error',
   settingKey: 'diagnostics.dropoutRateRange.severity',
 };
@@ -34,10 +36,10 @@ export function checkDropoutRateRange(graph: ModelGraph): Finding[] {
     const v = arg.number;
     let problem: string | undefined;
     let severity = DROPOUT_RATE_RANGE.defaultSeverity;
-    if (framework === 'pytorch' && (v < 0 || v > 1)) problem = `PyTorch raises ValueError: dropout probability has to be between 0 and 1, but got ${arg.text}.`;
-    if (framework === 'keras' && (v < 0 || v >= 1)) problem = `Keras Dropout expects rate in [0, 1); ${arg.text} is invalid (1 would drop every unit).`;
+    if (framework === 'pytorch' && (v < 0 || v > 1)) problem = `Dropout probability ${arg.text} is outside [0, 1]: PyTorch raises ValueError`;
+    if (framework === 'keras' && (v < 0 || v >= 1)) problem = `Dropout rate ${arg.text} is outside [0, 1): Keras rejects it`;
     if (framework === 'tfjs' && (v <= 0 || v >= 1)) {
-      problem = `tf.layers.dropout with rate ${arg.text} returns its input unchanged: dropout is silently disabled (it only acts for 0 < rate < 1).`;
+      problem = `tf.layers.dropout rate ${arg.text} silently disables dropout (it acts only for 0 < rate < 1)`;
       severity = 'warning';
     }
     if (!problem) continue;

@@ -1,11 +1,13 @@
 import type { ModelGraph } from '../modelGraph';
 import type { Finding } from '../textTypes';
 import { addKeywordArg, finding, type RuleInfo } from './ruleKit';
+import { ruleDocsUrl } from './ruleDocs';
 
 export const FUNCTIONAL_DROPOUT_TRAINING: RuleInfo = {
   id: 'functional-dropout-training',
   title: 'F.dropout without training=self.training',
-  docsUrl: 'https://pytorch.org/docs/stable/generated/torch.nn.functional.dropout.html',
+  docsUrl: ruleDocsUrl('functional-dropout-training'),
+  source: 'https://pytorch.org/docs/stable/generated/torch.nn.functional.dropout.html',
   defaultSeverity: 'warning',
   settingKey: 'diagnostics.functionalDropoutTraining.severity',
 };
@@ -23,8 +25,7 @@ export function checkFunctionalDropoutTraining(graph: ModelGraph): Finding[] {
       finding(
         FUNCTIONAL_DROPOUT_TRAINING,
         call.range,
-        `${call.callee} defaults to training=True: it keeps dropping units after model.eval(), so evaluation and inference are noisy. ` +
-          'Pass training=self.training (or use an nn.Dropout module).',
+        `${call.callee} without training= keeps dropping units after model.eval()`,
         edit ? [{ title: 'Pass training=self.training', edits: [edit] }] : [],
       ),
     );

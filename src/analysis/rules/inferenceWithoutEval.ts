@@ -3,11 +3,13 @@ import { receiverBoundAt } from './boundNames';
 import type { Finding } from '../textTypes';
 import { importedEvalCall } from '../workspace/importedModes';
 import { finding, firstLine, insertAt, MC_FUNCTION, type RuleInfo } from './ruleKit';
+import { ruleDocsUrl } from './ruleDocs';
 
 export const INFERENCE_WITHOUT_EVAL: RuleInfo = {
   id: 'inference-without-eval',
   title: 'Inference without model.eval(), or eval() left on in a training loop',
-  docsUrl: 'https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.eval',
+  docsUrl: ruleDocsUrl('inference-without-eval'),
+  source: 'https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.eval',
   defaultSeverity: 'warning',
   settingKey: 'diagnostics.inferenceWithoutEval.severity',
 };
@@ -162,7 +164,7 @@ export function checkInferenceWithoutEval(graph: ModelGraph): Finding[] {
       finding(
         INFERENCE_WITHOUT_EVAL,
         ev.range,
-        `${ev.callee}() inside the training loop is never undone: from the second epoch on the model trains in eval mode (dropout off, BatchNorm frozen). Call ${ev.receiver}.train() at the start of each epoch.`,
+        `${ev.callee}() in the epoch loop is never undone: later epochs train in eval mode`,
         fixes,
       ),
     );

@@ -1,11 +1,13 @@
 import type { ModelGraph } from '../modelGraph';
 import type { Finding } from '../textTypes';
 import { finding, type RuleInfo, type RuleOptions } from './ruleKit';
+import { ruleDocsUrl } from './ruleDocs';
 
 export const LARGE_DENSE_HEAD: RuleInfo = {
   id: 'large-dense-head-unregularized',
   title: 'Large dense head with no regularization',
-  docsUrl: 'https://jmlr.org/papers/v15/srivastava14a.html',
+  docsUrl: ruleDocsUrl('large-dense-head-unregularized'),
+  source: 'https://jmlr.org/papers/v15/srivastava14a.html',
   defaultSeverity: 'information',
   settingKey: 'diagnostics.largeDenseHead.severity',
 };
@@ -32,8 +34,7 @@ export function checkLargeDenseHead(graph: ModelGraph, options: RuleOptions): Fi
       finding(
         LARGE_DENSE_HEAD,
         wide.range,
-        `${wide.name} with ${wide.features} units and no dropout, normalization or weight decay in this model: a wide head like this fits noisy labels easily. ` +
-          'Add dropout after it or decoupled weight decay (the "Add Regularizer…" code lens above the model inserts either).',
+        `${wide.name} with ${wide.features} units has no dropout, normalization or weight decay`,
       ),
     );
   }

@@ -1,11 +1,13 @@
 import type { ModelGraph } from '../modelGraph';
 import type { Finding } from '../textTypes';
 import { addKeywordArg, finding, hasMcSampling, replace, type RuleInfo } from './ruleKit';
+import { ruleDocsUrl } from './ruleDocs';
 
 export const LORA_DROPOUT_MC: RuleInfo = {
   id: 'lora-dropout-zero-mc',
   title: 'lora_dropout 0 with MC-dropout sampling',
-  docsUrl: 'https://huggingface.co/docs/peft/package_reference/lora#peft.LoraConfig',
+  docsUrl: ruleDocsUrl('lora-dropout-zero-mc'),
+  source: 'https://huggingface.co/docs/peft/package_reference/lora#peft.LoraConfig',
   defaultSeverity: 'warning',
   settingKey: 'diagnostics.loraDropoutMc.severity',
 };
@@ -21,8 +23,7 @@ export function checkLoraDropoutMc(graph: ModelGraph): Finding[] {
       finding(
         LORA_DROPOUT_MC,
         cfg.dropoutArg?.range ?? cfg.call.range,
-        `${cfg.dropoutArg ? `lora_dropout=${cfg.dropoutArg.text}` : 'lora_dropout is not set (PEFT defaults to 0.0)'} but this file samples with MC dropout: ` +
-          'the adapters have no dropout, so stochastic passes through them do not vary. Set lora_dropout > 0 (STAR, Zhang et al. 2024, uses 0.1).',
+        `${cfg.dropoutArg ? `lora_dropout=${cfg.dropoutArg.text}` : 'lora_dropout unset (0.0)'} but this file samples MC dropout: the adapters never vary`,
         edit ? [{ title: 'Set lora_dropout=0.1', edits: [edit] }] : [],
       ),
     );

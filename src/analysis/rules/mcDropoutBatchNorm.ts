@@ -1,12 +1,14 @@
 import type { Call, ModelGraph } from '../modelGraph';
 import type { Finding } from '../textTypes';
 import { importedLayer } from '../workspace/importedLayers';
-import { ensureImport, finding, MC_FUNCTION, ownLine, replace, type RuleInfo } from './ruleKit';
+import { dropoutOnlyTrainMode, finding, MC_FUNCTION, type RuleInfo } from './ruleKit';
+import { ruleDocsUrl } from './ruleDocs';
 
 export const MC_DROPOUT_BATCHNORM: RuleInfo = {
   id: 'mc-dropout-flips-batchnorm',
   title: 'MC dropout via train mode also switches BatchNorm',
-  docsUrl: 'https://arxiv.org/abs/1506.02142',
+  docsUrl: ruleDocsUrl('mc-dropout-flips-batchnorm'),
+  source: 'https://arxiv.org/abs/1506.02142',
   defaultSeverity: 'warning',
   settingKey: 'diagnostics.mcDropoutBatchNorm.severity',
 };
@@ -48,25 +50,12 @@ export function checkMcDropoutBatchNorm(graph: ModelGraph): Finding[] {
       const fnName = call.scope.functionName;
       const elsewhere = local ? undefined : (imported ?? (fnName ? graph.workspace?.batchNormAtCallers(fnName) : undefined));
       if (!local && !elsewhere) continue;
-      const line = ownLine(graph, call);
-      const fixes = [];
-      if (line) {
-        const i = call.indent;
-        const u = graph.indentUnit;
-        const eol = graph.eol;
-        const text =
-          `${call.receiver}.eval()${eol}${i}for _m in ${call.receiver}.modules():${eol}` +
-          `${i}${u}if isinstance(_m, torch.nn.modules.dropout._DropoutNd):${eol}${i}${u}${u}_m.train()`;
-        const edits = [replace(graph, line, text)];
-        const imp = ensureImport(graph, 'import torch', /^import\s+torch\s*$/m);
-        if (imp) edits.push(imp);
-        fixes.push({ title: 'Put only the dropout layers in train mode', edits });
-      }
+      const edits = dropoutOnlyTrainMode(graph, call);
+      const fixes = edits ? [{ title: 'Put only the dropout layers in train mode', edits }] : [];
       const f = finding(
         MC_DROPOUT_BATCHNORM,
         call.range,
-        `${call.callee}() for MC-dropout sampling also puts BatchNorm in training mode: it normalizes with batch statistics and updates its running ` +
-          'stats on every pass, so predictions depend on the batch and the model drifts. Call eval() and switch only the dropout modules to train().',
+        `${call.callee}() for MC dropout also puts BatchNorm in training mode: predictions depend on the batch`,
         fixes,
       );
       if (elsewhere) {
@@ -91,8 +80,7 @@ export function checkMcDropoutBatchNorm(graph: ModelGraph): Finding[] {
         finding(
           MC_DROPOUT_BATCHNORM,
           call.range,
-          'training=True for MC sampling also runs BatchNormalization in training mode (batch statistics instead of the moving averages), ' +
-            'so predictions depend on the batch. Enable only the dropout layers (e.g. a Dropout subclass that always calls super().call(x, training=True)).',
+          'training=True for MC sampling also puts batch normalization in training mode',
         ),
       );
     }

@@ -3,12 +3,14 @@ import type { Finding } from '../textTypes';
 import { importedLayer, importsDropoutSubclass } from '../workspace/importedLayers';
 import { isImportedDropoutHelper } from '../workspace/importedModes';
 import { checkImportedMcCalls } from './mcLoopCrossFile';
-import { callsIn, finding, MC_FUNCTION, type RuleInfo } from './ruleKit';
+import { callsIn, dropoutOnlyTrainMode, finding, MC_FUNCTION, type RuleInfo } from './ruleKit';
+import { ruleDocsUrl } from './ruleDocs';
 
 export const MC_LOOP_NO_VARIANCE: RuleInfo = {
   id: 'mc-loop-no-variance',
   title: 'MC-dropout loop that cannot vary',
-  docsUrl: 'https://arxiv.org/abs/1506.02142',
+  docsUrl: ruleDocsUrl('mc-loop-no-variance'),
+  source: 'https://arxiv.org/abs/1506.02142',
   defaultSeverity: 'warning',
   settingKey: 'diagnostics.mcLoopNoVariance.severity',
 };
@@ -51,12 +53,21 @@ export function checkMcLoopNoVariance(graph: ModelGraph): Finding[] {
     const evalCall = calls.find((c) => c.method === 'eval' && c.args.length === 0 && c.receiver);
     const predict = loopCalls.find((c) => c.method === 'predict' && c.receiver);
     if (!enables && evalCall) {
-      out.push(finding(MC_LOOP_NO_VARIANCE, evalCall.range, `${fn.name} repeats forward passes after ${evalCall.callee}() with no dropout layer switched back to train mode: all passes are identical and every MC uncertainty is 0.`));
+      // PyTorch: keep eval() for everything else and switch only the dropout modules back on.
+      const edits = graph.language === 'python' ? dropoutOnlyTrainMode(graph, evalCall) : undefined;
+      out.push(
+        finding(
+          MC_LOOP_NO_VARIANCE,
+          evalCall.range,
+          `${fn.name} repeats passes after ${evalCall.callee}() with dropout off: every MC uncertainty is 0`,
+          edits ? [{ title: 'Switch only the dropout layers back to train mode', edits }] : [],
+        ),
+      );
     } else if (!enables && predict) {
-      out.push(finding(MC_LOOP_NO_VARIANCE, predict.range, `${predict.callee}() always runs in inference mode, so the passes in ${fn.name} are identical and the MC uncertainty is 0. Call the model with training=True on the dropout layers instead.`));
+      out.push(finding(MC_LOOP_NO_VARIANCE, predict.range, `${predict.callee}() runs in inference mode: the passes in ${fn.name} are identical, uncertainty 0`));
     } else if (graph.models.length > 0 && !anyDropout && !importedLayer(graph, 'dropout')) {
       const line = graph.index.positionAt(fn.start).line;
-      out.push(finding(MC_LOOP_NO_VARIANCE, graph.index.rangeAt(fn.start, graph.index.lineContentEnd(line)), `${fn.name} samples MC-dropout passes, but no model in this file has dropout: the passes are identical and every uncertainty is 0.`));
+      out.push(finding(MC_LOOP_NO_VARIANCE, graph.index.rangeAt(fn.start, graph.index.lineContentEnd(line)), `${fn.name} samples MC-dropout passes but no model in this file has dropout: uncertainty is 0`));
     }
   }
   out.push(...checkImportedMcCalls(graph, MC_LOOP_NO_VARIANCE));

@@ -1,11 +1,13 @@
 import type { ModelGraph } from '../modelGraph';
 import type { Finding } from '../textTypes';
 import { finding, replace, type RuleInfo } from './ruleKit';
+import { ruleDocsUrl } from './ruleDocs';
 
 export const MULTI_EPOCH_NO_DROPOUT: RuleInfo = {
   id: 'multi-epoch-no-dropout',
   title: 'Multi-epoch training with all dropout at 0',
-  docsUrl: 'https://arxiv.org/abs/2305.13230',
+  docsUrl: ruleDocsUrl('multi-epoch-no-dropout'),
+  source: 'https://arxiv.org/abs/2305.13230',
   defaultSeverity: 'information',
   settingKey: 'diagnostics.multiEpochNoDropout.severity',
 };
@@ -28,8 +30,7 @@ export function checkMultiEpochNoDropout(graph: ModelGraph): Finding[] {
     finding(
       MULTI_EPOCH_NO_DROPOUT,
       first.range,
-      `Training runs ${epochs} epochs but every dropout rate in this file is 0. Multi-epoch training on repeated data degrades models, and dropout is the ` +
-        'regularizer that best counters it (Xue et al., "To Repeat or Not To Repeat", NeurIPS 2023).',
+      `${epochs} epochs on repeated data with every dropout rate in this file at 0`,
       [{ title: 'Set every dropout rate to 0.1', edits }],
     ),
   ];

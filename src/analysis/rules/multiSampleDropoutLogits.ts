@@ -1,11 +1,13 @@
 import type { ModelGraph } from '../modelGraph';
 import type { Finding } from '../textTypes';
 import { callsIn, finding, type RuleInfo } from './ruleKit';
+import { ruleDocsUrl } from './ruleDocs';
 
 export const MULTI_SAMPLE_DROPOUT_LOGITS: RuleInfo = {
   id: 'multi-sample-dropout-logits',
   title: 'Multi-sample dropout averaging logits instead of losses',
-  docsUrl: 'https://arxiv.org/abs/1905.09788',
+  docsUrl: ruleDocsUrl('multi-sample-dropout-logits'),
+  source: 'https://arxiv.org/abs/1905.09788',
   defaultSeverity: 'warning',
   settingKey: 'diagnostics.multiSampleDropoutLogits.severity',
 };
@@ -31,8 +33,7 @@ export function checkMultiSampleDropoutLogits(graph: ModelGraph): Finding[] {
       finding(
         MULTI_SAMPLE_DROPOUT_LOGITS,
         mean.range,
-        `${fn.name} averages the logits of ${dropInLoop.length > 1 ? 'several' : 'repeated'} dropout samples: that is one dropout pass with a weaker mask, not multi-sample dropout. ` +
-          'Return the per-sample logits and average the per-sample losses (Inoue, "Multi-Sample Dropout", 2019).',
+        `${fn.name} averages the logits of dropout samples: average the per-sample losses instead`,
       ),
     );
   }

@@ -5,8 +5,10 @@ import type { Finding, Fix, Range, Severity, TextEdit } from '../textTypes';
 export interface RuleInfo {
   id: string;
   title: string;
-  /** The paper or documentation the rule rests on. */
+  /** The rule's section of docs/rules.md at the installed version (explanation and citation). */
   docsUrl: string;
+  /** The paper or API documentation the rule rests on (cited in docs/rules.md). */
+  source: string;
   defaultSeverity: Severity;
   /** Setting under `reglens.` for its severity. */
   settingKey: string;
@@ -79,6 +81,26 @@ export function importEdit(graph: ModelGraph, lines: string[]): TextEdit | undef
   while (line < graph.index.lineCount - 1 && /^\s*(#|\/\/)/.test(graph.index.lineText(line))) line++;
   const at = graph.index.lineStart(line);
   return insertAt(graph, at, lines.map((l) => l + eol).join(''));
+}
+
+/**
+ * Edits replacing a `model.train()` or `model.eval()` statement with eval() plus train() on the
+ * dropout modules only (MC dropout without BatchNorm in training mode); undefined when the call
+ * is not a statement of its own.
+ */
+export function dropoutOnlyTrainMode(graph: ModelGraph, call: Call): TextEdit[] | undefined {
+  const line = ownLine(graph, call);
+  if (!line || !call.receiver) return undefined;
+  const i = call.indent;
+  const u = graph.indentUnit;
+  const eol = graph.eol;
+  const text =
+    `${call.receiver}.eval()${eol}${i}for _m in ${call.receiver}.modules():${eol}` +
+    `${i}${u}if isinstance(_m, torch.nn.modules.dropout._DropoutNd):${eol}${i}${u}${u}_m.train()`;
+  const edits = [replace(graph, line, text)];
+  const imp = ensureImport(graph, 'import torch', /^import\s+torch\s*$/m);
+  if (imp) edits.push(imp);
+  return edits;
 }
 
 /** Calls inside a function span (inclusive of nested scopes). */

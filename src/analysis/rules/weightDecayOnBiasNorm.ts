@@ -1,11 +1,13 @@
 import type { ModelGraph } from '../modelGraph';
 import type { Finding } from '../textTypes';
-import { finding, type RuleInfo } from './ruleKit';
+import { finding, replace, type RuleInfo } from './ruleKit';
+import { ruleDocsUrl } from './ruleDocs';
 
 export const WEIGHT_DECAY_ON_BIAS_NORM: RuleInfo = {
   id: 'weight-decay-bias-norm',
   title: 'Weight decay applied to biases and norm weights',
-  docsUrl: 'https://arxiv.org/abs/1812.01187',
+  docsUrl: ruleDocsUrl('weight-decay-bias-norm'),
+  source: 'https://arxiv.org/abs/1812.01187',
   defaultSeverity: 'information',
   settingKey: 'diagnostics.weightDecayBiasNorm.severity',
 };
@@ -19,12 +21,28 @@ export function checkWeightDecayOnBiasNorm(graph: ModelGraph): Finding[] {
   for (const opt of graph.optimizers) {
     if (opt.framework !== 'pytorch' || !opt.weightDecayArg || opt.weightDecay === 0 || !opt.paramsText) continue;
     if (!/\.parameters\(\s*\)$/.test(opt.paramsText)) continue;
+    const params = opt.call.args.find((a) => a.text === opt.paramsText && (a.name === undefined || a.name === 'params'));
+    const fixes = params
+      ? [
+          {
+            title: 'Exclude biases and norm weights from weight decay (parameter groups)',
+            // Matrices and kernels (ndim >= 2) keep the call's weight_decay; biases and norm gains get none.
+            edits: [
+              replace(
+                graph,
+                params,
+                `[{"params": [p for p in ${opt.paramsText} if p.ndim >= 2]}, {"params": [p for p in ${opt.paramsText} if p.ndim < 2], "weight_decay": 0.0}]`,
+              ),
+            ],
+          },
+        ]
+      : [];
     out.push(
       finding(
         WEIGHT_DECAY_ON_BIAS_NORM,
         opt.call.range,
-        `weight_decay=${opt.weightDecayArg.text} is applied to every parameter of ${opt.paramsText}, including biases and normalization weights, ` +
-          'which shrinks them toward 0 for no regularization benefit. Use two parameter groups: decay for weight matrices (p.ndim >= 2), weight_decay=0 for the rest.',
+        `weight_decay=${opt.weightDecayArg.text} also decays the biases and norm weights in ${opt.paramsText}`,
+        fixes,
       ),
     );
   }

@@ -4,7 +4,7 @@
 // tree-sitter scope walk (pythonScopes.ts); TS/JS fixes must not introduce a name that is not in
 // the code they replace (they only move expressions and change literals).
 import { strict as assert } from 'node:assert';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Node, Parser } from 'web-tree-sitter';
 import { type Analyzer, createAnalyzer } from '../../../src/analysis/analyzer';
@@ -13,24 +13,10 @@ import type { TextEdit } from '../../../src/analysis/textTypes';
 import { loadRuntime, type SourceLanguage } from '../../../src/analysis/treeSitterRuntime';
 import { planSnippet } from '../../../src/snippets/insertionPlanner';
 import { languageOf } from './graphRules.test';
+import { sourceFixtures } from './fixtures';
 import { unboundNames } from './pythonScopes';
 
 const FIXTURES = join(__dirname, '..', '..', 'fixtures');
-const DIRS = ['corpus', 'precision', 'python', 'keras', 'tfjs', 'workspace'];
-const SOURCE = /\.(py|ts|js)$/;
-
-function files(): string[] {
-  const out: string[] = [];
-  const visit = (dir: string, rel: string) => {
-    for (const name of readdirSync(dir).sort()) {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) visit(path, `${rel}/${name}`);
-      else if (SOURCE.test(name)) out.push(`${rel}/${name}`);
-    }
-  };
-  for (const d of DIRS) visit(join(FIXTURES, d), d);
-  return out;
-}
 
 function errorCount(root: Node): number {
   let n = 0;
@@ -93,7 +79,7 @@ describe('fix validity (every fixture, every quick fix and snippet)', () => {
     assert.deepEqual(check(text, 'python', [good]), []);
   });
 
-  for (const file of files()) {
+  for (const file of sourceFixtures()) {
     it(file, () => {
       const text = readFileSync(join(FIXTURES, file), 'utf8');
       const lang = languageOf(file);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Range } from '../../../src/analysis/textTypes';
 
@@ -18,4 +18,20 @@ export function rangeOf(text: string, line: number, needle: string): Range {
   const at = lineText.indexOf(needle);
   if (at < 0) throw new Error(`'${needle}' not on line ${line}: ${lineText}`);
   return range(line, at, line, at + needle.length);
+}
+
+const SOURCE_DIRS = ['corpus', 'precision', 'python', 'keras', 'tfjs', 'workspace', 'workspace-xfile'];
+
+/** Every Python/TS/JS model file under test/fixtures (the analyzer suites), as `dir/.../file` paths. */
+export function sourceFixtures(): string[] {
+  const out: string[] = [];
+  const visit = (dir: string, rel: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) visit(path, `${rel}/${name}`);
+      else if (/\.(py|ts|js)$/.test(name)) out.push(`${rel}/${name}`);
+    }
+  };
+  for (const d of SOURCE_DIRS) if (existsSync(join(FIXTURES, '..', d))) visit(join(FIXTURES, '..', d), d);
+  return out;
 }

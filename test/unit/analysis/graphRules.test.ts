@@ -111,7 +111,7 @@ describe('graph rules on positive and negative fixtures', () => {
     ].join('\n');
     const msg = analyzer.analyze(cut, 'python').result.findings.find((f) => f.ruleId === 'cutmix-lambda')?.message ?? '';
     assert.match(msg, /not recomputed/);
-    assert.match(msg, /does not mix the two labels/);
+    assert.match(msg, /loss does not mix the two labels/);
   });
 
   it('large dense head (threshold setting) and multi-epoch training with all dropout 0', () => {

@@ -66,7 +66,7 @@ describe('analyzer precision', () => {
     it('catches a helper that returns only the mixed images', () => {
       const found = findings(text, rule);
       assert.deepEqual(found.map((f) => f.range.start.line + 1), [29]);
-      assert.equal(found[0].message, 'CutMix in cutmix_images: it returns the images without lam and the shuffled labels');
+      assert.equal(found[0].message, 'CutMix in cutmix_images: returns the images without lam and the shuffled labels');
     });
   });
 });
