@@ -1,6 +1,7 @@
 // Plans where a snippet goes in a document and which imports it still needs: pure, on the
 // model graph, returning edits the host applies as one WorkspaceEdit (one undo step).
-import type { DetectedModel, Framework, GraphLayer, ModelGraph } from '../analysis/modelGraph';
+import type { Call, DetectedModel, Framework, GraphLayer, ModelGraph, Optimizer } from '../analysis/modelGraph';
+import { decoupledWeightDecay } from '../analysis/rules/adamWeightDecay';
 import { importEdit, insertAt } from '../analysis/rules/ruleKit';
 import type { TextEdit } from '../analysis/textTypes';
 import { findSnippet, snippetsFor } from './snippetCatalog';
@@ -61,7 +62,47 @@ function planDefinition(graph: ModelGraph, model: DetectedModel, snippet: Snippe
   const imp = importEdit(graph, missingImports(graph, snippet.imports));
   if (imp) edits.push(imp);
   edits.push(insertAt(graph, model.topLevelStart, code + gap));
+  edits.push(...wireDefinition(graph, model, snippet));
   return edits;
+}
+
+/**
+ * Edits making the model's code use an inserted helper, so the snippet takes effect (and the
+ * diagnostic it answers goes away): the decoupled-weight-decay helper replaces the model's
+ * PyTorch Adam/AdamW call, or the Keras optimizer given to compile(). Nothing when the call has
+ * arguments the helper does not take, or runs before the helper is defined.
+ */
+function wireDefinition(graph: ModelGraph, model: DetectedModel, snippet: Snippet): TextEdit[] {
+  if (snippet.id !== 'decoupled-weight-decay') return [];
+  const after = (c: Call) => c.start > model.topLevelStart || c.scope.functionName !== undefined;
+  if (model.framework === 'pytorch') {
+    const candidates = graph.optimizers.filter(
+      (o) => o.framework === 'pytorch' && /^AdamW?$/.test(o.name) && /\.parameters\(\s*\)$/.test(o.paramsText ?? '') && after(o.call),
+    );
+    const owner = (o: Optimizer) => o.paramsText!.replace(/\.parameters\(\s*\)$/, '');
+    const instances = new Set(graph.calls.filter((c) => c.callee === model.name && c.assignedTo).map((c) => c.assignedTo!));
+    const opt = candidates.find((o) => owner(o) === model.name || instances.has(owner(o))) ?? (candidates.length === 1 ? candidates[0] : undefined);
+    if (!opt) return [];
+    const positional = opt.call.args.filter((a) => a.name === undefined);
+    const lr = opt.call.args.find((a) => a.name === 'lr') ?? positional[1];
+    const known = new Set([opt.call.args.find((a) => a.text === opt.paramsText), lr, opt.weightDecayArg]);
+    if (opt.call.args.some((a) => !known.has(a)) || positional.length > 2) return [];
+    const wd = opt.weightDecayArg ? (opt.name === 'Adam' ? (decoupledWeightDecay(opt.weightDecay) ?? opt.weightDecayArg.text) : opt.weightDecayArg.text) : undefined;
+    const args = [owner(opt), ...(lr ? [`lr=${lr.text}`] : []), ...(wd ? [`weight_decay=${wd}`] : [])];
+    return [{ range: opt.call.range, newText: `adamw_with_param_groups(${args.join(', ')})` }];
+  }
+  if (model.framework === 'keras') {
+    const compile = graph.calls.find((c) => c.method === 'compile' && c.receiver === model.name && after(c));
+    const arg = compile?.args.find((a) => a.name === 'optimizer') ?? (compile?.args[0]?.name === undefined ? compile?.args[0] : undefined);
+    if (!arg) return [];
+    // "adam", or an Adam/AdamW given at most its learning rate (other settings would be lost).
+    const quoted = /^(['"])adamw?\1$/i.test(arg.text);
+    const call = /(^|\.)AdamW?\(\s*(?:learning_rate\s*=\s*)?([^,()=\s][^,()=]*)?\s*\)$/.exec(arg.text);
+    if (!quoted && !call) return [];
+    const lr = call?.[2] ? `learning_rate=${call[2].trim()}` : '';
+    return [{ range: arg.range, newText: `adamw_optimizer(${lr})` }];
+  }
+  return [];
 }
 
 function calleePrefix(layer: GraphLayer | undefined): string | undefined {

@@ -3,7 +3,8 @@
 // Model…" (layer-list models and nn.Module subclasses) trains it as an experiment.
 import * as vscode from 'vscode';
 import type { TextEdit } from '../../analysis/textTypes';
-import { fittingSnippets, planSnippet } from '../../snippets/insertionPlanner';
+import { planSnippet } from '../../snippets/insertionPlanner';
+import { rankSnippets } from '../../snippets/snippetRanking';
 import { Config } from '../config';
 import type { Ctx } from '../ctx';
 import { isModuleProbeable, isProbeable } from '../../analysis/probeExperiment';
@@ -94,7 +95,8 @@ export function registerCodeLenses(ctx: Ctx, analysis: DocumentAnalysis): void {
     let id = typeof snippetId === 'string' ? snippetId : undefined;
     if (!id) {
       const picked = await vscode.window.showQuickPick(
-        fittingSnippets(current.graph, model).map((s) => ({ label: s.title, description: s.detail, detail: s.source, id: s.id })),
+        // Best fit first (src/snippets/snippetRanking.ts); the detail line says why it is placed there.
+        rankSnippets(current.graph, model).map(({ snippet: s, reason }) => ({ label: s.title, description: `${s.detail} · ${s.source}`, detail: reason, id: s.id })),
         { title: `Add Regularizer to this ${FRAMEWORK_NAMES[model.framework]} Model`, matchOnDescription: true },
       );
       if (!picked) return false;

@@ -99,4 +99,30 @@ describe('insertion planner', () => {
     assert.match(def, /^import torch\.nn as nn\nimport torch\n\nclass ModalityDropout\(nn\.Module\):\n\t"""/);
     assert.match(def, /\n\tdef forward\(self, group\):\n\t\tif not self\.training/);
   });
+
+  it('the decoupled-weight-decay snippet wires itself into the optimizer call: the findings it answers go away', () => {
+    const text = readFileSync(join(ROOT, 'workspace', 'torch_rules.py'), 'utf8');
+    const rules = (t: string) => analyzer.analyze(t, 'python').result.findings.map((f) => f.ruleId).filter((r) => /weight-decay/.test(r));
+    assert.deepEqual(rules(text).sort(), ['adam-weight-decay', 'weight-decay-bias-norm']);
+    const { graph } = analyzer.analyze(text, 'python');
+    const model = graph!.models.find((m) => m.name === 'Net')!;
+    const out = applyEdits(text, planSnippet(graph!, model, 'decoupled-weight-decay')!);
+    // Adam's coupled 1e-4 becomes the decoupled 1e-2, as the AdamW quick fix proposes.
+    assert.match(out, /\noptimizer = adamw_with_param_groups\(model, lr=1e-3, weight_decay=1e-2\)\n/);
+    assert.deepEqual(rules(out), []);
+    // An optimizer with settings the helper does not take is left alone rather than changed.
+    const betas = text.replace('lr=1e-3,', 'lr=1e-3, betas=(0.9, 0.98),');
+    const { graph: g2 } = analyzer.analyze(betas, 'python');
+    assert.match(applyEdits(betas, planSnippet(g2!, g2!.models.find((m) => m.name === 'Net')!, 'decoupled-weight-decay')!), /torch\.optim\.Adam\(model\.parameters\(\), lr=1e-3, betas/);
+  });
+
+  it('the Keras decoupled-weight-decay snippet replaces the optimizer given to compile()', () => {
+    for (const [optimizer, wired] of [['"adam"', 'adamw_optimizer()'], ['keras.optimizers.Adam(1e-3)', 'adamw_optimizer(learning_rate=1e-3)']]) {
+      const text = `from tensorflow import keras\nfrom tensorflow.keras import layers\nmodel = keras.Sequential([layers.Dense(64, activation="relu"), layers.Dense(2)])\nmodel.compile(optimizer=${optimizer}, loss="mse")\n`;
+      const { graph } = analyzer.analyze(text, 'python');
+      const out = applyEdits(text, planSnippet(graph!, graph!.models[0], 'decoupled-weight-decay')!);
+      assert.ok(out.includes(`model.compile(optimizer=${wired}, loss="mse")`), out);
+      assert.ok(out.indexOf('def adamw_optimizer') < out.indexOf('model.compile'));
+    }
+  });
 });
