@@ -117,7 +117,7 @@ export function checkInferenceWithoutEval(graph: ModelGraph): Finding[] {
   const torchModels = graph.models.filter((m) => m.framework === 'pytorch');
   const modal = torchModels.some((m) => m.layers.some((l) => l.kind === 'dropout' || l.kind === 'batchnorm'));
   // An evaluation function imported from another file that calls eval() itself counts as an eval() here.
-  if (evalCalls.length === 0 && (modal || trainCalls.length > 0) && !importedEvalCall(graph)) {
+  if (noGradBlocks.length > 0 && evalCalls.length === 0 && (modal || trainCalls.length > 0) && !importedEvalCall(graph)) {
     const models = modelBindings(graph);
     const selfAttrs = new Set([...models].filter((m) => m.startsWith('self.')));
     for (const block of noGradBlocks) {
