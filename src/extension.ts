@@ -4,6 +4,7 @@ import { Ctx } from './host/ctx';
 import { DashboardPanels } from './host/dashboard/dashboardPanels';
 import { registerExampleCommands } from './host/examples/exampleCommands';
 import { registerCodeLenses } from './host/lint/codeLenses';
+import { registerProbeCommand } from './host/probe/probeCommand';
 import { registerDiagnostics } from './host/lint/diagnostics';
 import { DocumentAnalysis } from './host/lint/documentAnalysis';
 import { WorkspaceIndexer } from './host/lint/workspaceIndexer';
@@ -34,6 +35,8 @@ export interface RegLensApi {
   contextKey(key: string): unknown;
   /** Hands a message to a panel's host side as if its webview had sent it (validated like one); resolves when handled. */
   dashboardMessage(runId: string, message: unknown): Promise<unknown>;
+  /** The verdict and differing hyperparameters last sent to the compare panel of these runs (in its order). */
+  compareDetails(runIds: string[]): { differences: { key: string; values: string[] }[]; verdict?: { text: string; outcome: string } } | undefined;
   /** The RegLens status bar tooltip ('' when hidden). */
   statusBarTooltip(): string;
   /** This extension's log folder; its parent holds the extension host's own log. */
@@ -53,6 +56,8 @@ export function activate(context: vscode.ExtensionContext): RegLensApi {
   const analysis = ctx.track(new DocumentAnalysis());
   registerDiagnostics(ctx, analysis);
   registerCodeLenses(ctx, analysis);
+  // The probe command (its lens is provided with the other lenses) runs and follows two runs.
+  registerProbeCommand(ctx, analysis, runs);
   // In the background: diagnostics of open files start at once and are re-checked as files they rest on get indexed.
   ctx.track(new WorkspaceIndexer(ctx, analysis)).start();
   return {
@@ -73,6 +78,7 @@ export function activate(context: vscode.ExtensionContext): RegLensApi {
     contextKey: (key) => ctx!.contextKeys.get(key),
     dashboardMessage: (runId, message) => dashboards.receive(runId, message),
     statusBarTooltip: () => views.statusBar.tooltip(),
+    compareDetails: (ids) => dashboards.compareDetailsOf(ids),
   };
 }
 

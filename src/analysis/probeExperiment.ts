@@ -308,3 +308,39 @@ export function probeFileNames(sourcePath: string): { plain: string; regularized
   const stem = dot > 0 ? base.slice(0, dot) : base;
   return { plain: `${stem}.probe.reglens.json`, regularized: `${stem}.probe-regularized.reglens.json` };
 }
+
+/** Input features of each probe dataset. */
+const DATASET_INPUTS: Readonly<Record<ProbeDatasetId, number>> = { moons: 2, spirals: 2, mnist: 784 };
+
+/**
+ * How many input features the model takes, when its first dense layer says so literally:
+ * nn.Linear(784, ...) / in_features=784, Keras Dense(..., input_shape=(784,)) or input_dim=784,
+ * TF.js dense({inputShape: [784]}) / inputDim.
+ */
+export function modelInputSize(model: DetectedModel): number | undefined {
+  const first = model.layers.find((l) => l.kind === 'linear');
+  const args = first?.call?.args ?? [];
+  if (!first) return undefined;
+  const named = (...names: string[]) => args.find((a) => a.name !== undefined && names.includes(a.name));
+  const dim = named('in_features', 'input_dim', 'inputDim');
+  if (dim?.number !== undefined) return dim.number;
+  const shape = named('input_shape', 'inputShape', 'batch_input_shape', 'batchInputShape');
+  if (shape) {
+    const nums = [...shape.text.matchAll(/\d+/g)].map((m) => Number(m[0]));
+    // A flat input: one size (the batch dimension of batch_input_shape is None/null).
+    return nums.length === 1 ? nums[0] : undefined;
+  }
+  if (model.framework === 'pytorch') {
+    const positional = args.filter((a) => a.name === undefined);
+    return positional.length >= 2 ? positional[0].number : undefined;
+  }
+  return undefined;
+}
+
+/** The probe dataset whose inputs fit the model (784 inputs: MNIST; 2: two moons); undefined when unknown or none fits. */
+export function suggestedDataset(model: DetectedModel): { id: ProbeDatasetId; inputs: number } | undefined {
+  const inputs = modelInputSize(model);
+  if (inputs === undefined) return undefined;
+  const fit = PROBE_DATASETS.find((d) => DATASET_INPUTS[d.id] === inputs);
+  return fit ? { id: fit.id, inputs } : undefined;
+}

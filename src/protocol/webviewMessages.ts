@@ -19,10 +19,32 @@ export const RunViewSchema = z
     error: z.string().optional(),
     /** Shown when the run folder had a truncated or unreadable line (a crash mid-write). */
     notice: z.string().optional(),
+    /** Probes the run's spec configures (keys of its `probes`), so a page can say a probe's data is still to come. */
+    probes: z.array(z.string().min(1).max(64)).max(32).optional(),
+    /** What tells the run apart from the others shown with it ("weightDecay=0"); set in compare panels. */
+    label: z.string().max(300).optional(),
     events: z.array(EngineEventSchema),
   })
   .strict();
 export type RunView = z.infer<typeof RunViewSchema>;
+
+/** A spec field whose value differs between compared runs: one value per run, in the order of `runs`. */
+export const DifferingFieldSchema = z
+  .object({
+    key: z.string().min(1).max(200),
+    path: z.string().min(1).max(400),
+    values: z.array(z.string().max(200)).min(1).max(8),
+  })
+  .strict();
+
+/** The compare panel's verdict on two runs (Probe this Model: did the regularizer help?). */
+export const CompareVerdictSchema = z
+  .object({
+    /** One sentence: "The regularizer helped: ...". */
+    text: z.string().min(1).max(600),
+    outcome: z.enum(['helped', 'hurt', 'mixed', 'no-difference', 'undecided']),
+  })
+  .strict();
 
 /** At most this many runs in one compare panel (legend and dash patterns stay readable). */
 export const maxCompared = 8;
@@ -40,7 +62,24 @@ export const HostToWebviewSchema = z.discriminatedUnion('type', [
     .strict(),
   z.object({ type: z.literal('missing'), runId: z.string(), message: z.string() }).strict(),
   /** Compare mode: several runs overlaid; increments then arrive as `events`/`status` per run. */
-  z.object({ type: z.literal('compare'), runs: z.array(RunViewSchema).min(1).max(maxCompared) }).strict(),
+  z
+    .object({
+      type: z.literal('compare'),
+      runs: z.array(RunViewSchema).min(1).max(maxCompared),
+      /** The hyperparameters (spec fields) whose values differ between the runs, for a table. */
+      differences: z.array(DifferingFieldSchema).max(200).optional(),
+      verdict: CompareVerdictSchema.optional(),
+    })
+    .strict(),
+  /** Compare mode: the differing hyperparameters and the verdict again, once a compared run has ended. */
+  z
+    .object({
+      type: z.literal('compareDetails'),
+      runIds: z.array(z.string().min(1)).min(1).max(maxCompared),
+      differences: z.array(DifferingFieldSchema).max(200).optional(),
+      verdict: CompareVerdictSchema.optional(),
+    })
+    .strict(),
   /** Asks the page for a chart as PNG (command "Export Chart as PNG"); answered by `savePng`. */
   z.object({ type: z.literal('requestPng'), requestId: z.string().min(1), chart: chartIdSchema }).strict(),
 ]);

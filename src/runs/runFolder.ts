@@ -633,6 +633,14 @@ export async function readRunView(dir: string): Promise<RunView> {
     startedAt: r.summary.startedAt,
     error: r.summary.error,
     notice,
+    ...(r.experiment ? { probes: configuredProbes(r.experiment) } : {}),
     events: r.events,
   };
+}
+
+/** The probes a spec configures, by name ("memorization", "pruning", ...). */
+export function configuredProbes(experiment: Experiment): string[] {
+  return Object.entries(experiment.probes ?? {})
+    .filter(([, v]) => v !== undefined && v !== null)
+    .map(([k]) => k);
 }

@@ -32,6 +32,7 @@ describe('Probe this model with RegLens', () => {
   });
 
   it('shows the lens on an nn.Sequential and writes two valid experiment files', async () => {
+    const api = await extensionApi<RegLensApi>();
     const lens = await probeLens('probe_files.py');
     assert.equal(lens.range.start.line, 4, 'above `model = nn.Sequential(`');
     const cmd = lens.command!;
@@ -45,6 +46,8 @@ describe('Probe this model with RegLens', () => {
       result.files.map((f) => f.replace(/^.*[\\/]/, '')),
       ['probe_files.probe.reglens.json', 'probe_files.probe-regularized.reglens.json'],
     );
+    for (const f of result.files) assert.equal(path.dirname(f), workspaceUri('.reglens/experiments').fsPath, 'not among the sources');
+    assert.ok(api.notices().some((n) => n.text.includes('.reglens/experiments/: probe_files.probe.reglens.json and probe_files.probe-regularized.reglens.json')), 'says where they went');
     const [plain, regularized] = result.files.map((f) => parseExperimentText(readFileSync(f, 'utf8'), f));
     assert.equal(plain.dataset.kind, 'moons');
     assert.deepEqual(plain.dataset.labelNoise, { kind: 'symmetric', rate: 0.3 });
@@ -68,7 +71,8 @@ describe('Probe this model with RegLens', () => {
       const result = await vscode.commands.executeCommand<ProbeCommandResult>(cmd.command, ...(cmd.arguments ?? []), { dataset: 'moons', epochs: 2, args: { hidden: 16 } });
       assert.equal(result?.runIds?.length, 2, 'both runs started');
       const [plain, regularized] = result.files.map((f) => parseExperimentText(readFileSync(f, 'utf8'), f));
-      assert.deepEqual(plain.model.pytorch, { file: 'probe_module_run.py', class: 'ResidualNet', args: { hidden: 16 } });
+      // The experiments live in .reglens/experiments/; the class's file is named relative to them.
+      assert.deepEqual(plain.model.pytorch, { file: '../../probe_module_run.py', class: 'ResidualNet', args: { hidden: 16 } });
       assert.deepEqual(regularized.model.pytorch?.addDropout, { after: 'res', rate: 0.3 });
       const [a, b] = result.runIds!;
       await waitFor('a compare panel of both runs', () => api.openCompares().some((ids) => ids.includes(a) && ids.includes(b)));
@@ -98,10 +102,24 @@ describe('Probe this model with RegLens', () => {
     assert.equal(result?.runIds?.length, 2, 'both runs started');
     const [a, b] = result.runIds!;
     await waitFor('a compare panel of both runs', () => api.openCompares().some((ids) => ids.includes(a) && ids.includes(b)));
+    assert.ok(!api.openDashboards().includes(a) && !api.openDashboards().includes(b), 'no dashboard of its own under the compare panel');
+    const before = api.notices().length;
     for (const id of [a, b]) {
       const summary = await api.whenRunEnds(id);
       assert.equal(summary?.status, 'finished', `run ${id} ended ${summary?.status}: ${summary?.error ?? ''}`);
       assert.equal(summary?.epochs, 2);
     }
+    // One progress for both runs; the verdict in a notification and in the compare panel.
+    const progress = api.notices().filter((n) => n.severity === 'progress');
+    assert.equal(progress.filter((n) => n.text.startsWith('RegLens: probing')).length >= 1, true);
+    assert.ok(!progress.some((n) => n.text.startsWith('RegLens: Probe:')), 'no progress per run');
+    const verdict = await waitFor('the verdict notification', () => api.notices().slice(before).find((n) => n.text.startsWith('RegLens probe of ')));
+    assert.match(verdict.text, /(helped|did not help|no clear difference|mixed effect): it fitted .*corrupted training labels \(\d+\.\d% → \d+\.\d%\).*test accuracy/);
+    const details = await waitFor('the compare verdict', () => {
+      const d = api.compareDetails([a, b]);
+      return d?.verdict && d.verdict.outcome !== 'undecided' ? d : undefined;
+    });
+    assert.equal(verdict.text, `RegLens probe of model: ${details.verdict!.text}`);
+    assert.ok(details.differences.length > 0, 'the table of differing hyperparameters has rows');
   });
 });

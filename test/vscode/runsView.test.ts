@@ -76,6 +76,10 @@ describe('Runs view and run notifications', () => {
     assert.ok(Array.isArray(accepted), `the picker returned ${JSON.stringify(accepted)}`);
     assert.deepEqual([...accepted].sort(), [wd0, wd5].sort());
     assert.ok(api.openCompares().some((c) => c.includes(wd5) && c.includes(wd0)));
+    // The compare panel gets the table of differing hyperparameters (and no probe verdict).
+    const details = await waitFor('the compare details', () => api.compareDetails(accepted));
+    assert.deepEqual(details.differences.map((d) => [d.key, d.values]), [['weightDecay', accepted.map((id) => (id === wd0 ? '0' : '5'))]]);
+    assert.equal(details.verdict, undefined);
   });
 
   it('Rerun shows a progress notification; the end of a run is notified with its numbers, unless turned off', async () => {

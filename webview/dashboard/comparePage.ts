@@ -10,6 +10,7 @@ import type { RunModel } from './runModel';
 import { alignSeries } from './stats';
 import { dashes, type ThemeColors } from './theme';
 import { distinctLabels, runLabels, stableRunOrder } from './viewModel';
+import { renderCompareDetails, type CompareDetails } from './compareDetails';
 
 export interface ComparedRun {
   view: RunView;
@@ -45,6 +46,8 @@ export class ComparePage {
   /** Legend and marker labels: the words all names share dropped, so narrow legends still differ. */
   private readonly short: string[];
   private readonly runs: ComparedRun[];
+  /** The host's verdict and differing-hyperparameters table. */
+  private readonly details = el('div', { class: 'compare-details', 'data-testid': 'compare-details' });
 
   constructor(
     app: HTMLElement,
@@ -58,6 +61,7 @@ export class ComparePage {
       el('header', { class: 'run-header' }, el('h1', {}, `Compare ${runs.length} runs`)),
       el('p', { class: 'explain' }, 'The same metric of every run on one chart. A regularizer that prevents memorization keeps its corrupted-train curve near zero while test accuracy rises.'),
     );
+    app.append(this.details);
     this.table = el('table', { class: 'compare-table', 'data-testid': 'compare-table', 'aria-label': 'Final numbers of the compared runs' });
     const labels = runLabels(runs.map((r) => r.view));
     this.labels = labels;
@@ -92,6 +96,11 @@ export class ComparePage {
       this.charts.push({ metric, chart });
     }
   }
+  /** Shows the host's verdict and the table of hyperparameters that differ (values matched by run id). */
+  setDetails(details: CompareDetails | undefined): void {
+    renderCompareDetails(this.details, details, this.runs.map((r) => r.view.id), this.labels);
+  }
+
 
   update(): void {
     // Where each run starts unlearning its corrupted labels, on the corrupted-train overlay.

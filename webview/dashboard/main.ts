@@ -11,6 +11,7 @@ import './dashboard.css';
 import { parseHostToWebview, type RunView, type WebviewToHost } from '../../src/protocol/webviewMessages';
 import { canvasToPng, chartRegistry } from './charts';
 import { ComparePage, type ComparedRun } from './comparePage';
+import type { CompareDetails } from './compareDetails';
 import { el } from './dom';
 import { RunModel } from './runModel';
 import { RunPage, type PageHost } from './runPage';
@@ -35,6 +36,8 @@ interface Page {
 }
 
 let page: Page | undefined;
+/** The compare panel's verdict and differing hyperparameters from the host (kept across re-renders of the page). */
+let compareDetails: CompareDetails | undefined;
 /** Runs shown, by id (one, or several in compare mode), each with its incremental model. */
 const shown = new Map<string, ComparedRun>();
 let renderTimer: number | undefined;
@@ -112,6 +115,12 @@ window.addEventListener('message', (ev: MessageEvent) => {
       break;
     case 'compare':
       show(msg.runs, true);
+      compareDetails = { runIds: msg.runs.map((r) => r.id), differences: msg.differences, verdict: msg.verdict };
+      if (page instanceof ComparePage) page.setDetails(compareDetails);
+      break;
+    case 'compareDetails':
+      compareDetails = { runIds: msg.runIds, differences: msg.differences, verdict: msg.verdict };
+      if (page instanceof ComparePage) page.setDetails(compareDetails);
       break;
     case 'events': {
       const r = shown.get(msg.runId);

@@ -105,13 +105,15 @@ export function prunedModelUi(
 }
 
 /**
- * Legend labels of compared runs: each run's name from its spec; runs sharing a name (the
- * same experiment run twice) get their run id appended so every line stays identifiable.
+ * Legend labels of compared runs: each run's name from its spec, with the host's label (the
+ * spec fields that differ, "weightDecay=0") when it sent one; otherwise runs sharing a name
+ * (the same experiment run twice) get their run id appended so every line stays identifiable.
  */
-export function runLabels(runs: readonly { id: string; name: string }[]): string[] {
+export function runLabels(runs: readonly { id: string; name: string; label?: string }[]): string[] {
   const counts = new Map<string, number>();
   for (const r of runs) counts.set(r.name, (counts.get(r.name) ?? 0) + 1);
-  return runs.map((r) => ((counts.get(r.name) ?? 0) > 1 ? `${r.name} (${r.id})` : r.name));
+  // The host's label names what differs in the spec ("weightDecay=0"): clearer than the id.
+  return runs.map((r) => (r.label ? `${r.name} · ${r.label}` : (counts.get(r.name) ?? 0) > 1 ? `${r.name} (${r.id})` : r.name));
 }
 
 /**

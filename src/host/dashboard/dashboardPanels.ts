@@ -15,6 +15,8 @@ import {
 } from '../../protocol/webviewMessages';
 import type { Ctx } from '../ctx';
 import type { RunManager } from '../runs/runManager';
+import { differenceText, differingFields, type DifferingField } from '../../runs/runNaming';
+import { probePair, probeVerdict, type VerdictOutcome } from '../../runs/probeVerdict';
 import { revealPath } from '../reveal';
 import { dashboardHtml } from './dashboardHtml';
 import { RunFollower } from './runFollower';
@@ -43,6 +45,8 @@ export class DashboardPanels implements vscode.Disposable {
   private readonly pngRequests = new Map<string, { resolve: (dataUrl: string) => void; timer: NodeJS.Timeout }>();
   /** Epochs sent to the dashboards of followed runs (snapshot and increments), for tests. */
   private readonly followed = new Map<string, number[]>();
+  /** Compare panel (run ids joined) -> the details last sent, for tests. */
+  private readonly lastCompareDetails = new Map<string, { differences: DifferingField[]; verdict?: { text: string; outcome: VerdictOutcome } }>();
   /** Set by "Export Report" from the webview: how to export a run (registered by the export feature). */
   exportReport: ((runId: string) => Promise<unknown>) | undefined;
   /** "Save Pruned Model…" from the webview: asks for a folder and copies the model (export feature). */
@@ -62,6 +66,10 @@ export class DashboardPanels implements vscode.Disposable {
             ? { type: 'events', runId: change.runId, events: change.events }
             : { type: 'status', runId: change.runId, status: change.status, error: change.error };
         for (const p of this.open) if (p.runIds.includes(change.runId)) void p.panel.webview.postMessage(msg);
+        // A compared run ended: its final numbers may decide the verdict.
+        if (change.kind === 'status' && change.status !== 'running') {
+          for (const p of this.open) if (p.kind === 'compare' && p.runIds.includes(change.runId)) void this.resendCompareDetails(p);
+        }
       }),
       vscode.window.registerWebviewPanelSerializer(dashboardViewType, {
         deserializeWebviewPanel: async (panel, state: unknown) => {
@@ -286,12 +294,54 @@ export class DashboardPanels implements vscode.Disposable {
       reply = view ? { type: 'snapshot', run: view } : { type: 'missing', runId: runIds[0], message: `Run ${runIds[0]} is no longer on disk.` };
       if (view) panel.title = `RegLens: ${view.name}`;
     } else {
+      const details = views.length ? await this.compareDetails(views) : undefined;
+      if (details) this.lastCompareDetails.set(runIds.join(','), details);
       reply = views.length
-        ? { type: 'compare', runs: views }
+        ? { type: 'compare', runs: views, ...details }
         : { type: 'missing', runId: runIds[0], message: 'None of the compared runs is on disk any more.' };
       if (views.length) panel.title = `RegLens: Compare ${views.map((v) => v.name).join(' vs ')}`.slice(0, 80);
     }
     void panel.webview.postMessage(reply);
+  }
+
+  private async resendCompareDetails(entry: OpenPanel): Promise<void> {
+    const views = (await Promise.all(entry.runIds.map((id) => this.runs.view(id)))).filter((v): v is RunView => v !== undefined);
+    if (views.length === 0) return;
+    const details = await this.compareDetails(views);
+    this.lastCompareDetails.set(entry.runIds.join(','), details);
+    const msg: HostToWebview = { type: 'compareDetails', runIds: views.map((v) => v.id), ...details };
+    void entry.panel.webview.postMessage(msg);
+  }
+
+  /** Test hook: the verdict and differing fields last sent to the compare panel of these runs. */
+  compareDetailsOf(runIds: string[]): { differences: DifferingField[]; verdict?: { text: string; outcome: VerdictOutcome } } | undefined {
+    return this.lastCompareDetails.get(runIds.join(','));
+  }
+
+  /**
+   * What the compare panel shows besides the runs: each run's label (the fields that differ),
+   * the table of differing hyperparameters, and for a probe's pair whether the regularizer helped.
+   * Sets `label` on the views.
+   */
+  private async compareDetails(views: RunView[]): Promise<{ differences: DifferingField[]; verdict?: { text: string; outcome: VerdictOutcome } }> {
+    const specs = await Promise.all(views.map((v) => this.runs.spec(v.id)));
+    const differences = differingFields(specs).slice(0, 200);
+    views.forEach((v, i) => {
+      const difference = differenceText(differences, i);
+      if (difference) v.label = difference.slice(0, 300);
+    });
+    const pair = probePair(views);
+    if (!pair) return { differences };
+    const finalOf = (v: RunView) => {
+      for (let i = v.events.length - 1; i >= 0; i--) {
+        const e = v.events[i];
+        if (e.type === 'finished') return e.final;
+        if (e.type === 'epoch') return e.accuracy;
+      }
+      return undefined;
+    };
+    const run = (v: RunView) => ({ name: v.name, status: v.status, final: finalOf(v) });
+    return { differences, verdict: probeVerdict(run(views[pair.plain]), run(views[pair.regularized]), pair.regularizer) };
   }
 
   /**

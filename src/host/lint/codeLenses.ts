@@ -10,13 +10,11 @@ import type { Ctx } from '../ctx';
 import { isModuleProbeable, isProbeable } from '../../analysis/probeExperiment';
 import { FRAMEWORK_NAMES } from '../../analysis/modelGraph';
 import { ADD_REGULARIZER_TITLE, probeLensTitle } from '../../analysis/lenses/lensTitles';
-import { PROBE_COMMAND, registerProbeCommand } from '../probe/probeCommand';
+import { PROBE_COMMAND } from '../probe/probeCommand';
 import { DocumentAnalysis, modelCodeSelector, toVsRange, toWorkspaceEdit } from './documentAnalysis';
 
 
 export function registerCodeLenses(ctx: Ctx, analysis: DocumentAnalysis): void {
-  // The probe command lives in src/host/probe; its lens is provided here with the others.
-  registerProbeCommand(ctx, analysis);
   const changed = ctx.track(new vscode.EventEmitter<void>());
   ctx.track(vscode.workspace.onDidChangeConfiguration((e) => Config.affects(e, 'codeLens') && changed.fire()));
   ctx.track(

@@ -15,8 +15,12 @@ import { cancelSlurmMember, registerSlurmCommands, submitSweepToSlurm } from './
 import type { LiveRun, RunManager } from './runManager';
 
 export function registerRunCommands(ctx: Ctx, runs: RunManager, dashboards: DashboardPanels): void {
-  ctx.registerCommand('reglens.runExperiment', async (arg?: unknown) => {
-    const run = await runExperiment(ctx, runs, dashboards, arg instanceof vscode.Uri ? arg : undefined);
+  // Second argument { quiet: true } (Probe this Model, which shows one progress for its two
+  // runs): no dashboard, no progress or end notification of its own. From the Explorer's menu
+  // the second argument is the selection (an array), which is not an option.
+  ctx.registerCommand('reglens.runExperiment', async (arg?: unknown, options?: unknown) => {
+    const quiet = !!options && typeof options === 'object' && !Array.isArray(options) && (options as { quiet?: unknown }).quiet === true;
+    const run = await runExperiment(ctx, runs, dashboards, arg instanceof vscode.Uri ? arg : undefined, { quiet });
     return Array.isArray(run) ? run : run?.id;
   });
 
@@ -82,6 +86,7 @@ export async function runExperiment(
   runs: RunManager,
   dashboards: DashboardPanels,
   uri: vscode.Uri | undefined,
+  opts: { quiet?: boolean } = {},
 ): Promise<LiveRun | string[] | undefined> {
   if (!vscode.workspace.isTrusted) {
     const choice = await vscode.window.showWarningMessage(
@@ -130,6 +135,7 @@ export async function runExperiment(
     void vscode.window.showErrorMessage(`RegLens could not start the run: ${(err as Error).message}`);
     return undefined;
   }
+  if (opts.quiet) return run;
   await dashboards.show(run.id);
   trackProgress(ctx, runs, run);
   return run;

@@ -8,7 +8,7 @@ import type { EngineEvent, EvalThreadChoice } from '../../protocol/engineMessage
 import type { Experiment } from '../../protocol/experiment';
 import type { RunView } from '../../protocol/webviewMessages';
 import { startEngine, type EngineHandle } from '../../runs/engineProcess';
-import { RunFolder, listRuns, readRun, readRunView, type RunStatus, type RunSummary } from '../../runs/runFolder';
+import { RunFolder, configuredProbes, listRuns, readRun, readRunView, readSpec, type RunStatus, type RunSummary } from '../../runs/runFolder';
 import type { Ctx } from '../ctx';
 import { pythonInterpreterFor } from './pythonInterpreter';
 
@@ -22,6 +22,8 @@ export interface LiveRun {
   status: RunStatus;
   error?: string;
   readonly handle: EngineHandle;
+  /** The experiment as started (what spec.json holds). */
+  readonly experiment: Experiment;
   readonly ended: Promise<RunSummary>;
 }
 
@@ -105,6 +107,7 @@ export class RunManager implements vscode.Disposable {
       id: folder.id,
       dir: folder.dir,
       name: experiment.name,
+      experiment,
       totalEpochs: experiment.training.epochs,
       startedAt: new Date().toISOString(),
       events,
@@ -205,6 +208,14 @@ export class RunManager implements vscode.Disposable {
     return dir ? readRunView(dir) : undefined;
   }
 
+  /** A run's spec: from memory for live runs, else its spec.json. */
+  async spec(id: string): Promise<Experiment | undefined> {
+    const live = this.live.get(id);
+    if (live) return live.experiment;
+    const dir = this.known.get(id);
+    return dir ? readSpec(dir) : undefined;
+  }
+
   /** The newest run started in this window (running or ended), if any. */
   newestLiveRun(): LiveRun | undefined {
     return [...this.live.values()].pop();
@@ -221,6 +232,7 @@ export class RunManager implements vscode.Disposable {
         totalEpochs: live.totalEpochs,
         startedAt: live.startedAt,
         error: live.error,
+        probes: configuredProbes(live.experiment),
         events: [...live.events],
       };
     }
