@@ -55,7 +55,7 @@ export function checkMcDropoutBatchNorm(graph: ModelGraph): Finding[] {
       const f = finding(
         MC_DROPOUT_BATCHNORM,
         call.range,
-        `${call.callee}() for MC dropout also puts BatchNorm in training mode: predictions depend on the batch`,
+        `${call.callee}() for MC dropout also puts BatchNorm in training mode`,
         fixes,
       );
       if (elsewhere) {

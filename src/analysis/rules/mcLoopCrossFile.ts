@@ -64,7 +64,7 @@ export function checkImportedMcCalls(graph: ModelGraph, rule: RuleInfo): Finding
       ...finding(
         rule,
         call.range,
-        `${fn.name} (${where}) repeats forward passes in the caller's mode, and ${arg.text} is in eval() mode here (${state.call.callee}() on line ${state.call.range.start.line + 1}): all passes are identical and every MC uncertainty is 0. Switch the dropout modules to train() before the call.`,
+        `${fn.name} (${where}): ${arg.text} is in eval() mode here (${state.call.callee}() on line ${state.call.range.start.line + 1}), MC uncertainty is 0`,
       ),
       related: [{ file: sym.file, range: fn.range, message: `${fn.name} repeats forward passes without switching dropout on` }],
     });
