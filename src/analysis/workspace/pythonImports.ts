@@ -48,11 +48,11 @@ export function parsePythonImport(text: string): ImportEntry[] {
   return out.filter((e) => IDENT.test(e.local));
 }
 
-/** The dotted module a `.py` path stands for relative to a root: `a/b/c.py` -> a.b.c, `a/b/__init__.py` -> a.b. */
-export function moduleParts(path: string): string[] {
-  const parts = path.replace(/\\/g, '/').split('/').filter((p) => p !== '');
-  const last = parts.pop() ?? '';
-  const stem = last.replace(/\.pyi?$/, '');
-  if (stem !== '__init__') parts.push(stem);
-  return parts;
+/**
+ * The module path a `.py` file stands for: the path without `.py`, a package's `__init__.py`
+ * as its folder (`/w/pkg/m.py` -> `/w/pkg/m`, `C:\\w\\pkg\\__init__.py` -> `C:/w/pkg`). Joined
+ * with '/' like the folders imports are resolved from, whatever the platform's separator.
+ */
+export function modulePath(path: string): string {
+  return path.replace(/\\/g, '/').replace(/\.pyi?$/, '').replace(/\/__init__$/, '');
 }

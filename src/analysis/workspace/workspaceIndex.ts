@@ -6,7 +6,7 @@
 import type { ModelGraph } from '../modelGraph';
 import type { SourceLanguage } from '../treeSitterRuntime';
 import { type ClassFacts, type FileSummary, summarizeGraph } from './fileSummary';
-import { type ImportEntry, moduleParts, parsePythonImport } from './pythonImports';
+import { type ImportEntry, modulePath, parsePythonImport } from './pythonImports';
 import type { FoundLayer, ResolvedSymbol, WorkspaceContext } from './workspaceContext';
 
 /** Parses a file and returns its model graph (analyzer.graph); undefined when it cannot. */
@@ -14,7 +14,7 @@ export type GraphOf = (text: string, language: SourceLanguage) => ModelGraph | u
 
 interface Entry {
   key: string;
-  /** Absolute posix path parts without the extension's `.py`, `__init__` dropped: the file's module path. */
+  /** The file's module path (pythonImports.ts modulePath): its path without `.py`, a package's `__init__` dropped. */
   moduleDir: string;
   /** Directory of the file (posix). */
   dir: string;
@@ -77,8 +77,7 @@ export class WorkspaceIndex {
     if (old) this.unregister(old);
     const path = this.pathOf(key).replace(/\\/g, '/');
     const dir = path.slice(0, path.lastIndexOf('/'));
-    const parts = moduleParts(path);
-    const entry: Entry = { key, moduleDir: `/${parts.join('/')}`.replace(/^\/\//, '/'), dir, summary, ...importMap(summary.imports), signature };
+    const entry: Entry = { key, moduleDir: modulePath(path), dir, summary, ...importMap(summary.imports), signature };
     this.files.set(key, entry);
     this.register(entry);
     this.changed();
@@ -210,7 +209,7 @@ export class WorkspaceIndex {
     if (indexed) return { ...indexed, ...imports };
     const path = this.pathOf(key).replace(/\\/g, '/');
     const summary: FileSummary = { language: 'python', imports: [...imports.imports.values(), ...imports.wildcards], classes: [], functions: [], names: [], callees: [] };
-    return { key, moduleDir: `/${moduleParts(path).join('/')}`.replace(/^\/\//, '/'), dir: path.slice(0, path.lastIndexOf('/')), summary, ...imports, signature: '' };
+    return { key, moduleDir: modulePath(path), dir: path.slice(0, path.lastIndexOf('/')), summary, ...imports, signature: '' };
   }
 
   private cached<T>(id: string, compute: () => T): T {

@@ -231,6 +231,12 @@ describe('workspace index: import resolution', () => {
     assert.equal(resolve(index, '/w/app.py', ['from pkg import *'], 'Head'), '/w/pkg/models/heads.py:Head');
   });
 
+  it('Windows paths (backslashes, a drive letter) resolve like posix ones', () => {
+    const index = build({ 'C:\\w\\models.py': NET, 'C:\\w\\pkg\\__init__.py': 'from .nets import Net\n', 'C:\\w\\pkg\\nets.py': NET });
+    assert.equal(resolve(index, 'C:\\w\\train.py', ['from models import Net'], 'Net'), 'C:\\w\\models.py:Net');
+    assert.equal(resolve(index, 'C:\\w\\app\\run.py', ['from pkg import Net'], 'Net'), 'C:\\w\\pkg\\nets.py:Net');
+  });
+
   it('a src layout: a package under src/ imported from tests/ (no common root on the path)', () => {
     const index = build({ '/w/src/lib/__init__.py': '', '/w/src/lib/nets.py': NET });
     assert.equal(resolve(index, '/w/tests/test_nets.py', ['from lib.nets import Net'], 'Net'), '/w/src/lib/nets.py:Net');
