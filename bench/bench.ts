@@ -422,7 +422,7 @@ peak RSS (${mem.experiment}, median): wasm engine.js ${cell(mem.wasm)}; torch: P
   if (report.workspaceIndex) {
     const w = report.workspaceIndex;
     console.log(
-      `workspace index, ${w.files} files (${w.lines} lines): ${w.totalMs} ms, per file ${w.perFileMedianMs} ms (p90 ${w.perFileP90Ms}), longest slice ${w.longestSliceMs} ms ` +
+      `workspace index, ${w.files} files (${w.lines} lines): ${w.totalMs} ms, per file ${w.perFileMedianMs} ms (p90 ${w.perFileP90Ms}), longest slice ${w.longestSliceMs} ms (CPU ${w.longestSliceCpuMs} ms) ` +
         `(${w.slicesOver16Ms} over 16 ms), event-loop max delay ${w.eventLoopMaxDelayMs} ms, peak RSS ${w.peakRssMiB} MiB, index heap ${w.indexHeapMiB} MiB, re-index one file ${w.reindexOneFileMedianMs} ms`,
     );
   }

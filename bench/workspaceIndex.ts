@@ -25,8 +25,12 @@ export interface WorkspaceIndexBenchResult {
   perFileP90Ms: number;
   /** The longest time one slice (one file) held the thread. */
   longestSliceMs: number;
+  /** CPU time of the slice that used the most (wall time above includes time the process waited for a core). */
+  longestSliceCpuMs: number;
   /** Slices longer than a 60 Hz frame (on this shared 2-core machine the longest ones are GC pauses and preemption, not one file's parse). */
   slicesOver16Ms: number;
+  /** Machine load while it ran (1-minute load average; the machine has os.cpus().length cores). */
+  loadAverage: number;
   /** The event loop's largest delay while indexing (perf_hooks.monitorEventLoopDelay, 10 ms resolution). */
   eventLoopMaxDelayMs: number;
   peakRssMiB: number;
@@ -120,8 +124,10 @@ export async function runWorkspaceIndexBench(count = 1000): Promise<WorkspaceInd
       perFileMedianMs: +median(stats.perFileMs).toFixed(2),
       perFileP90Ms: +quantile(stats.perFileMs, 0.9).toFixed(2),
       longestSliceMs: +stats.longestSliceMs.toFixed(1),
+      longestSliceCpuMs: +stats.longestSliceCpuMs.toFixed(1),
       slicesOver16Ms: stats.perFileMs.filter((ms) => ms > 16).length,
       eventLoopMaxDelayMs: +(delay.max / 1e6).toFixed(1),
+      loadAverage: +os.loadavg()[0].toFixed(1),
       peakRssMiB: Math.round(peakRss / 2 ** 20),
       indexHeapMiB: +((heapWith - heapBefore) / 2 ** 20).toFixed(1),
       reindexOneFileMedianMs: +median(reindexMs).toFixed(2),

@@ -6,6 +6,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Analyzer, createAnalyzer } from '../../../src/analysis/analyzer';
 import type { Finding } from '../../../src/analysis/textTypes';
+import { indexFiles } from '../../../src/analysis/workspace/indexFiles';
 import { WorkspaceIndex } from '../../../src/analysis/workspace/workspaceIndex';
 
 const ROOT = join(__dirname, '..', '..', 'fixtures', 'workspace-xfile');
@@ -280,5 +281,45 @@ describe('workspace index: what counts as repeated MC passes', () => {
     assert.equal(mcLoopOf('def run(model, xs):\n    out = []\n    for i in range(len(xs)):\n        out.append(model(xs[i]))\n    return out\n'), undefined, 'the counter indexes the data');
     assert.equal(mcLoopOf('def score(x, model):\n    out = []\n    model.train()\n    for _ in range(5):\n        out.append(model(x))\n    return out\n'), undefined, 'it sets a mode itself');
     assert.equal(mcLoopOf('def mc_predict(model, x, t=10):\n    return [model(x) for _ in range(t)]\n')?.param, 0, 'MC-named: any loop');
+  });
+});
+
+describe('workspace index: indexFiles() in slices', () => {
+  let analyzer: Analyzer;
+  before(async () => {
+    analyzer = await createAnalyzer();
+  });
+  after(() => analyzer.dispose());
+
+  it('indexes file by file with the event loop running in between, skips unreadable and oversized files, stops when cancelled', async () => {
+    const files = pyFiles(ROOT);
+    const index = new WorkspaceIndex();
+    // A callback re-queued on every event-loop turn: its count must grow between two files.
+    let turns = 0;
+    let running = true;
+    const spin = () => {
+      turns++;
+      if (running) setImmediate(spin);
+    };
+    setImmediate(spin);
+    const seen: number[] = [];
+    const stats = await indexFiles(index, analyzer, [...files, '/missing.py'], {
+      read: async (f) => (f === '/missing.py' ? undefined : readFileSync(f, 'utf8')),
+      onProgress: () => seen.push(turns),
+    });
+    running = false;
+    assert.equal(stats.indexed, files.length);
+    assert.equal(stats.skipped, 1);
+    assert.equal(index.size, files.length);
+    assert.deepEqual(stats.changed.sort(), [...files].sort());
+    for (let i = 1; i < seen.length; i++) assert.ok(seen[i] > seen[i - 1], `the event loop ran between files ${i - 1} and ${i}`);
+    assert.equal(stats.perFileMs.length, files.length);
+    // Again: nothing changed. Oversized files are left out; a cancelled run stops at once.
+    assert.deepEqual((await indexFiles(index, analyzer, files, { read: async (f) => readFileSync(f, 'utf8') })).changed, []);
+    const small = files.filter((f) => readFileSync(f, 'utf8').length <= 10).length;
+    assert.equal((await indexFiles(new WorkspaceIndex(), analyzer, files, { read: async (f) => readFileSync(f, 'utf8'), maxChars: 10 })).indexed, small, 'only the empty __init__.py');
+    const cancelled = await indexFiles(new WorkspaceIndex(), analyzer, files, { read: async (f) => readFileSync(f, 'utf8'), isCancelled: () => true });
+    assert.equal(cancelled.cancelled, true);
+    assert.equal(cancelled.indexed, 0);
   });
 });
