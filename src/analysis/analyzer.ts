@@ -10,8 +10,11 @@ import { extractPythonStatement } from './python/extractPython';
 import { NodeText } from './python/nodeText';
 import { runGraphRules } from './rules/ruleCatalog';
 import { DEFAULT_RULE_OPTIONS, type RuleOptions } from './rules/ruleKit';
+import { applySuppressions, findSuppressions } from './suppressions';
+import type { TextIndex } from './textIndex';
 import type { AnalysisResult, Finding, ModelTarget } from './textTypes';
 import { loadRuntime, type SourceLanguage } from './treeSitterRuntime';
+import type { ColumnUnit } from './python/nodeText';
 import { extractTsJsStatement } from './tsjs/extractTsJs';
 import { layerOf } from './buildGraph';
 import type { RawFacts } from './rawFacts';
@@ -165,7 +168,18 @@ export async function createAnalyzer(analyzerOptions: AnalyzerOptions = {}): Pro
       graph.workspace = workspace;
       const analysed = analyzeGraph(graph, options);
       if (imported?.size) relateImportedLayers(analysed.findings, graph, imported, workspace!);
-      return { result: { ...analysed, parseErrors: root.hasError ? countErrors(root) : 0 }, graph };
+      const suppressions = findSuppressions(text, (offset) => isCommentAt(root, nt.index, runtime.unit, offset), nt.index);
+      const { kept: shown, suppressed, unused } = applySuppressions(analysed.findings, suppressions);
+      return {
+        result: {
+          ...analysed,
+          findings: shown,
+          ...(suppressed.length ? { suppressed } : {}),
+          ...(unused.length ? { unusedSuppressions: unused } : {}),
+          parseErrors: root.hasError ? countErrors(root) : 0,
+        },
+        graph,
+      };
     } catch {
       // Unknown constructs must never break the editor: report nothing rather than throw.
       if (key) drop(key);
@@ -335,6 +349,14 @@ function diffEdit(before: string, after: string): Edit {
     oldEndPosition: advance(startPosition, before.slice(p, before.length - s)),
     newEndPosition: advance(startPosition, after.slice(p, after.length - s)),
   } as Edit;
+}
+
+/** Whether the UTF-16 offset lies in a comment node (so a marker inside a string literal is not a suppression). */
+function isCommentAt(root: Tree['rootNode'], index: TextIndex, unit: ColumnUnit, offset: number): boolean {
+  const { line, character } = index.positionAt(offset);
+  const column = unit === 'utf16' ? character : Buffer.byteLength(index.lineText(line).slice(0, character), 'utf8');
+  const node = root.descendantForPosition({ row: line, column });
+  return node?.type === 'comment';
 }
 
 /** ERROR and MISSING nodes; an ERROR's contents are not counted again. */

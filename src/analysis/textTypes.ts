@@ -1,6 +1,7 @@
 // Editor-neutral text types. They mirror VS Code's (0-based lines, characters in UTF-16 code
 // units) so the extension host can convert them 1:1 while the analysis core stays free of
 // the 'vscode' module and runs in unit tests, the CLI and workers.
+import type { SuppressedFinding, UnusedSuppression } from './suppressions';
 
 export interface Position {
   /** 0-based line. */
@@ -70,4 +71,8 @@ export interface AnalysisResult {
   models: ModelTarget[];
   /** ERROR and MISSING nodes in the parse tree; at least 1 when analysis itself failed. */
   parseErrors: number;
+  /** Findings silenced by a `reglens: ignore[...]` comment (absent when none). */
+  suppressed?: SuppressedFinding[];
+  /** Suppressions, or ids listed in them, that silenced nothing (absent when none). */
+  unusedSuppressions?: UnusedSuppression[];
 }

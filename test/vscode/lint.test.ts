@@ -86,4 +86,31 @@ describe('Model-code diagnostics', () => {
     await vscode.commands.executeCommand('undo');
     assert.equal(doc.getText(), before, 'one undo step restores the file');
   });
+
+  it('suppression: an ignore comment hides the diagnostic, and "Disable … for this line" adds one', async () => {
+    const doc = await freshCopy('model_suppress.py');
+    const diags = await waitForDiagnostics(doc.uri, (d) => d.some((x) => codeOf(x) === ruleId));
+    const diag = diags.find((x) => codeOf(x) === ruleId)!;
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+      'vscode.executeCodeActionProvider',
+      doc.uri,
+      diag.range,
+      vscode.CodeActionKind.QuickFix.value,
+    );
+    const disable = actions.find((a) => a.title === `Disable ${ruleId} for this line`);
+    assert.ok(disable?.edit, `a disable quick fix is offered (got ${actions.map((a) => a.title).join(', ')})`);
+    const line = diag.range.start.line;
+    const flagged = doc.lineAt(line).text;
+    assert.ok(await vscode.workspace.applyEdit(disable.edit));
+    const indent = /^\s*/.exec(flagged)![0];
+    assert.equal(doc.lineAt(line).text, `${indent}# reglens: ignore[${ruleId}]`, 'the comment goes above, indented like the flagged line');
+    assert.equal(doc.lineAt(line + 1).text, flagged);
+    await waitForDiagnostics(doc.uri, (d) => !d.some((x) => codeOf(x) === ruleId));
+
+    // Removing the comment brings the diagnostic back: the suppression, not a failed analysis, hid it.
+    const edit = new vscode.WorkspaceEdit();
+    edit.delete(doc.uri, doc.lineAt(line).rangeIncludingLineBreak);
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    await waitForDiagnostics(doc.uri, (d) => d.some((x) => codeOf(x) === ruleId && x.range.start.line === line));
+  });
 });

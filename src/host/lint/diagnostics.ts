@@ -1,6 +1,8 @@
 // Publishes analyzer findings as diagnostics (debounced on typing), and offers each
 // finding's fixes as quick fixes.
 import * as vscode from 'vscode';
+import { isSourceLanguage } from '../../analysis/analyzer';
+import { suppressionEdit } from '../../analysis/suppressions';
 import type { Finding } from '../../analysis/textTypes';
 import { Config, type SeveritySetting } from '../config';
 import type { Ctx } from '../ctx';
@@ -124,6 +126,17 @@ class FindingFixes implements vscode.CodeActionProvider {
         action.edit = toWorkspaceEdit(doc.uri, fix.edits);
         action.diagnostics = [diag];
         action.isPreferred = true;
+        actions.push(action);
+      }
+    }
+    // Offered on every finding, fix or not, last: the escape hatch when a finding is right in general but not here.
+    const language = doc.languageId;
+    if (isSourceLanguage(language)) {
+      for (const diag of ours) {
+        const ruleId = String(typeof diag.code === 'object' ? diag.code.value : diag.code);
+        const action = new vscode.CodeAction(`Disable ${ruleId} for this line`, vscode.CodeActionKind.QuickFix);
+        action.edit = toWorkspaceEdit(doc.uri, [suppressionEdit(doc.getText(), language, diag.range.start.line, ruleId)]);
+        action.diagnostics = [diag];
         actions.push(action);
       }
     }
