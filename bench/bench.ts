@@ -9,7 +9,7 @@
 // and PyTorch), ratios as medians of the per-round ratios. Writes bench-results/bench.json.
 // Without torch the PyTorch columns say why they are empty.
 //   node dist/bench.js [--rounds N] [--wasm-epochs N] [--torch-epochs N] [--cpu-epochs N] [--python PATH]
-//     [--skip-cpu] [--skip-torch] [--skip-first-epoch] [--skip-probes] [--skip-analysis] [--skip-workspace-index] [--only-probes]
+//     [--skip-cpu] [--skip-torch] [--skip-first-epoch] [--skip-probes] [--skip-analysis] [--skip-workspace-index] [--skip-lint] [--only-probes]
 //     [--eval-thread auto|off] [--skip-label-errors] [--only-label-errors] [--out FILE]
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -19,6 +19,7 @@ import { isEvalThread } from '../src/engine/evalThread';
 import { train } from '../src/engine/train';
 import { runAnalysisBench } from './analysis';
 import { runWorkspaceIndexBench } from './workspaceIndex';
+import { formatLintBench, runLintBench } from './lintBench';
 import { GROK_MLP_LAYERS, median } from './benchShared';
 import { grokExample, pythonEnginePeak, runWithPeakRss, type RssRunResult } from './engineRss';
 import { formatFirstEpoch, timeToFirstEpoch, type FirstEpochResult } from './firstEpoch';
@@ -220,6 +221,7 @@ async function main(): Promise<void> {
       'skip-probes': { type: 'boolean', default: false },
       'skip-analysis': { type: 'boolean', default: false },
       'skip-workspace-index': { type: 'boolean', default: false },
+      'skip-lint': { type: 'boolean', default: false },
       'only-probes': { type: 'boolean', default: false },
       // The labelErrors probe's per-epoch overhead (bench/labelErrorsOverhead.ts), wasm and torch.
       'skip-label-errors': { type: 'boolean', default: false },
@@ -340,6 +342,8 @@ async function main(): Promise<void> {
             components: await benchLabelErrorComponents(torch?.available ? torch.python : undefined),
             wholeRuns: await benchLabelErrorOverhead([{ backend: 'wasm' }, ...(torch?.available ? [{ backend: 'torch' as const, python: torch.python }] : [])], rounds, Number(values['label-error-epochs'])),
           },
+    // `reglens lint` on 1,000 corpus copies, bundled CLI in a fresh process (bench/lintBench.ts): wall time and peak RSS.
+    lint: values['skip-lint'] || onlyLabelErrors ? null : runLintBench(),
   };
   fs.mkdirSync(path.dirname(path.resolve(values.out!)), { recursive: true });
   fs.writeFileSync(values.out!, JSON.stringify(report, null, 2) + '\n');
@@ -363,6 +367,7 @@ function printReport(report: {
   analysis: Awaited<ReturnType<typeof runAnalysisBench>> | null;
   workspaceIndex: Awaited<ReturnType<typeof runWorkspaceIndexBench>> | null;
   labelErrors: { components: Awaited<ReturnType<typeof benchLabelErrorComponents>>; wholeRuns: Awaited<ReturnType<typeof benchLabelErrorOverhead>> } | null;
+  lint: ReturnType<typeof runLintBench> | null;
   torch: unknown;
 }): void {
   const fmt = (x: number | null | undefined, d = 3) => (x === null || x === undefined ? '-' : x.toFixed(d));
@@ -436,6 +441,7 @@ peak RSS (${mem.experiment}, median): wasm engine.js ${cell(mem.wasm)}; torch: P
       console.log(`  ${r.engine.padEnd(5)} ${r.label}: ${r.offSeconds.toFixed(3)} / ${r.onSeconds.toFixed(3)} s, overhead ${(r.overhead * 100).toFixed(1)}%; after the last epoch ${r.tailOffSeconds.toFixed(2)} -> ${r.tailOnSeconds.toFixed(2)} s`);
     }
   }
+  if (report.lint) console.log(formatLintBench(report.lint));
 }
 
 // The bundle also runs train()'s evaluation thread, which must not start the benchmark.

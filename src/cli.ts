@@ -4,10 +4,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import { version } from '../package.json';
 import { loadCsv } from './engine/data/csv';
+import { parseCommandLine, UsageError } from './cliArgs';
 import { DatasetError, makeDataset } from './engine/data/dataset';
 import { defaultMethod, labelErrorsCsv, labelErrorsReport, type CsvSource } from './host/export/labelErrorsCsv';
 import { EvalThreadSchema, formatMonitored, monitorText, type EngineEvent, type EvalThreadChoice, type LabelErrorsProbe } from './protocol/engineMessages';
@@ -17,6 +17,7 @@ import type { BackendName, DeviceName, Experiment } from './protocol/experiment'
 import { expandSweep, isSweep } from './protocol/sweep';
 import type { SweepMember } from './protocol/sweep';
 import type { EngineOutcome } from './runs/engineProcess';
+import { LINT_USAGE, parseLintArgs, runLint } from './lint/lintCommand';
 import { startRecordedRun } from './runs/recordedRun';
 import type { RecordedRun, RecordedRunResult } from './runs/recordedRun';
 import { RunFolder, readRun } from './runs/runFolder';
@@ -27,6 +28,7 @@ import { evalThreadForSweep, resolveParallelism, runSweep } from './runs/sweepRu
 import type { SweepMemberResult } from './runs/sweepRunner';
 
 const USAGE = `Usage: reglens run <experiment.reglens.json> [options]
+       reglens lint [paths...] [options]   (see reglens lint --help)
 
 Trains the experiment and records it in a run folder (spec.json, events.jsonl,
 summary.json) that the RegLens VS Code extension lists and charts.
@@ -75,8 +77,6 @@ const HELP_HINT = 'Run "reglens --help" for the commands and options.';
 
 export const EXIT = { finished: 0, failed: 1, usage: 2, cancelled: 130 } as const;
 
-class UsageError extends Error {}
-
 interface RunArgs {
   file: string;
   epochs?: number;
@@ -100,33 +100,23 @@ interface RunArgs {
 type Parsed = { kind: 'help' } | { kind: 'version' } | ({ kind: 'run' } & RunArgs) | { kind: 'resubmit'; sweepDir: string; quiet: boolean };
 
 export function parseCliArgs(argv: string[]): Parsed {
-  let values;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        epochs: { type: 'string' },
-        backend: { type: 'string' },
-        device: { type: 'string' },
-        python: { type: 'string' },
-        'runs-dir': { type: 'string' },
-        parallel: { type: 'string' },
-        slurm: { type: 'boolean' },
-        'sweep-dir': { type: 'string' },
-        'sweep-member': { type: 'string' },
-        'eval-thread': { type: 'string' },
-        'native-modules': { type: 'string', multiple: true },
-        'export-label-errors': { type: 'string' },
-        quiet: { type: 'boolean', short: 'q' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'v' },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError(parseArgsMessage(err as NodeJS.ErrnoException));
-  }
+  const { values, positionals } = parseCommandLine(argv, {
+    epochs: { type: 'string' },
+    backend: { type: 'string' },
+    device: { type: 'string' },
+    python: { type: 'string' },
+    'runs-dir': { type: 'string' },
+    parallel: { type: 'string' },
+    slurm: { type: 'boolean' },
+    'sweep-dir': { type: 'string' },
+    'sweep-member': { type: 'string' },
+    'eval-thread': { type: 'string' },
+    'native-modules': { type: 'string', multiple: true },
+    'export-label-errors': { type: 'string' },
+    quiet: { type: 'boolean', short: 'q' },
+    help: { type: 'boolean', short: 'h' },
+    version: { type: 'boolean', short: 'v' },
+  });
   if (values.help) return { kind: 'help' };
   if (values.version) return { kind: 'version' };
   const [command, file, ...rest] = positionals;
@@ -193,16 +183,6 @@ export function parseCliArgs(argv: string[]): Parsed {
     ...(sweepMember ? { sweepMember } : {}),
     ...(values['export-label-errors'] !== undefined ? { exportLabelErrors: path.resolve(values['export-label-errors']) } : {}),
   };
-}
-
-/** node:util parseArgs's errors, in this CLI's words (its own end in a quoted `-- "--x"` hint). */
-function parseArgsMessage(err: NodeJS.ErrnoException): string {
-  const option = /'(-[^' ]*)/.exec(err.message)?.[1];
-  if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) return `unknown option ${option}`;
-  if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option) {
-    return /argument missing/.test(err.message) ? `option ${option} needs a value` : `option ${option} takes no value`;
-  }
-  return err.message;
 }
 
 /** Options as two aligned columns, descriptions wrapped; a flag too wide for its column gets a line of its own. */
@@ -768,7 +748,25 @@ export function exitCodeFor(outcome: EngineOutcome, recordFailed: boolean): numb
   return EXIT.failed;
 }
 
+/** `reglens lint ...`: its own options and exit codes (src/lint/lintCommand.ts). */
+async function lint(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseLintArgs(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`reglens lint: ${err.message}\nRun "reglens lint --help" for the options.\n`);
+    return EXIT.usage;
+  }
+  if (args === 'help') {
+    process.stdout.write(LINT_USAGE + '\n');
+    return 0;
+  }
+  return runLint(args, process.cwd(), (s) => process.stdout.write(s), (s) => process.stderr.write(s), version);
+}
+
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'lint') return lint(argv.slice(1));
   let parsed: Parsed;
   try {
     parsed = parseCliArgs(argv);

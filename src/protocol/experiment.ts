@@ -1,7 +1,7 @@
 // The experiment file (*.reglens.json): the single source for validation, for the
 // TypeScript types, and (via scripts/write-schema.ts) for contributes.jsonValidation.
 import { z } from 'zod';
-import { locateJsonPath } from './jsonLocate';
+import { jsonErrorPosition, locateJsonPath } from './jsonLocate';
 
 export const LabelNoiseSchema = z
   .object({
@@ -551,20 +551,19 @@ function issueMessage(issue: z.core.$ZodIssue): string {
 }
 
 /** Parses experiment file text; JSON syntax errors name the line and column. */
+/** `<name>.reglens.json`; a bare `.reglens.json` is the lint config (src/lint/lintConfig.ts), not an experiment. */
+export function isExperimentFileName(file: string): boolean {
+  return /[^/\\]\.reglens\.json$/.test(file);
+}
+
 export function parseExperimentText(text: string, fileName = 'experiment'): Experiment {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
     const msg = (err as Error).message;
-    const pos = /position (\d+)/.exec(msg);
-    if (pos) {
-      const offset = Number(pos[1]);
-      const before = text.slice(0, offset).split('\n');
-      const line = before.length;
-      const column = before[before.length - 1].length + 1;
-      throw new ExperimentError(`${fileName}:${line}:${column}: invalid JSON (${msg})`, undefined, line, column);
-    }
+    const pos = jsonErrorPosition(text, err as Error);
+    if (pos) throw new ExperimentError(`${fileName}:${pos.line}:${pos.column}: invalid JSON (${msg})`, undefined, pos.line, pos.column);
     throw new ExperimentError(`${fileName}: invalid JSON (${msg})`, undefined);
   }
   const result = ExperimentSchema.safeParse(value);

@@ -80,3 +80,28 @@ export function locateJsonPath(text: string, path: readonly Key[], key?: string)
   const before = text.slice(0, best).split('\n');
   return { line: before.length, column: before[before.length - 1].length + 1 };
 }
+
+/**
+ * 1-based position of a JSON.parse error in `text`: from the offset its message names, else
+ * (V8 names none for an unexpected token) the end of the shortest prefix that already fails
+ * other than by ending early. Small texts only: the scan parses every prefix.
+ */
+export function jsonErrorPosition(text: string, err: Error): JsonPosition | undefined {
+  const named = /position (\d+)/.exec(err.message);
+  let offset = named ? Number(named[1]) : undefined;
+  if (offset === undefined && text.length <= 20_000) {
+    for (let i = 1; i <= text.length && offset === undefined; i++) {
+      try {
+        JSON.parse(text.slice(0, i));
+      } catch (e) {
+        const m = (e as Error).message;
+        const at = /position (\d+)/.exec(m);
+        const early = /end of JSON input|Unterminated string/.test(m) || (at !== null && Number(at[1]) >= i);
+        if (!early) offset = at ? Number(at[1]) : i - 1;
+      }
+    }
+  }
+  if (offset === undefined) return undefined;
+  const before = text.slice(0, offset).split('\n');
+  return { line: before.length, column: before[before.length - 1].length + 1 };
+}

@@ -1,7 +1,7 @@
 // "RegLens: Run Experiment" and "RegLens: Stop Run": pick an experiment file, check trust,
 // validate it, start the engine, show progress with Cancel, open the dashboard.
 import * as vscode from 'vscode';
-import { ExperimentError, parseExperimentText } from '../../protocol/experiment';
+import { ExperimentError, isExperimentFileName, parseExperimentText } from '../../protocol/experiment';
 import { expandSweep, isSweep } from '../../protocol/sweep';
 import type { SweepMember } from '../../protocol/sweep';
 import { maxCompared } from '../../protocol/webviewMessages';
@@ -62,8 +62,8 @@ async function pickRunningRun(runs: RunManager): Promise<string | undefined> {
 
 async function pickExperimentFile(): Promise<vscode.Uri | undefined> {
   const active = vscode.window.activeTextEditor?.document.uri;
-  if (active && active.path.endsWith('.reglens.json')) return active;
-  const files = await vscode.workspace.findFiles('**/*.reglens.json', '**/node_modules/**', 200);
+  if (active && isExperimentFileName(active.path)) return active;
+  const files = (await vscode.workspace.findFiles('**/*.reglens.json', '**/node_modules/**', 200)).filter((f) => isExperimentFileName(f.path));
   if (files.length === 0) {
     void vscode.window
       .showWarningMessage('No *.reglens.json experiment file in this workspace. Start from one of the examples RegLens ships with?', 'Open Example Experiment')

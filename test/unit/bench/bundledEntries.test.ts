@@ -21,7 +21,8 @@ describe('bench modules bundled into another entry', () => {
         `import { runAnalysisBench } from ${JSON.stringify(path.join(root, 'bench', 'analysis'))};`,
         `import { timeToFirstEpoch } from ${JSON.stringify(path.join(root, 'bench', 'firstEpoch'))};`,
         `import { runWorkspaceIndexBench } from ${JSON.stringify(path.join(root, 'bench', 'workspaceIndex'))};`,
-        `console.log('imported', typeof runAnalysisBench, typeof timeToFirstEpoch, typeof runWorkspaceIndexBench);`,
+        `import { runLintBench } from ${JSON.stringify(path.join(root, 'bench', 'lintBench'))};`,
+        `console.log('imported', typeof runAnalysisBench, typeof timeToFirstEpoch, typeof runWorkspaceIndexBench, typeof runLintBench);`,
       ].join('\n'),
     );
     await esbuild.build({
@@ -37,6 +38,6 @@ describe('bench modules bundled into another entry', () => {
       banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
     });
     const stdout = execFileSync(process.execPath, [path.join(out, 'entry.js')], { encoding: 'utf8', cwd: root });
-    assert.equal(stdout.trim(), 'imported function function function', 'nothing but the entry ran');
+    assert.equal(stdout.trim(), 'imported function function function function', 'nothing but the entry ran');
   });
 });

@@ -16,6 +16,12 @@ export function buildBundles(): Promise<void> {
     for (const f of fs.readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) {
       fs.copyFileSync(path.join(wasmDir, f), path.join(bundleDir, f));
     }
+    // The analyzer's grammars, next to the bundle as esbuild.mjs puts them (`reglens lint`).
+    const treeSitterDir = path.join(path.dirname(require.resolve('@vscode/tree-sitter-wasm/package.json')), 'wasm');
+    for (const f of ['tree-sitter-python.wasm', 'tree-sitter-typescript.wasm', 'tree-sitter-javascript.wasm']) {
+      fs.copyFileSync(path.join(treeSitterDir, f), path.join(bundleDir, f));
+    }
+    fs.copyFileSync(require.resolve('web-tree-sitter/tree-sitter.wasm'), path.join(bundleDir, 'tree-sitter.wasm'));
     await esbuild.build({
       entryPoints: {
         engine: path.join(root, 'src/engine/worker.ts'),
