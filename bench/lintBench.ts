@@ -18,6 +18,9 @@ export interface LintBenchResult {
   findings: number;
   wallMedianSeconds: number;
   wallSeconds: number[];
+  /** User + system CPU of the child: what the work costs, less sensitive to a busy machine than wall time. */
+  cpuMedianSeconds: number;
+  loadAverage: number;
   filesPerSecond: number;
   peakRssMiB: number;
   command: string;
@@ -57,8 +60,9 @@ export function runLintBench(files = 1000, runs = 3): LintBenchResult {
     const lines = writeLintTree(path.join(dir, 'repo'), files);
     const out = path.join(dir, 'report.json');
     // main() of the bundle in a child that reports its own peak RSS once the report is written.
-    const script = `const {main}=require(${JSON.stringify(cli)});main(['lint','repo','--format','json','--output',${JSON.stringify(out)},'--fail-on','never']).then(c=>{process.stdout.write(JSON.stringify({code:c,maxRss:process.resourceUsage().maxRSS}))})`;
+    const script = `const {main}=require(${JSON.stringify(cli)});main(['lint','repo','--format','json','--output',${JSON.stringify(out)},'--fail-on','never']).then(c=>{const u=process.resourceUsage();process.stdout.write(JSON.stringify({code:c,maxRss:u.maxRSS,cpuUs:u.userCPUTime+u.systemCPUTime}))})`;
     const wall: number[] = [];
+    const cpu: number[] = [];
     let peak = 0;
     let findings = 0;
     for (let r = 0; r < runs; r++) {
@@ -66,14 +70,16 @@ export function runLintBench(files = 1000, runs = 3): LintBenchResult {
       const child = spawnSync(process.execPath, ['-e', script], { cwd: dir, encoding: 'utf8' });
       wall.push(Number(process.hrtime.bigint() - t0) / 1e9);
       if (child.status !== 0) throw new Error(`reglens lint failed (${child.status}): ${child.stderr}`);
-      const { code, maxRss } = JSON.parse(child.stdout) as { code: number; maxRss: number };
+      const { code, maxRss, cpuUs } = JSON.parse(child.stdout) as { code: number; maxRss: number; cpuUs: number };
+      cpu.push(cpuUs / 1e6);
       if (code !== 0) throw new Error(`reglens lint exited ${code}: ${child.stderr}`);
       peak = Math.max(peak, maxRss / 1024);
       const report = JSON.parse(fs.readFileSync(out, 'utf8')) as { summary: { files: number; findings: number } };
       if (report.summary.files !== files) throw new Error(`linted ${report.summary.files} files, expected ${files}`);
       findings = report.summary.findings;
     }
-    const median = [...wall].sort((a, b) => a - b)[wall.length >> 1];
+    const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+    const median = mid(wall);
     return {
       name: 'lint',
       files,
@@ -82,6 +88,8 @@ export function runLintBench(files = 1000, runs = 3): LintBenchResult {
       findings,
       wallMedianSeconds: Number(median.toFixed(2)),
       wallSeconds: wall.map((w) => Number(w.toFixed(2))),
+      cpuMedianSeconds: Number(mid(cpu).toFixed(2)),
+      loadAverage: os.loadavg()[0],
       filesPerSecond: Math.round(files / median),
       peakRssMiB: Math.round(peak),
       command: `node dist/cli.js lint <${files} corpus copies> --format json --output report.json --fail-on never`,
@@ -92,7 +100,7 @@ export function runLintBench(files = 1000, runs = 3): LintBenchResult {
 }
 
 export function formatLintBench(r: LintBenchResult): string {
-  return `lint, ${r.files} files (${r.lines} lines): ${r.wallMedianSeconds} s wall median of ${r.runs} (${r.filesPerSecond} files/s), peak RSS ${r.peakRssMiB} MiB, ${r.findings} findings`;
+  return `lint, ${r.files} files (${r.lines} lines): ${r.wallMedianSeconds} s wall median of ${r.runs} (${r.filesPerSecond} files/s; CPU ${r.cpuMedianSeconds} s; load ${r.loadAverage.toFixed(1)}), peak RSS ${r.peakRssMiB} MiB, ${r.findings} findings`;
 }
 
 // Alone only: in the dist/bench.js bundle require.main === module holds for every module (see bench/analysis.ts).

@@ -1,13 +1,16 @@
 // Analysis of a set of files at once, for `reglens lint`: the whole list is handed over up
-// front so that an analysis that follows imports between the files (a workspace index) can
-// replace the per-file loop here without the CLI changing. Pure: the caller reads the files.
+// front, the Python files are summarised into a workspace index first, and then each file is
+// analysed with the index behind it, so findings that rest on another file of the set (a
+// BatchNorm in a backbone module, an MC loop called after eval() elsewhere) are found as in the
+// editor. Pure: the caller reads the files.
 import type { Analyzer } from './analyzer';
 import type { RuleOptions } from './rules/ruleKit';
 import type { AnalysisResult } from './textTypes';
 import type { SourceLanguage } from './treeSitterRuntime';
+import { WorkspaceIndex } from './workspace/workspaceIndex';
 
 export interface SourceFile {
-  /** Identifies the file (the CLI: its absolute path). */
+  /** Identifies the file: its absolute path (the index resolves imports from it). */
   path: string;
   text: string;
   language: SourceLanguage;
@@ -15,7 +18,14 @@ export interface SourceFile {
   options?: Partial<RuleOptions>;
 }
 
+export interface AnalyzeFilesOptions {
+  /** Files the index reads but that are not analysed themselves (default none). */
+  context?: readonly SourceFile[];
+}
+
 /** One result per file, in the order given. Never throws for a file's content (the analyzer does not). */
-export function analyzeFiles(analyzer: Analyzer, files: readonly SourceFile[]): AnalysisResult[] {
-  return files.map((f) => analyzer.analyze(f.text, f.language, f.options).result);
+export function analyzeFiles(analyzer: Analyzer, files: readonly SourceFile[], options: AnalyzeFilesOptions = {}): AnalysisResult[] {
+  const index = new WorkspaceIndex((text, language) => analyzer.graph(text, language));
+  for (const f of [...(options.context ?? []), ...files]) if (f.language === 'python') index.update(f.path, f.text);
+  return files.map((f) => analyzer.analyze(f.text, f.language, f.options, undefined, undefined, f.language === 'python' ? { source: index, file: f.path } : undefined).result);
 }

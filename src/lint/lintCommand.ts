@@ -120,7 +120,7 @@ export async function runLint(args: LintArgs, cwd: string, out: (s: string) => v
   try {
     const results = analyzeFiles(analyzer, sources);
     results.forEach((result, i) => {
-      const r = fileFindings(displayPath(cwd, sources[i].path), result, sources[i].config);
+      const r = fileFindings(displayPath(cwd, sources[i].path), result, sources[i].config, (file) => displayPath(cwd, file));
       findings.push(...r.findings);
       notices.push(...r.notices);
       suppressed += result.suppressed?.length ?? 0;

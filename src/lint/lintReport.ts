@@ -25,6 +25,8 @@ export interface LintFinding {
   range: Range;
   docsUrl?: string;
   fixes: Fix[];
+  /** Places in other files the finding rests on (the workspace index), paths shown like `path`. */
+  related?: { path: string; range: Range; message: string }[];
 }
 
 export type NoticeKind = 'parse-errors' | 'unreadable' | 'unsupported' | 'unused-suppression';
@@ -48,12 +50,17 @@ export interface LintReport {
 const RULE_DEFAULTS = new Map(GRAPH_RULES.map((r) => [r.info.id, r.info]));
 
 /** Applies the config's severities and disabled rules to one file's analysis. */
-export function fileFindings(displayPath: string, result: AnalysisResult, config: LintConfig): { findings: LintFinding[]; notices: LintNotice[] } {
+export function fileFindings(
+  displayPath: string,
+  result: AnalysisResult,
+  config: LintConfig,
+  show: (file: string) => string = (f) => f,
+): { findings: LintFinding[]; notices: LintNotice[] } {
   const findings: LintFinding[] = [];
   for (const f of result.findings) {
     const setting = config.severity[f.ruleId] ?? f.severity;
     if (setting === 'off') continue;
-    findings.push(toLintFinding(displayPath, f, lintSeverity(setting)));
+    findings.push(toLintFinding(displayPath, f, lintSeverity(setting), show));
   }
   const notices: LintNotice[] = [];
   if (result.parseErrors > 0) {
@@ -74,8 +81,17 @@ export function fileFindings(displayPath: string, result: AnalysisResult, config
   return { findings, notices };
 }
 
-function toLintFinding(displayPath: string, f: Finding, severity: LintSeverity): LintFinding {
-  return { path: displayPath, ruleId: f.ruleId, severity, message: f.message, range: f.range, ...(f.docsUrl ? { docsUrl: f.docsUrl } : {}), fixes: f.fixes };
+function toLintFinding(displayPath: string, f: Finding, severity: LintSeverity, show: (file: string) => string): LintFinding {
+  return {
+    path: displayPath,
+    ruleId: f.ruleId,
+    severity,
+    message: f.message,
+    range: f.range,
+    ...(f.docsUrl ? { docsUrl: f.docsUrl } : {}),
+    fixes: f.fixes,
+    ...(f.related?.length ? { related: f.related.map((r) => ({ path: show(r.file), range: r.range, message: r.message })) } : {}),
+  };
 }
 
 export function sortFindings(findings: LintFinding[]): LintFinding[] {
@@ -136,6 +152,7 @@ export function formatJson(report: LintReport, toolVersion: string, failOn: Fail
       message: f.message,
       ...(f.docsUrl ? { docsUrl: f.docsUrl } : {}),
       fixes: f.fixes.map((x) => ({ title: x.title, edits: x.edits.map((e) => ({ ...jsonRange(e.range), newText: e.newText })) })),
+      ...(f.related ? { related: f.related.map((r) => ({ path: r.path, ...jsonRange(r.range), message: r.message })) } : {}),
     })),
     notices: report.notices.map((n) => ({ path: n.path, kind: n.kind, message: n.message, ...(n.range ? jsonRange(n.range) : {}) })),
     summary: { files: report.files, findings: report.findings.length, ...counts, suppressed: report.suppressed, failOn, failed: fails(report, failOn) },

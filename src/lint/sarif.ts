@@ -67,6 +67,15 @@ export function formatSarif(report: LintReport, toolVersion: string, cwd: string
             level: sarifLevel(f.severity),
             message: { text: f.message },
             locations: [{ physicalLocation: { artifactLocation: location, region: region(f.range) } }],
+            ...(f.related
+              ? {
+                  relatedLocations: f.related.map((r, id) => ({
+                    id,
+                    physicalLocation: { artifactLocation: artifactLocation(r.path), region: region(r.range) },
+                    message: { text: r.message },
+                  })),
+                }
+              : {}),
             ...(f.fixes.length
               ? {
                   fixes: f.fixes

@@ -193,4 +193,17 @@ describe('reglens lint (bundled CLI)', function () {
     assert.match(hooks, /^ {2}language: node$/m);
     assert.match(hooks, /^ {2}types_or: \[python, javascript, ts\]$/m);
   });
+
+  it('cross-file: a finding resting on another file of the set names it (SARIF relatedLocations)', () => {
+    fs.cpSync(path.resolve(__dirname, '../../fixtures/workspace-xfile/bn_backbone'), path.join(dir, 'bn_backbone'), { recursive: true });
+    const r = lint('--format', 'sarif');
+    assert.equal(r.status, 1, r.stderr);
+    const [result] = JSON.parse(r.stdout).runs[0].results;
+    assert.equal(result.ruleId, 'mc-dropout-flips-batchnorm');
+    assert.equal(result.locations[0].physicalLocation.artifactLocation.uri, 'bn_backbone/uncertainty.py');
+    const related = result.relatedLocations[0];
+    assert.deepEqual(related.physicalLocation.artifactLocation, { uri: 'bn_backbone/backbone.py', uriBaseId: '%SRCROOT%' });
+    assert.equal(related.physicalLocation.region.startLine, 8);
+    assert.match(related.message.text, /BatchNorm2d/);
+  });
 });
