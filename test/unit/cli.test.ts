@@ -355,7 +355,9 @@ describe('reglens CLI', function () {
     const exited = new Promise<string | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
     const epochLines = () => {
       const [id] = fs.existsSync(runsDir) ? fs.readdirSync(runsDir) : [];
-      const text = id ? fs.readFileSync(path.join(runsDir, id, 'events.jsonl'), 'utf8') : '';
+      // The run folder exists a moment before its events.jsonl does.
+      const events = id ? path.join(runsDir, id, 'events.jsonl') : '';
+      const text = events && fs.existsSync(events) ? fs.readFileSync(events, 'utf8') : '';
       return text.split('\n').flatMap((l) => {
         try {
           const e = JSON.parse(l);
