@@ -1,7 +1,7 @@
 import { layerOf } from '../buildGraph';
 import type { ModelGraph } from '../modelGraph';
 import type { Finding } from '../textTypes';
-import { finding, replace, type RuleInfo } from './ruleKit';
+import { expectsError, finding, replace, type RuleInfo } from './ruleKit';
 import { ruleDocsUrl } from './ruleDocs';
 
 export const DROPOUT_RATE_RANGE: RuleInfo = {
@@ -42,7 +42,8 @@ export function checkDropoutRateRange(graph: ModelGraph): Finding[] {
       problem = `tf.layers.dropout rate ${arg.text} silently disables dropout (it acts only for 0 < rate < 1)`;
       severity = 'warning';
     }
-    if (!problem) continue;
+    // `self.assertRaises(ValueError, lambda: nn.Dropout(1.1))` tests the error on purpose.
+    if (!problem || expectsError(graph, call)) continue;
     const fixes = Number.isInteger(v) && v >= 2 && v < 100 ? [{ title: `Use ${v / 100} (${arg.text} looks like a percentage)`, edits: [replace(graph, arg, String(v / 100))] }] : [];
     out.push({ ...finding(DROPOUT_RATE_RANGE, arg.range, problem, fixes), severity });
   }

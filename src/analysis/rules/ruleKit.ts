@@ -103,6 +103,32 @@ export function dropoutOnlyTrainMode(graph: ModelGraph, call: Call): TextEdit[] 
   return edits;
 }
 
+/**
+ * True inside `self.assertRaises(E, lambda: ...)`, `pytest.raises` or a `with` block of either:
+ * the code is meant to fail (a test of invalid arguments), so it is not a mistake to report.
+ */
+export function expectsError(graph: ModelGraph, call: Call): boolean {
+  if (graph.calls.some((c) => /^(assertRaises\w*|raises)$/.test(c.method) && c.start < call.start && call.end <= c.end)) return true;
+  let indent = call.indent.length;
+  for (let line = call.range.start.line - 1; line >= 0 && indent > 0; line--) {
+    const text = graph.index.lineText(line);
+    const trimmed = text.trim();
+    if (!trimmed || trimmed.startsWith('#')) continue;
+    const own = /^[ \t]*/.exec(text)![0].length;
+    if (own >= indent) continue;
+    if (/^with\b.*\b(raises|assertRaises\w*)\s*\(/.test(trimmed)) return true;
+    if (/^(def|class)\b/.test(trimmed)) return false;
+    indent = own;
+  }
+  return false;
+}
+
+/** True in test code: a `test*` function (or one nested in it) or a unittest TestCase class. */
+export function inTestCode(graph: ModelGraph, call: Call): boolean {
+  if (graph.functions.some((f) => f.start <= call.start && call.end <= f.end && /^test/.test(f.name))) return true;
+  return graph.classes.some((c) => c.start <= call.start && call.end <= c.end && /TestCase\b/.test(c.bases));
+}
+
 /** Calls inside a function span (inclusive of nested scopes). */
 export function callsIn(graph: ModelGraph, start: number, end: number): Call[] {
   return callsWithin(graph.calls, start, end);

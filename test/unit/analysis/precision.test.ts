@@ -69,4 +69,16 @@ describe('analyzer precision', () => {
       assert.equal(found[0].message, 'CutMix in cutmix_images: returns the images without lam and the shuffled labels');
     });
   });
+
+  describe('test code and rates that follow training (real-corpus false positives)', () => {
+    const text = read('dropout_tests_and_gated_rates.py');
+
+    it('dropout-rate-range: not inside assertRaises / pytest.raises, still on a real invalid rate', () => {
+      assert.deepEqual(lines(text, 'dropout-rate-range'), [53]);
+    });
+
+    it('functional-dropout-training: not in tests or with a rate the module zeroes outside training, still in forward()', () => {
+      assert.deepEqual(lines(text, 'functional-dropout-training'), [57]);
+    });
+  });
 });
