@@ -41,8 +41,9 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDeps } from './ensure-deps.mjs';
-import { readExtHostLog, remoteUri, startCodeServer, tail, tailText, waitFor, waitForActivation, workbenchUrl } from './codeServer.mjs';
+import { readExtHostLog, startCodeServer, tail, tailText, waitFor, waitForActivation } from './codeServer.mjs';
 import { launchBrowser } from './browser.mjs';
+import { openWorkbenchWithExtension, openWorkspaceFile } from './workbench.mjs';
 import { buildUnlessSkipped, copyFixtureWorkspace, ensureDir, fixtureWorkspace, repoRoot, requireFile, resultsDir, secs, startMemorySampler } from './common.mjs';
 
 const argv = process.argv.slice(2);
@@ -264,13 +265,7 @@ async function clickNeuron(wv, row) {
 
 /** Ctrl+P `file`, then F1 Run Experiment (answering the file picker if it asks). */
 async function runFixture(page, fx) {
-  await page.keyboard.press('Control+P');
-  const widget = page.locator('.quick-input-widget');
-  await widget.waitFor({ state: 'visible', timeout: 15_000 });
-  await widget.locator('input.input').fill(fx.file);
-  await widget.locator('.monaco-list-row', { hasText: fx.file }).first().waitFor({ state: 'visible', timeout: 15_000 });
-  await page.keyboard.press('Enter');
-  await page.locator(`.tabs-container .tab.active[aria-label*="${fx.file}"]`).waitFor({ state: 'visible', timeout: 15_000 });
+  await openWorkspaceFile(page, fx.file);
   await page.locator('.editor-instance .monaco-editor .view-lines', { hasText: '"epochs"' }).first().waitFor({ state: 'visible', timeout: 15_000 });
   await runPaletteCommand(page, COMMAND);
 }
@@ -439,24 +434,14 @@ async function main() {
   let secondRunId = null;
   const steps = [
     ['workbench', async () => {
-      const payload = [['extensionDevelopmentPath', remoteUri(cs, repoRoot)]];
-      await page.goto(workbenchUrl(cs, { folder: ws.dir, payload }), { waitUntil: 'domcontentloaded' });
-      await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
-      await page.waitForFunction(() => !!window.driver, null, { timeout: 60_000 });
-      await page.evaluate(() => window.driver.whenWorkbenchRestored());
+      await openWorkbenchWithExtension(page, cs, ws.dir);
     }],
     ['activation', async () => {
       const ms = await waitForActivation(cs, 'reglens.reglens', { timeoutMs: 120_000 });
       return `after ${secs(ms)}`;
     }],
     ['open', async () => {
-      await page.keyboard.press('Control+P');
-      const widget = page.locator('.quick-input-widget');
-      await widget.waitFor({ state: 'visible', timeout: 15_000 });
-      await widget.locator('input.input').fill(EXPERIMENT);
-      await widget.locator('.monaco-list-row', { hasText: EXPERIMENT }).first().waitFor({ state: 'visible', timeout: 15_000 });
-      await page.keyboard.press('Enter');
-      await page.locator(`.tabs-container .tab.active[aria-label*="${EXPERIMENT}"]`).waitFor({ state: 'visible', timeout: 15_000 });
+      await openWorkspaceFile(page, EXPERIMENT);
       await page.locator('.editor-instance .monaco-editor .view-lines', { hasText: '"epochs"' }).first().waitFor({ state: 'visible', timeout: 15_000 });
     }],
     ['command', async () => {
