@@ -3,7 +3,7 @@
 // bundled CLI (dist/cli.js) in a fresh process each run, as CI runs it. Wall time from spawn
 // to exit (node start, grammar loading, walking, reading, analysis, JSON written) and the
 // child's peak RSS (process.resourceUsage().maxRSS). Part of `npm run bench`; alone:
-// `node esbuild.mjs && npx tsx bench/lintBench.ts [--files N] [--runs N]`.
+// `node esbuild.mjs && npx tsx bench/lintBench.ts [--files N] [--runs N] [--out bench-results/lint.json]`.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -105,8 +105,10 @@ export function formatLintBench(r: LintBenchResult): string {
 
 // Alone only: in the dist/bench.js bundle require.main === module holds for every module (see bench/analysis.ts).
 if (require.main === module && /lintBench\.ts$/.test(__filename)) {
-  const { values } = parseArgs({ options: { files: { type: 'string', default: '1000' }, runs: { type: 'string', default: '3' } } });
+  const { values } = parseArgs({ options: { files: { type: 'string', default: '1000' }, runs: { type: 'string', default: '3' }, out: { type: 'string' } } });
   const r = runLintBench(Number(values.files), Number(values.runs));
-  console.log(JSON.stringify(r, null, 2));
+  const doc = { time: new Date().toISOString(), node: process.version, cpus: os.cpus().length, ...r };
+  if (values.out) fs.writeFileSync(values.out, JSON.stringify(doc, null, 2) + '\n');
+  console.log(JSON.stringify(doc, null, 2));
   console.log(formatLintBench(r));
 }
