@@ -105,6 +105,26 @@ function evalInsertion(graph: ModelGraph, block: Span): { at: number; indent: st
   return { at: bodyLineStart, indent: graph.text.slice(bodyLineStart, fn.bodyStart) };
 }
 
+/** True when a loop enclosing the block (by indentation) also holds a training step before it. */
+function trainsInEnclosingLoop(graph: ModelGraph, block: Span, stepCalls: Call[]): boolean {
+  const startLine = block.range.start.line;
+  let indent = /^[ \t]*/.exec(graph.index.lineText(startLine))![0].length;
+  for (let line = startLine - 1; line >= 0 && indent > 0; line--) {
+    const text = graph.index.lineText(line);
+    const trimmed = text.trim();
+    if (!trimmed || trimmed.startsWith('#')) continue;
+    const own = /^[ \t]*/.exec(text)![0].length;
+    if (own >= indent) continue;
+    if (/^(def|class)\b/.test(trimmed)) return false;
+    if (/^(async\s+)?(for|while)\b/.test(trimmed)) {
+      const loopStart = graph.index.lineStart(line);
+      if (stepCalls.some((c) => c.start > loopStart && c.end <= block.start)) return true;
+    }
+    indent = own;
+  }
+  return false;
+}
+
 /**
  * torch.no_grad() only stops gradient tracking; dropout and BatchNorm stay in training mode
  * until model.eval(). Conversely an eval() inside the epoch loop with no train() after it
@@ -131,10 +151,12 @@ export function checkInferenceWithoutEval(graph: ModelGraph): Finding[] {
       const where = evalInsertion(graph, block);
       // The receiver must exist where eval() is inserted: a model bound only inside the block gets no fix.
       if (where && receiverBoundAt(graph, evidence.model, where.at)) {
-        fixes.push({
-          title: `Call ${evidence.model}.eval() before inference`,
-          edits: [insertAt(graph, where.at, `${where.indent}${evidence.model}.eval()${graph.eol}`)],
-        });
+        const edits = [insertAt(graph, where.at, `${where.indent}${evidence.model}.eval()${graph.eol}`)];
+        // Evaluation inside the training loop: eval() alone would leave the next epochs training
+        // in eval mode, so train() follows the block.
+        const inTraining = !graph.text.startsWith('@', block.start) && trainsInEnclosingLoop(graph, block, stepCalls);
+        if (inTraining) edits.push(insertAt(graph, block.end, `${graph.eol}${where.indent}${evidence.model}.train()`));
+        fixes.push({ title: `Call ${evidence.model}.eval() before inference${inTraining ? ' and .train() after it' : ''}`, edits });
       }
       out.push(
         finding(

@@ -33,8 +33,13 @@ describe('analyzer precision', () => {
     it('fires where a model is run, with eval() on that model where it is bound', () => {
       const text = read('no_grad_inference.py');
       const found = findings(text, rule);
-      assert.deepEqual(found.map((f) => f.range.start.line + 1), [15, 23, 29]);
-      const [method, fn, top] = found;
+      assert.deepEqual(found.map((f) => f.range.start.line + 1), [15, 23, 29, 40]);
+      const [method, fn, top, epochs] = found;
+      // Evaluation inside the epoch loop: train() goes back on after the block, and nothing new is reported.
+      assert.equal(epochs.fixes[0].title, 'Call net.eval() before inference and .train() after it');
+      const fixedLoop = applyEdits(text, epochs.fixes[0].edits);
+      assert.match(fixedLoop, / {8}net\.eval\(\)\n {8}with torch\.no_grad\(\):\n {12}val = sum\(net\(x\)\.sum\(\) for x, _ in val_loader\)\n {8}net\.train\(\)\n {8}print/);
+      assert.deepEqual(lines(fixedLoop, rule), []);
       assert.match(method.message, /^self runs under no_grad/);
       assert.equal(method.fixes.length, 1);
       // Inside the decorated method, after its docstring: `self` exists there.
