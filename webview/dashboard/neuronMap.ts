@@ -47,6 +47,9 @@ export class NeuronMap {
   private selectedUnit: number | undefined;
   private detailOpen = false;
   private tall = false;
+  /** CSS width available to the map at the last draw, and the width it was drawn at. */
+  private lastCssW = 0;
+  private drawnCssW = 0;
   /** The layer shown; undefined = the first layer that reported. */
   private layer: string | undefined;
   private layerNames: string[] = [];
@@ -164,7 +167,8 @@ export class NeuronMap {
   update(h: NeuronHistory, version: number): void {
     this.history = h;
     // No more columns than device pixels, so every column gets whole, equal pixels.
-    const avail = Math.floor((this.canvas.parentElement?.clientWidth ?? 0) * (window.devicePixelRatio || 1));
+    // The width the last draw measured (reading layout here would force a reflow per update).
+    const avail = Math.floor((this.lastCssW || this.canvas.parentElement?.clientWidth || 0) * (window.devicePixelRatio || 1));
     const cols = avail > 0 ? Math.min(maxCols, avail) : maxCols;
     const key = `${h.layer}\n${version}\n${cols}`;
     if (key !== this.drawnKey) {
@@ -283,7 +287,7 @@ export class NeuronMap {
   private renderXAxis(g: HeatmapGrid): void {
     const first = g.colEpochs[0];
     const last = g.colEpochs[g.cols - 1];
-    const width = this.canvas.getBoundingClientRect().width || this.canvas.parentElement?.clientWidth || 600;
+    const width = this.drawnCssW || 600;
     const want = Math.max(2, Math.min(xTicks + 3, Math.floor(width / 70)));
     const epochs = g.cols < 2 ? [first] : integerTicks(first, last, (last - first) / want);
     const ticks: { col: number; epoch: number }[] = [];
@@ -317,6 +321,7 @@ export class NeuronMap {
     const g = this.grid;
     if (!g || g.cols === 0 || g.rows === 0) return;
     const cssW = Math.max(240, this.canvas.parentElement?.clientWidth ?? 0);
+    this.lastCssW = cssW;
     const cssH = this.tall ? Math.min(960, Math.max(320, g.rows * 8)) : Math.min(480, Math.max(160, g.rows * 4));
     const dpr = window.devicePixelRatio || 1;
     // Whole device pixels per cell, the same for every column (and row, where rows fit): the
@@ -331,6 +336,7 @@ export class NeuronMap {
       this.canvas.style.height = `${h / dpr}px`;
       this.canvas.style.width = `${w / dpr}px`;
       this.xAxis.style.width = `${w / dpr}px`;
+      this.drawnCssW = w / dpr;
       this.renderXAxis(g);
     }
     // One pixel per cell offscreen, then scaled: crisp when upscaling, averaged when a

@@ -242,9 +242,9 @@ export class RunPage {
         ? `Not reported yet: ${missing.map((k) => this.sec[k].title).join(', ')}. They appear when the run reports them, if the experiment file has ${missing.map((k) => sectionSource[k]).join('; ')}.`
         : `Not in this run: ${missing.map((k) => this.sec[k].title).join(', ')} — add ${missing.map((k) => sectionSource[k]).join('; ')} to the experiment file to get ${missing.length === 1 ? 'it' : 'them'}.`
       : '';
-    this.notInRun.hidden = !text;
+    if (this.notInRun.hidden !== !text) this.notInRun.hidden = !text;
     if (this.notInRun.textContent !== text) this.notInRun.textContent = text;
-    this.notInRun.dataset.missing = missing.join(',');
+    if (this.notInRun.dataset.missing !== missing.join(',')) this.notInRun.dataset.missing = missing.join(',');
   }
 
   /** Icon buttons that save the charts of a section as PNG (keyboard reachable, labelled). */
@@ -426,8 +426,11 @@ export class RunPage {
     this.loss.setData([thin(s.epoch), thin(s.loss), thin(testLoss)] as uPlot.AlignedData, markers.filter((x) => x !== markers[0] || !un));
     const uv = m.unlearningVerdict();
     const unEl = byId('unlearning');
-    unEl.textContent = uv ? uv.reason : m.epochs.length ? 'No corrupted labels in this dataset, so no unlearning to detect.' : '';
-    unEl.dataset.unlearning = un ? String(un.epoch) : 'none';
+    const unText = uv ? uv.reason : m.epochs.length ? 'No corrupted labels in this dataset, so no unlearning to detect.' : '';
+    // Written only when they change: every DOM write re-styles a large page on the next frame.
+    if (unEl.textContent !== unText) unEl.textContent = unText;
+    const unAt = un ? String(un.epoch) : 'none';
+    if (unEl.dataset.unlearning !== unAt) unEl.dataset.unlearning = unAt;
 
     // Neuron map: the layer picked (the first that reported scores unless the user chose).
     const h = this.neuronMap.pick(m.neurons);
