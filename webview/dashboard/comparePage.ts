@@ -65,7 +65,10 @@ export class ComparePage {
     this.table = el('table', { class: 'compare-table', 'data-testid': 'compare-table', 'aria-label': 'Final numbers of the compared runs' });
     const labels = runLabels(runs.map((r) => r.view));
     this.labels = labels;
-    this.short = distinctLabels(labels);
+    // Runs of one experiment: the host's label (the spec fields that differ, "weightDecay=0")
+    // is the shortest name that tells them apart; otherwise the names without their shared words.
+    const hostLabels = runs.map((r) => r.view.label ?? '');
+    this.short = hostLabels.every(Boolean) && new Set(hostLabels).size === runs.length ? hostLabels : distinctLabels(labels);
     // One legend for every chart: colour AND dash per run, named by the run's spec name.
     const legend = el('ul', { class: 'compare-legend', 'data-testid': 'compare-legend', 'aria-label': 'Runs compared: line style of each' });
     labels.forEach((label, i) =>

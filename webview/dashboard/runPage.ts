@@ -25,6 +25,9 @@ export interface PageHost {
 type SectionKey = 'accuracy' | 'neurons' | 'pruning' | 'uncertainty' | 'labelErrors' | 'nested' | 'coteaching';
 
 /** What a section needs, for the one-line "Not in this run" list (field names as in emptyHints). */
+/** The key in the spec's `probes` behind a section (co-teaching is a regularizer, not a probe). */
+const sectionProbe: Partial<Record<Exclude<SectionKey, 'accuracy'>, string>> = { neurons: 'memorization', pruning: 'pruning', uncertainty: 'mcDropout', nested: 'nestedOrdering' };
+
 const sectionSource: Record<Exclude<SectionKey, 'accuracy'>, string> = {
   neurons: 'probes.memorization',
   pruning: 'probes.pruning',
@@ -229,19 +232,34 @@ export class RunPage {
     );
   }
 
-  /** Sections without data: hidden, and named in one line (running: not reported yet). */
+  /**
+   * Sections without data: hidden, and named in one line. While running, those whose probe
+   * the spec configures (RunView.probes) are "still to come"; the others are not in this run.
+   */
   private renderNotInRun(): void {
     const running = this.run.status === 'running';
-    const missing = (Object.keys(sectionSource) as (keyof typeof sectionSource)[]).filter((k) => !this.sec[k].hasData);
+    const configured = this.run.probes;
+    const all = (Object.keys(sectionSource) as (keyof typeof sectionSource)[]).filter((k) => !this.sec[k].hasData);
+    // Co-teaching precision comes with every epoch: before the first one it may still come.
+    const mayCome = (k: keyof typeof sectionSource) => (configured ? configured.includes(sectionProbe[k] ?? '') || (k === 'coteaching' && this.model.epochs.length === 0) : true);
+    const coming = running ? all.filter(mayCome) : [];
+    const missing = all.filter((k) => !coming.includes(k));
     for (const k of Object.keys(sectionSource) as (keyof typeof sectionSource)[]) {
       const hide = !this.sec[k].hasData;
       if (this.sec[k].root.hidden !== hide) this.sec[k].root.hidden = hide;
     }
-    const text = missing.length
-      ? running
-        ? `Not reported yet: ${missing.map((k) => this.sec[k].title).join(', ')}. They appear when the run reports them, if the experiment file has ${missing.map((k) => sectionSource[k]).join('; ')}.`
-        : `Not in this run: ${missing.map((k) => this.sec[k].title).join(', ')} — add ${missing.map((k) => sectionSource[k]).join('; ')} to the experiment file to get ${missing.length === 1 ? 'it' : 'them'}.`
-      : '';
+    const parts: string[] = [];
+    if (coming.length) {
+      parts.push(
+        configured
+          ? `Still to come: ${coming.map((k) => this.sec[k].title).join(', ')} (configured; reported during or after training).`
+          : `Not reported yet: ${coming.map((k) => this.sec[k].title).join(', ')}. They appear when the run reports them, if the experiment file has ${coming.map((k) => sectionSource[k]).join('; ')}.`,
+      );
+    }
+    if (missing.length) {
+      parts.push(`Not in this run: ${missing.map((k) => this.sec[k].title).join(', ')} — add ${missing.map((k) => sectionSource[k]).join('; ')} to the experiment file to get ${missing.length === 1 ? 'it' : 'them'}.`);
+    }
+    const text = parts.join(' ');
     if (this.notInRun.hidden !== !text) this.notInRun.hidden = !text;
     if (this.notInRun.textContent !== text) this.notInRun.textContent = text;
     if (this.notInRun.dataset.missing !== missing.join(',')) this.notInRun.dataset.missing = missing.join(',');
