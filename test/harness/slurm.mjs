@@ -1,5 +1,5 @@
-// A real one-machine Slurm cluster for tests (../shared/RECIPES.md section 4): munged (reused
-// when one already answers), slurmctld and slurmd with a slurm.conf of their own in a scratch
+// A real one-machine Slurm cluster for tests (../shared/RECIPES.md section 4): a munged of its
+// own (own socket; AuthInfo=socket=... in slurm.conf), slurmctld and slurmd with a slurm.conf of their own in a scratch
 // folder, on free ports, without cgroups (proctrack/linuxproc, task/none). Clients reach it
 // through SLURM_CONF, which start() exports into process.env so child processes (the CLI,
 // sbatch, squeue, a code-server) inherit it. stop() ends the daemons it started, by pid.
@@ -7,7 +7,7 @@
 // Needs root (SlurmUser=root, munged started as the munge user) and Debian's slurm-wlm and
 // munge; slurmAvailable() says why not, so a test can skip with that reason.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,8 +58,8 @@ async function until(what, probe, { timeoutMs = 30_000, everyMs = 100 } = {}) {
   }
 }
 
-function mungeWorks() {
-  const r = spawnSync('/bin/sh', ['-c', 'munge -n | unmunge'], { encoding: 'utf8' });
+function mungeWorks(socket) {
+  const r = spawnSync('/bin/sh', ['-c', `munge -n --socket='${socket}' | unmunge --socket='${socket}'`], { encoding: 'utf8' });
   return r.status === 0 && /Success/.test(r.stdout);
 }
 
@@ -93,14 +93,33 @@ export async function startSlurm({ cpus = 4, extraConf = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'reglens-slurm-'));
   const node = hostname().split('.')[0];
   const started = []; // { name, pidFile | pid }
-  let mungePid;
-  if (!mungeWorks()) {
-    // Debian's postinst writes /etc/munge/munge.key; munged refuses to run as root.
-    mkdirSync('/run/munge', { recursive: true });
-    execFileSync('chown', ['munge:munge', '/run/munge']);
-    execFileSync('su', ['-s', '/bin/sh', 'munge', '-c', '/usr/sbin/munged']);
-    await until('munged to answer (munge -n | unmunge)', () => mungeWorks(), { timeoutMs: 15_000 });
-    mungePid = readPid('/run/munge/munged.pid');
+  // A munged of its own (own socket, pid and log in the scratch folder, the system key): two
+  // suites on one machine (two worktrees, or CI next to a developer) never share or stop one.
+  chmodSync(dir, 0o755);
+  const mungeDir = join(dir, 'munge');
+  mkdirSync(mungeDir);
+  const socket = join(mungeDir, 'munge.socket');
+  const mungePidFile = join(mungeDir, 'munged.pid');
+  copyFileSync('/etc/munge/munge.key', join(mungeDir, 'munge.key'));
+  execFileSync('chown', ['-R', 'munge:munge', mungeDir]);
+  // munged wants its socket's folder traversable by all and its key readable by itself only.
+  chmodSync(mungeDir, 0o755);
+  chmodSync(join(mungeDir, 'munge.key'), 0o400);
+  try {
+    execFileSync('su', [
+    '-s',
+    '/bin/sh',
+    'munge',
+    '-c',
+    [`/usr/sbin/munged`, `--socket=${socket}`, `--pid-file=${mungePidFile}`, `--log-file=${join(mungeDir, 'munged.log')}`, `--seed-file=${join(mungeDir, 'munged.seed')}`, `--key-file=${join(mungeDir, 'munge.key')}`].join(' '),
+  ]);
+    started.push({ name: 'munged', pidFile: mungePidFile });
+    await until('munged to answer (munge -n | unmunge)', () => mungeWorks(socket), { timeoutMs: 15_000 });
+  } catch (err) {
+    const pid = readPid(mungePidFile);
+    if (pid !== undefined) process.kill(pid, 'SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`could not start munged for the test cluster: ${err.message}`);
   }
   const [ctldPort, slurmdPort] = [await freePort(), await freePort()];
   const conf = join(dir, 'slurm.conf');
@@ -113,6 +132,7 @@ export async function startSlurm({ cpus = 4, extraConf = [] } = {}) {
     `SlurmctldPort=${ctldPort}`,
     `SlurmdPort=${slurmdPort}`,
     'AuthType=auth/munge',
+    `AuthInfo=socket=${socket}`,
     `StateSaveLocation=${join(dir, 'state')}`,
     `SlurmdSpoolDir=${join(dir, 'spool')}`,
     `SlurmctldPidFile=${join(dir, 'slurmctld.pid')}`,
@@ -148,6 +168,15 @@ export async function startSlurm({ cpus = 4, extraConf = [] } = {}) {
   const clientEnv = { ...process.env, ...env };
 
   const stop = async () => {
+    // Jobs first (while the controller still answers), so no task outlives the cluster.
+    if (started.some((d) => d.name === 'slurmd')) {
+      spawnSync('scancel', ['--full', '--user=root'], { env: clientEnv });
+      await until(
+        'the jobs to end',
+        () => !/\b(RUNNING|COMPLETING|PENDING|CONFIGURING)\b/.test(spawnSync('squeue', ['-h', '-o', '%T'], { env: clientEnv, encoding: 'utf8' }).stdout ?? ''),
+        { timeoutMs: 30_000 },
+      ).catch(() => undefined);
+    }
     for (const d of started.reverse()) {
       const pid = d.pid ?? readPid(d.pidFile);
       if (pid === undefined || !alive(pid)) continue;
@@ -178,10 +207,8 @@ export async function startSlurm({ cpus = 4, extraConf = [] } = {}) {
   } catch (err) {
     const log = (f) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8').slice(-2000) : '(no log)');
     const logs = `slurmctld.log:\n${log('slurmctld.log')}\nslurmd.log:\n${log('slurmd.log')}`;
-    if (mungePid !== undefined) started.unshift({ name: 'munged', pid: mungePid });
     await stop();
     throw new Error(`${err.message}\n${logs}`);
   }
-  if (mungePid !== undefined) started.unshift({ name: 'munged', pid: mungePid });
   return { conf, dir, env, node, partition: 'test', cpus, stop };
 }

@@ -113,11 +113,8 @@ const summaryOf = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'su
   });
 
   after(async () => {
-    if (cluster) {
-      // Nothing of ours may keep running on the node after the suite.
-      execFileSync('scancel', ['--user=root'], { stdio: 'ignore' });
-      await cluster.stop();
-    }
+    // Cancels what is left (nothing of ours may outlive the suite), then the daemons by pid.
+    if (cluster) await cluster.stop();
     if (work) fs.rmSync(work, { recursive: true, force: true });
   });
 
