@@ -100,7 +100,9 @@ export async function startSlurm({ cpus = 4, extraConf = [] } = {}) {
   mkdirSync(mungeDir);
   const socket = join(mungeDir, 'munge.socket');
   const mungePidFile = join(mungeDir, 'munged.pid');
-  copyFileSync('/etc/munge/munge.key', join(mungeDir, 'munge.key'));
+  // Debian's postinst writes /etc/munge/munge.key; without one, a key just for this cluster.
+  if (existsSync('/etc/munge/munge.key')) copyFileSync('/etc/munge/munge.key', join(mungeDir, 'munge.key'));
+  else execFileSync('mungekey', ['--create', `--keyfile=${join(mungeDir, 'munge.key')}`]);
   execFileSync('chown', ['-R', 'munge:munge', mungeDir]);
   // munged wants its socket's folder traversable by all and its key readable by itself only.
   chmodSync(mungeDir, 0o755);
