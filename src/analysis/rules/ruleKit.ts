@@ -69,7 +69,12 @@ export function ensureImport(graph: ModelGraph, line: string, present: RegExp): 
 
 export function importEdit(graph: ModelGraph, lines: string[]): TextEdit | undefined {
   if (!lines.length) return undefined;
-  const top = graph.importLines.filter((l) => graph.index.positionAt(l.start).character === 0);
+  // Imports after the first top-level def/class (torchvision's model files end with one) would
+  // bind the name too late for module-level code above them: insert after the leading block.
+  const firstDefinition = Math.min(...graph.classes.map((c) => c.topLevelStart), ...graph.functions.filter((f) => !f.className).map((f) => f.start));
+  const column0 = graph.importLines.filter((l) => graph.index.positionAt(l.start).character === 0);
+  const leading = column0.filter((l) => l.end <= firstDefinition);
+  const top = leading.length ? leading : column0;
   const eol = graph.eol;
   if (top.length) {
     const last = top.reduce((a, b) => (b.end > a.end ? b : a));

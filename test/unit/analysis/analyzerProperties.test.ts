@@ -8,7 +8,11 @@ import { planSnippet } from '../../../src/snippets/insertionPlanner';
 import { languageOf } from './graphRules.test';
 
 const CORPUS = join(__dirname, '..', '..', 'fixtures', 'corpus');
-const FILES = readdirSync(CORPUS).sort();
+// The files of corpus/ itself; the real files in corpus/real are checked by realCorpus.test.ts.
+const FILES = readdirSync(CORPUS, { withFileTypes: true })
+  .filter((d) => d.isFile())
+  .map((d) => d.name)
+  .sort();
 
 const TOKENS = [
   'tf.layers.dropout({rate: ', 'layers.Dropout(', 'nn.Dropout(', 'F.dropout(x, ', 'torch.optim.Adam(p, weight_decay=1e-4)', 'LoraConfig(',

@@ -88,7 +88,11 @@ describe('fix validity (every fixture, every quick fix and snippet)', () => {
       for (const f of result.findings) {
         for (const fix of f.fixes) for (const p of check(text, lang, fix.edits)) problems.push(`${f.ruleId} line ${f.range.start.line + 1} "${fix.title}": ${p}`);
       }
-      for (const target of result.models) {
+      // The 155 real files (corpus/real) hold up to ~100 models each: their snippets are checked on
+      // the first model only (where and which imports a snippet adds is decided per file), which
+      // keeps this test near 10 s of CPU instead of a minute.
+      const targets = file.startsWith('corpus/real/') ? result.models.slice(0, 1) : result.models;
+      for (const target of targets) {
         const model = graph!.models.find((m) => m.start === target.start)!;
         for (const id of target.snippetIds) {
           const edits = planSnippet(graph!, model, id);

@@ -7,7 +7,7 @@ import { generatedModelFile } from '../../../bench/analysis';
 import type { SourceLanguage } from '../../../src/analysis/treeSitterRuntime';
 
 const ROOT = join(__dirname, '..', '..', 'fixtures');
-const FILES = ['python', 'keras', 'tfjs', 'corpus'].flatMap((dir) => readdirSync(join(ROOT, dir)).map((f) => `${dir}/${f}`));
+const FILES = ['python', 'keras', 'tfjs', 'corpus'].flatMap((dir) => readdirSync(join(ROOT, dir), { withFileTypes: true }).filter((d) => d.isFile()).map((d) => `${dir}/${d.name}`));
 
 function languageOf(file: string): SourceLanguage {
   return file.endsWith('.py') ? 'python' : file.endsWith('.ts') ? 'typescript' : 'javascript';
