@@ -30,6 +30,8 @@ export interface Miss {
 export interface FileVerdicts {
   findings?: JudgedFinding[];
   misses?: Miss[];
+  /** Findings judged wrong here that a later rule change removed (history for the notes). */
+  fixed?: Array<JudgedFinding & { fixedBy: string }>;
 }
 export interface SourceEntry {
   repo: string;
@@ -207,12 +209,15 @@ export function markdownReport(summary: CorpusSummary, verdicts: Record<string, 
   if (silent.length) out.push('', `No real positive case yet (no finding, no known miss): ${silent.join(', ')}.`);
   const wrong: string[] = [];
   const missed: string[] = [];
+  const fixed: string[] = [];
   for (const [file, v] of Object.entries(verdicts).sort(([a], [b]) => a.localeCompare(b))) {
     for (const j of v.findings ?? []) if (j.verdict !== 'tp') wrong.push(`- ${j.verdict}: \`${file}:${j.id.split('@')[1]}\` ${j.id.split('@')[0]}: ${j.why}`);
     for (const m of v.misses ?? []) missed.push(`- \`${file}:${m.line}\` ${m.rule}: ${m.why}`);
+    for (const j of v.fixed ?? []) fixed.push(`- \`${file}:${j.id.split('@')[1]}\` ${j.id.split('@')[0]}: ${j.why} (fixed by ${j.fixedBy})`);
   }
   if (wrong.length) out.push('', 'Known false positives and debatable findings:', '', ...wrong);
   if (missed.length) out.push('', 'Known misses:', '', ...missed);
+  if (fixed.length) out.push('', 'False positives found on this corpus and fixed since:', '', ...fixed);
   return out.join('\n');
 }
 
