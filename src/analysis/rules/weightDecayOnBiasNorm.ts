@@ -41,10 +41,15 @@ export function checkWeightDecayOnBiasNorm(graph: ModelGraph): Finding[] {
       finding(
         WEIGHT_DECAY_ON_BIAS_NORM,
         opt.call.range,
-        `weight_decay=${opt.weightDecayArg.text} also decays the biases and norm weights in ${opt.paramsText}`,
+        // Both interpolations are clipped so the message stays one line of at most 100 characters.
+        `weight_decay=${clip(opt.weightDecayArg.text, 16)} also decays biases and norm weights in ${clip(opt.paramsText, 30)}`,
         fixes,
       ),
     );
   }
   return out;
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
