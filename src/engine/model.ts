@@ -103,7 +103,8 @@ export interface Model {
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
-const activations: Record<Extract<LayerSpec, { type: 'activation' }>['fn'], (x: tf.Tensor) => tf.Tensor> = {
+/** Element-wise, so rank-preserving; shared with the probes' split forward pass (probes/network.ts). */
+export const activations: Record<Extract<LayerSpec, { type: 'activation' }>['fn'], (x: tf.Tensor) => tf.Tensor> = {
   relu: (x) => tf.relu(x),
   // The quadratic network of Doshi et al. (phi(x) = x^2).
   square: (x) => tf.square(x),

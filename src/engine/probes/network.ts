@@ -5,7 +5,7 @@
 // `matchesModel` checks it against model.apply so a drift between the two is caught.
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerSpec } from '../../protocol/experiment';
-import type { Model } from '../model';
+import { activations, type Model } from '../model';
 
 type Op =
   | { kind: 'dense'; index: number }
@@ -14,16 +14,6 @@ type Op =
   /** Inactive at inference: nested dropout (prefix masks) is a training-time mask only (METHODS §2). */
   | { kind: 'identity' };
 
-const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
-const activationFns: Record<string, (x: tf.Tensor2D) => tf.Tensor2D> = {
-  relu: (x) => tf.relu(x),
-  square: (x) => tf.square(x),
-  tanh: (x) => tf.tanh(x),
-  sigmoid: (x) => tf.sigmoid(x),
-  // Same tanh approximation as model.ts.
-  gelu: (x) =>
-    tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), SQRT_2_OVER_PI)))),
-};
 
 export interface HiddenLayer {
   /** "dense_<i>": the units are dense layer i's outputs after its activation. */
@@ -121,7 +111,10 @@ export function probeNetwork(model: Model, layers: LayerSpec[]): ProbeNetwork {
   const nestedBefore: number[] = [];
   for (const layer of layers as { type: string; fn?: string; rate?: number }[]) {
     if (layer.type === 'dense') ops.push({ kind: 'dense', index: denseCount++ });
-    else if (layer.type === 'activation' && layer.fn && activationFns[layer.fn]) ops.push({ kind: 'activation', fn: activationFns[layer.fn] });
+    else if (layer.type === 'activation' && layer.fn && Object.hasOwn(activations, layer.fn)) {
+      const fn = activations[layer.fn as keyof typeof activations];
+      ops.push({ kind: 'activation', fn: (x) => fn(x) as tf.Tensor2D });
+    }
     else if (layer.type === 'dropout') ops.push({ kind: 'dropout', rate: layer.rate ?? 0 });
     else if (layer.type === 'nestedDropout') {
       ops.push({ kind: 'identity' });
