@@ -60,3 +60,26 @@ def test_a_checkpoint_of_another_experiment_is_refused_naming_the_fix(modular_di
     events = run({**start_command(other, modular_dir), "runDir": str(tmp_path), "resume": True})
     assert events[-1]["type"] == "failed"
     assert "written for a different experiment" in events[-1]["message"] and "delete it to start this run over" in events[-1]["message"]
+
+
+def test_the_probes_resume_too_label_errors_and_dynamics_cover_every_epoch(modular_dir, tmp_path):
+    """Forgetting events and AUM need every epoch's bookkeeping, the dynamics series every
+    epoch's losses, confident learning the best epoch's weights: all come back from the checkpoint."""
+    def probed() -> Dict[str, Any]:
+        e = exp()
+        e["training"]["regularizers"] = {"coTeaching": {"gradualEpochs": 4}}
+        e["probes"] = {"labelErrors": {"methods": ["aum", "forgetting", "smallLoss", "confidentLearning"], "topK": 5, "checkpoint": "bestTestAccuracy", "mcPasses": 4}, "dynamics": {}}
+        return e
+
+    def final(events: List[Dict[str, Any]]) -> Dict[str, Any]:
+        return {e["probe"]["kind"]: e["probe"] for e in events if e["type"] == "probe" and e["probe"]["kind"] in ("labelErrors", "dynamics")}
+
+    whole_dir, stopped_dir = tmp_path / "whole", tmp_path / "stopped"
+    whole_dir.mkdir()
+    stopped_dir.mkdir()
+    whole = final(run({**start_command(probed(), modular_dir), "runDir": str(whole_dir)}))
+    assert whole["labelErrors"]["epochsTracked"] == 8
+    run({**start_command(probed(), modular_dir), "runDir": str(stopped_dir)}, cancel_after=7)
+    resumed = final(run({**start_command(probed(), modular_dir), "runDir": str(stopped_dir), "resume": True}))
+    assert resumed["labelErrors"] == whole["labelErrors"]
+    assert resumed["dynamics"] == whole["dynamics"]

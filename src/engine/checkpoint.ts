@@ -12,6 +12,7 @@ import type { Accuracy } from '../protocol/engineMessages';
 import type { Experiment } from '../protocol/experiment';
 import { assignWeights, weightsOf } from './evalThread';
 import type { Model } from './model';
+import type { ProbesState, ProbesStateJson } from './probes/probes';
 
 export const CHECKPOINT_FILE = 'checkpoint.bin';
 const MAGIC = 'RLCK1';
@@ -23,6 +24,8 @@ export interface LoopState {
   rngs: Record<string, number>;
   order: Int32Array;
   best?: { epoch: number; value: number; accuracy: Accuracy; weights?: Float32Array[] };
+  /** What the probes gathered so far (probes.ts saveState). */
+  probes?: ProbesState;
 }
 
 interface Header {
@@ -37,6 +40,8 @@ interface Header {
   best?: { epoch: number; value: number; accuracy: Accuracy; weights?: number[] };
   models: number[][];
   optimizers: { name: string; shape: number[]; dtype: string }[][];
+  /** The probes' JSON state and the lengths of their arrays (after the batch order). */
+  probes?: { json: ProbesStateJson; arrays: number[] };
 }
 
 function identity(e: Experiment): unknown {
@@ -70,6 +75,7 @@ export async function saveCheckpoint(runDir: string, experiment: Experiment, sta
     arrays.push(...state.best.weights);
   }
   arrays.push(Float32Array.from(state.order));
+  if (state.probes) arrays.push(...state.probes.arrays);
   const header: Header = {
     magic: MAGIC,
     experiment: identity(experiment),
@@ -81,6 +87,7 @@ export async function saveCheckpoint(runDir: string, experiment: Experiment, sta
     ...(state.best ? { best: { epoch: state.best.epoch, value: state.best.value, accuracy: state.best.accuracy, ...(bestWeights ? { weights: bestWeights } : {}) } } : {}),
     models: models_,
     optimizers: opts,
+    ...(state.probes ? { probes: { json: state.probes.json, arrays: state.probes.arrays.map((a) => a.length) } } : {}),
   };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const len = Buffer.alloc(4);
@@ -139,6 +146,8 @@ export async function loadCheckpoint(runDir: string, experiment: Experiment, mod
   }
   const bestWeights = header.best?.weights?.map(take);
   const order = Int32Array.from(take(header.order));
+  const probes = header.probes ? { json: header.probes.json, arrays: header.probes.arrays.map(take) } : undefined;
+  if (at !== data.length) throw new Error(`${file} is damaged: ${data.length - at} values more than its header describes`);
   return {
     epoch: header.epoch,
     totalSeconds: header.totalSeconds,
@@ -146,5 +155,6 @@ export async function loadCheckpoint(runDir: string, experiment: Experiment, mod
     rngs: header.rngs,
     order,
     ...(header.best ? { best: { epoch: header.best.epoch, value: header.best.value, accuracy: header.best.accuracy, ...(bestWeights ? { weights: bestWeights } : {}) } } : {}),
+    ...(probes ? { probes } : {}),
   };
 }

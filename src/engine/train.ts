@@ -334,15 +334,17 @@ export async function train(experiment: Experiment, opts: TrainOptions): Promise
         totalSeconds = restored.totalSeconds;
         last = restored.last;
         best = restored.best;
+        // An older checkpoint without it: the probes start over from here (their payloads say over how many epochs).
+        if (restored.probes) probes.restoreState(restored.probes);
         firstEpoch = restored.epoch + 1;
-        onEvent({ type: 'log', level: 'info', message: `Resumed from the checkpoint after epoch ${restored.epoch} (weights, optimizer state, random streams).` });
+        onEvent({ type: 'log', level: 'info', message: `Resumed from the checkpoint after epoch ${restored.epoch} (weights, optimizer state, random streams, probe bookkeeping).` });
       }
     }
     const checkpoint = async (epoch: number) => {
       if (!checkpointEvery || !opts.runDir || epoch % checkpointEvery !== 0 || epoch >= training.epochs) return;
       const states = Object.fromEntries(Object.entries(rngs).map(([k, r]) => [k, r.getState()]));
       try {
-        await saveCheckpoint(opts.runDir, experiment, { epoch, totalSeconds, last, rngs: states, order, ...(best ? { best } : {}) }, models, optimizers);
+        await saveCheckpoint(opts.runDir, experiment, { epoch, totalSeconds, last, rngs: states, order, ...(best ? { best } : {}), probes: probes.saveState() }, models, optimizers);
       } catch (err) {
         // Training goes on without it: a lost checkpoint costs a restart, a failed run costs the run.
         if (!checkpointWarned) onEvent({ type: 'log', level: 'warning', message: `Could not write the checkpoint in ${opts.runDir}: ${(err as Error).message}. Training continues; a requeued run would start over.` });

@@ -322,7 +322,7 @@ export const TrainingSchema = z
       .positive()
       .optional()
       .describe(
-        'Save the weights, optimizer state and random streams into the run folder (checkpoint/) every k epochs, so a run stopped midway (a Slurm requeue, preemption or resubmission) continues from there instead of starting over. Default: off for local runs, 5 for Slurm sweep members. Both engines (checkpoint.bin on TF.js, checkpoint.pt on torch); probe history before the checkpoint is not replayed.',
+        'Save the weights, optimizer state and random streams into the run folder (checkpoint/) every k epochs, so a run stopped midway (a Slurm requeue, preemption or resubmission) continues from there instead of starting over. Default: off for local runs, 5 for Slurm sweep members. Both engines (checkpoint.bin on TF.js, checkpoint.pt on torch); the probe bookkeeping (labelErrors, dynamics) is saved with it, so the probes of a resumed run cover every epoch.',
       ),
   })
   .strict();

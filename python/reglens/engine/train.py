@@ -395,7 +395,7 @@ class _Run:
             counts = (int(chosen), int(clean))
         return mean_loss, time.perf_counter() - t0, counts
 
-    def _save_checkpoint(self, run_dir: str, epoch: int, total_seconds: float, last: Optional[Dict[str, Any]], stopper: Optional["_EarlyStopping"]) -> None:
+    def _save_checkpoint(self, run_dir: str, epoch: int, total_seconds: float, last: Optional[Dict[str, Any]], stopper: Optional["_EarlyStopping"], probes: ProbeRunner) -> None:
         gens = {"batch": self.batch_gen, "group": self.group_gen, "nested": self.nested_gen}
         opt_state, opt_groups = optimizer_parts(self.optimizer)
         tensors: Dict[str, Any] = {
@@ -416,6 +416,7 @@ class _Run:
         if self.peer is not None and self.peer_optimizer is not None:
             tensors["peer"] = self.peer.state_dict()
             tensors["peer_optimizer"], meta["peer_optimizer"] = optimizer_parts(self.peer_optimizer)
+        tensors["probes"], meta["probes"] = probes.state()
         if stopper is not None:
             meta["stopper"] = {"best": list(stopper.best) if stopper.best else None, "stopped_at": stopper.stopped_at}
             if stopper.best_state is not None:
@@ -428,7 +429,7 @@ class _Run:
                 self._log("warning", f"Could not write the checkpoint in {run_dir}: {e}. Training continues; a requeued run would start over.")
                 self._checkpoint_warned = True
 
-    def _restore(self, tensors: Dict[str, Any], meta: Dict[str, Any], stopper: Optional["_EarlyStopping"]) -> None:
+    def _restore(self, tensors: Dict[str, Any], meta: Dict[str, Any], stopper: Optional["_EarlyStopping"], probes: ProbeRunner) -> None:
         self.model.load_state_dict(tensors["model"])
         self.optimizer.load_state_dict({"state": tensors["optimizer"], "param_groups": meta["optimizer"]})
         if self.peer is not None and self.peer_optimizer is not None and "peer" in tensors:
@@ -442,6 +443,9 @@ class _Run:
         torch.set_rng_state(tensors["torch"].cpu())
         if self.device.type == "cuda" and "cuda" in tensors:
             torch.cuda.set_rng_state(tensors["cuda"].cpu(), self.device)
+        # An older checkpoint without it: the probes start over from here (their payloads say over how many epochs).
+        if "probes" in meta:
+            probes.restore(tensors.get("probes", {}), meta["probes"])
         saved = meta.get("stopper")
         if stopper is not None and saved:
             stopper.best = tuple(saved["best"]) if saved["best"] else None  # type: ignore[assignment]
@@ -479,10 +483,10 @@ class _Run:
             restored = load_checkpoint(run_dir, self.experiment, self.device)
             if restored is not None:
                 tensors, meta = restored
-                self._restore(tensors, meta, stopper)
+                self._restore(tensors, meta, stopper, probes)
                 epochs_done, total_seconds, last = int(meta["epoch"]), float(meta["total_seconds"]), meta["last"]
                 first = epochs_done + 1
-                self._log("info", f"Resumed from the checkpoint after epoch {epochs_done} (weights, optimizer state, random streams).")
+                self._log("info", f"Resumed from the checkpoint after epoch {epochs_done} (weights, optimizer state, random streams, probe bookkeeping).")
         for epoch in range(first, epochs + 1):
             trained = self._train_epoch(epoch)
             if trained is None:
@@ -510,7 +514,7 @@ class _Run:
                 self._log("info", stop)
                 break
             if every and epoch % int(every) == 0 and epoch < epochs:
-                self._save_checkpoint(run_dir, epoch, total_seconds, last, stopper)
+                self._save_checkpoint(run_dir, epoch, total_seconds, last, stopper, probes)
         if self.cancelled.is_set():
             self._log("info", f"Cancelled after {epochs_done} epochs.")
             return 0

@@ -47,6 +47,26 @@ export class LabelErrorTracker {
     }
     this.epochs++;
   }
+
+  /**
+   * The bookkeeping as float32 arrays, for a run's checkpoint: the float64 margin sums by their
+   * bytes (two float32 words each), so a resumed run ranks exactly as one that never stopped.
+   */
+  snapshot(): Float32Array[] {
+    return [new Float32Array(this.marginSum.slice().buffer), Float32Array.from(this.forgets), Float32Array.from(this.everCorrect), Float32Array.from(this.wasCorrect)];
+  }
+
+  restore(epochs: number, [marginBytes, forgets, everCorrect, wasCorrect]: Float32Array[]): void {
+    const n = this.labels.length;
+    if (marginBytes?.length !== 2 * n || forgets?.length !== n || everCorrect?.length !== n || wasCorrect?.length !== n) {
+      throw new Error(`labelErrors: the checkpoint's bookkeeping is not for ${n} training examples`);
+    }
+    this.marginSum.set(new Float64Array(marginBytes.slice().buffer));
+    this.forgets.set(forgets);
+    this.everCorrect.set(everCorrect);
+    this.wasCorrect.set(wasCorrect);
+    this.epochs = epochs;
+  }
 }
 
 export interface LabelErrorsInput {

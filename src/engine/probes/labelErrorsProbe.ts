@@ -31,6 +31,12 @@ export interface LabelErrorsData {
   image?: { width: number; height: number };
 }
 
+/** The JSON half of the probe's checkpointed state (weights: each array's length). */
+export interface LabelErrorsState {
+  epochs: number;
+  best?: { epoch: number; test: number; weights: number[] };
+}
+
 /** Rows per chunk of the probability pass (bounds memory as evaluate.ts does). */
 const CHUNK = 8192;
 
@@ -54,6 +60,20 @@ export class LabelErrorsRun {
     // Ties keep the earlier epoch: fewer noisy labels memorized by then.
     if (this.spec.checkpoint === 'bestTestAccuracy' && (!this.best || e.accuracy.test > this.best.test)) {
       this.best = { epoch: e.epoch, test: e.accuracy.test, weights: ev.weights() };
+    }
+  }
+
+  /** What a checkpoint keeps: the tracker's epochs and best epoch as JSON, the arrays beside it. */
+  saveState(): { json: LabelErrorsState; arrays: Float32Array[] } {
+    const best = this.best ? { epoch: this.best.epoch, test: this.best.test, weights: this.best.weights.map((w) => w.length) } : undefined;
+    return { json: { epochs: this.tracker.epochs, ...(best ? { best } : {}) }, arrays: [...this.tracker.snapshot(), ...(this.best?.weights ?? [])] };
+  }
+
+  restoreState(json: LabelErrorsState, arrays: Float32Array[]): void {
+    this.tracker.restore(json.epochs, arrays.slice(0, 4));
+    this.best = json.best ? { epoch: json.best.epoch, test: json.best.test, weights: arrays.slice(4) } : undefined;
+    if (json.best && (this.best!.weights.length !== json.best.weights.length || this.best!.weights.some((w, i) => w.length !== json.best!.weights[i]))) {
+      throw new Error('labelErrors: the checkpoint\'s best-epoch weights do not match the model');
     }
   }
 

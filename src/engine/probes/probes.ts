@@ -10,7 +10,7 @@ import { saveModel } from '../modelSource';
 import { ablationScores, EvalData, maskedHits, prefixHits, toAccuracy } from './ablation';
 import { detectDynamics } from './dynamics';
 import { iprToMemorization, neuronIpr } from './fourier';
-import { LabelErrorsRun, type EpochEval } from './labelErrorsProbe';
+import { LabelErrorsRun, type EpochEval, type LabelErrorsState } from './labelErrorsProbe';
 import { mcDropoutProbe } from './mcDropout';
 import { HiddenLayer, ProbeNetwork, probeNetwork } from './network';
 import { otsuThreshold, spearman } from './stats';
@@ -50,7 +50,27 @@ export interface Probes {
   readonly wantsTrainMargins: boolean;
   afterEpoch(e: EpochEvent, ev?: EpochEval): Promise<void>;
   afterTraining(epochsDone: number): Promise<void>;
+  /**
+   * What the probes have gathered across epochs (the dynamics series, the labelErrors
+   * bookkeeping and best-epoch weights, the MC round), for a run's checkpoint: without it a
+   * requeued run would rank label errors and detect dynamics from its resumed epochs only.
+   */
+  saveState(): ProbesState;
+  restoreState(state: ProbesState): void;
   dispose(): void;
+}
+
+export interface ProbesState {
+  json: ProbesStateJson;
+  arrays: Float32Array[];
+}
+
+export interface ProbesStateJson {
+  lastEpoch: number;
+  mcRound: number;
+  history: { epoch: number; trainLoss: number; testLoss: number; corruptedTrain: number | null }[];
+  labelErrorsFailed: boolean;
+  labelErrors?: LabelErrorsState;
 }
 
 type Method = 'ipr' | 'ablation';
@@ -220,7 +240,15 @@ export function nestedOrderingProbe(net: ProbeNetwork, layer: HiddenLayer, data:
   };
 }
 
-const NOOP: Probes = { readsModelAfter: () => false, wantsTrainMargins: false, afterEpoch: async () => undefined, afterTraining: async () => undefined, dispose: () => undefined };
+const NOOP: Probes = {
+  readsModelAfter: () => false,
+  wantsTrainMargins: false,
+  afterEpoch: async () => undefined,
+  afterTraining: async () => undefined,
+  saveState: () => ({ json: { lastEpoch: 0, mcRound: 0, history: [], labelErrorsFailed: false }, arrays: [] }),
+  restoreState: () => undefined,
+  dispose: () => undefined,
+};
 
 export function createProbes(ctx: ProbeContext): Probes {
   const spec = ctx.spec;
@@ -229,7 +257,7 @@ export function createProbes(ctx: ProbeContext): Probes {
   let evalData: EvalData | undefined;
   const data = () => (evalData ??= buildEvalData(ctx.data));
   const nTrain = ctx.data.trainLabels.length;
-  const history: { epoch: number; trainLoss: number; testLoss: number; corruptedTrain: number | null }[] = [];
+  let history: ProbesStateJson['history'] = [];
   let mcRound = 0;
   let lastEpoch = 0;
   const labelErrors = spec.labelErrors
@@ -380,6 +408,19 @@ export function createProbes(ctx: ProbeContext): Probes {
       }
       if (spec.dynamics) await dynamics(epoch);
       if (labelErrors && !labelErrorsFailed) await guarded('labelErrors', () => emit(epoch, labelErrors.finish(epochsDone)));
+    },
+    saveState() {
+      const le = labelErrors?.saveState();
+      return {
+        json: { lastEpoch, mcRound, history: history.map((h) => ({ ...h })), labelErrorsFailed, ...(le ? { labelErrors: le.json } : {}) },
+        arrays: le?.arrays ?? [],
+      };
+    },
+    restoreState(state) {
+      ({ lastEpoch, mcRound, labelErrorsFailed } = state.json);
+      history = state.json.history.map((h) => ({ ...h }));
+      if (labelErrors && state.json.labelErrors) labelErrors.restoreState(state.json.labelErrors, state.arrays);
+      else if (labelErrors && !labelErrorsFailed) throw new Error('the checkpoint has no labelErrors bookkeeping although the experiment asks for it');
     },
     dispose() {
       evalData?.x.dispose();

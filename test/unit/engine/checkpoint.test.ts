@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { CHECKPOINT_FILE } from '../../../src/engine/checkpoint';
 import { train } from '../../../src/engine/train';
 import type { EngineEvent, EpochEvent } from '../../../src/protocol/engineMessages';
-import type { Experiment } from '../../../src/protocol/experiment';
+import { parseExperiment, type Experiment } from '../../../src/protocol/experiment';
 import { tinyExperiment } from '../helpers/experiments';
 
 function experiment(): Experiment {
@@ -67,6 +67,24 @@ describe('checkpoint and resume (TF.js engine)', function () {
     assert.deepEqual(epochs(resumed).map(numbers), whole.slice(6).map(numbers));
     const finished = resumed.find((e) => e.type === 'finished');
     assert.equal(finished?.type === 'finished' && finished.epochs, 8);
+  });
+
+  it('the probes resume too: labelErrors ranks and dynamics reads all 8 epochs, exactly as the run that never stopped', async () => {
+    const probed = () => {
+      const e = experiment();
+      return parseExperiment({ ...e, probes: { labelErrors: { methods: ['aum', 'forgetting', 'smallLoss', 'confidentLearning'] }, dynamics: {} } });
+    };
+    const finalProbes = (events: EngineEvent[]) =>
+      Object.fromEntries(events.flatMap((e) => (e.type === 'probe' && (e.probe.kind === 'labelErrors' || e.probe.kind === 'dynamics') ? [[e.probe.kind, e.probe]] : [])));
+    fs.mkdirSync(path.join(dir, 'a'));
+    const whole = finalProbes(await run(probed(), path.join(dir, 'a')));
+    assert.equal(whole.labelErrors?.kind === 'labelErrors' && whole.labelErrors.epochsTracked, 8);
+    fs.mkdirSync(path.join(dir, 'b'));
+    await run(probed(), path.join(dir, 'b'), { stopAfter: 7 });
+    const resumed = finalProbes(await run(probed(), path.join(dir, 'b'), { resume: true }));
+    // Forgetting events and AUM need every epoch's bookkeeping; the dynamics series every epoch's losses.
+    assert.deepEqual(resumed.labelErrors, whole.labelErrors);
+    assert.deepEqual(resumed.dynamics, whole.dynamics);
   });
 
   it('without a checkpoint, resume starts at epoch 1; a checkpoint of another experiment is refused with the fix', async () => {

@@ -166,6 +166,20 @@ class LabelErrorTracker:
         self.margin_sum += margin.astype(np.float32).astype(np.float64)
         self.epochs += 1
 
+    def state(self) -> Dict[str, np.ndarray]:
+        """The bookkeeping for a run's checkpoint (copies; float64 margins kept exactly)."""
+        return {"margin_sum": self.margin_sum.copy(), "forgets": self.forgets.copy(), "ever_correct": self.ever_correct.copy(), "was_correct": self._was_correct.copy()}
+
+    def restore(self, epochs: int, state: Dict[str, np.ndarray]) -> None:
+        n = len(self.labels)
+        if any(np.shape(state[k]) != (n,) for k in ("margin_sum", "forgets", "ever_correct", "was_correct")):
+            raise ValueError(f"labelErrors: the checkpoint's bookkeeping is not for {n} training examples")
+        self.margin_sum = np.asarray(state["margin_sum"], dtype=np.float64).copy()
+        self.forgets = np.asarray(state["forgets"], dtype=np.int64).copy()
+        self.ever_correct = np.asarray(state["ever_correct"], dtype=bool).copy()
+        self._was_correct = np.asarray(state["was_correct"], dtype=bool).copy()
+        self.epochs = int(epochs)
+
 
 def label_errors_payload(
     methods: Sequence[str],

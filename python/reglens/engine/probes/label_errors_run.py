@@ -57,6 +57,20 @@ class LabelErrorsRun:
         if self.checkpoint == "bestTestAccuracy" and (self.best is None or test_accuracy > self.best[1]):
             self.best = (epoch, test_accuracy, {k: v.detach().clone() for k, v in self.model.state_dict().items()})
 
+    def state(self) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+        """(tensors, JSON-able meta) for a run's checkpoint: the tracker and the best epoch's weights."""
+        tensors: Dict[str, Any] = {k: torch.from_numpy(v) for k, v in self.tracker.state().items()}
+        meta: Dict[str, Any] = {"epochs": self.tracker.epochs}
+        if self.best is not None:
+            tensors["best_state"] = self.best[2]
+            meta["best"] = {"epoch": self.best[0], "test": self.best[1]}
+        return tensors, meta
+
+    def restore(self, tensors: Dict[str, Any], meta: Dict[str, Any]) -> None:
+        self.tracker.restore(int(meta["epochs"]), {k: tensors[k].cpu().numpy() for k in ("margin_sum", "forgets", "ever_correct", "was_correct")})
+        best = meta.get("best")
+        self.best = (int(best["epoch"]), float(best["test"]), tensors["best_state"]) if best else None
+
     def finish(self, epochs_done: int) -> Payload:
         use_best = self.best is not None and self.best[0] != epochs_done
         current = {k: v.detach().clone() for k, v in self.model.state_dict().items()} if use_best else None

@@ -11,7 +11,7 @@ from their own generators (the global RNG is untouched).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 import torch
@@ -244,6 +244,25 @@ class ProbeRunner:
             self._memorization(epoch)
         if self._due(self._every("mcDropout"), epoch):
             self._mc(epoch)
+
+    def state(self) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+        """(tensors, JSON-able meta) of what the probes gathered across epochs, for a run's
+        checkpoint: without it a resumed run would rank label errors and detect dynamics from
+        its resumed epochs only."""
+        tensors: Dict[str, Any] = {}
+        meta: Dict[str, Any] = {"last_epoch": self.last_epoch, "mc_round": self.mc_round, "history": [dict(h) for h in self.history], "label_errors_failed": self._label_errors_failed}
+        if self.label_errors is not None:
+            tensors["label_errors"], meta["label_errors"] = self.label_errors.state()
+        return tensors, meta
+
+    def restore(self, tensors: Dict[str, Any], meta: Dict[str, Any]) -> None:
+        self.last_epoch, self.mc_round = int(meta["last_epoch"]), int(meta["mc_round"])
+        self.history = [dict(h) for h in meta["history"]]
+        self._label_errors_failed = bool(meta["label_errors_failed"])
+        if self.label_errors is not None and "label_errors" in meta:
+            self.label_errors.restore(tensors["label_errors"], meta["label_errors"])
+        elif self.label_errors is not None and not self._label_errors_failed:
+            raise ValueError("the checkpoint has no labelErrors bookkeeping although the experiment asks for it")
 
     def finish(self, epochs_done: int) -> None:
         if not self.spec:
