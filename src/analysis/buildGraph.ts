@@ -114,6 +114,8 @@ function layerFromPair(pair: Span & { text: string }, calls: RawCall[], text: st
 const TORCH_MODULE_BASE = /\b(Module|LightningModule)\b/;
 
 const STEP_METHODS = new Set(['backward', 'step', 'fit', 'fit_generator', 'fitDataset', 'train_on_batch', 'trainOnBatch', 'minimize']);
+/** Receivers whose step() does not train (an LR scheduler, a pruning sparsifier, an RL environment). */
+const NOT_TRAINING_STEP = /(sched|sparsif|prun|quantiz|warmup|(^|[._])env\w*$|simulat)/i;
 
 interface CalleeKind {
   optimizer?: { framework: Framework; name: string };
@@ -269,7 +271,7 @@ export function buildGraph(raw: RawFacts, language: SourceLanguage, text: string
       if ((call.method === 'eval' && call.args.length === 0) || (call.method === 'train' && a0 === 'False')) training.evalCalls.push(call);
     }
     if (call.args.some((a) => a.name === 'training' && (a.text === 'True' || a.text === 'true'))) training.trainingTrueCalls.push(call);
-    if (call.receiver && STEP_METHODS.has(call.method)) training.stepCalls.push(call);
+    if (call.receiver && STEP_METHODS.has(call.method) && !(call.method === 'step' && NOT_TRAINING_STEP.test(call.receiver))) training.stepCalls.push(call);
     const epochs = call.args.find((a) => (a.name === 'epochs' || a.name === 'num_train_epochs' || a.name === 'max_epochs') && a.number !== undefined);
     if (epochs && (training.epochs ?? 0) < epochs.number!) {
       training.epochs = epochs.number;

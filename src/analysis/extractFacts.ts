@@ -172,6 +172,16 @@ function resolveCalls(facts: RawFacts, language: 'python' | 'tsjs'): void {
     if ('wildcard' in b) resolver.wildcards.push(b.wildcard);
     else resolver.bind(b.local, b.target);
   }
+  // keras-applications takes Keras from its caller: `backend, layers, models, keras_utils =
+  // get_submodules_from_kwargs(kwargs)` binds the four Keras modules in that order.
+  if (language === 'python') {
+    for (const call of facts.calls) {
+      if (!/(^|\.)get_submodules_from_kwargs$/.test(call.callee) || !call.assignedTo) continue;
+      const names = call.assignedTo.split(',');
+      if (names.length !== 4 || !names.every((n) => /^[A-Za-z_]\w*$/.test(n))) continue;
+      ['keras.backend', 'keras.layers', 'keras.models', 'keras.utils'].forEach((target, i) => resolver.bind(names[i], target));
+    }
+  }
   // A local subclass of a dropout or batch-norm layer (`class MCDropout(nn.Dropout)`) is that
   // kind of layer wherever it is used. Document order, so a subclass of a subclass works too.
   if (language === 'python') {

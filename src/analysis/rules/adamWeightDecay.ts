@@ -1,4 +1,4 @@
-import type { ModelGraph } from '../modelGraph';
+import type { ModelGraph, Optimizer } from '../modelGraph';
 import type { Finding, TextEdit } from '../textTypes';
 import { ensureImport, finding, replace, type RuleInfo } from './ruleKit';
 import { ruleDocsUrl } from './ruleDocs';
@@ -27,6 +27,21 @@ export function decoupledWeightDecay(coupled: number | undefined): string | unde
 }
 
 /**
+ * Evidence that the optimizer trains a model: it is given a model's parameters, or its value is
+ * kept (bound to a name), returned or handed to another call (a trainer, a scheduler). An Adam
+ * that is one entry of a table of optimizer constructors over a placeholder (`lambda p:
+ * Adam(p, ...)` in a dict, as PyTorch's script generating optimizer baselines has) trains nothing
+ * the file shows: it exists to exercise the optimizer itself.
+ */
+function trainsAModel(graph: ModelGraph, opt: Optimizer): boolean {
+  const call = opt.call;
+  if (opt.paramsText && /\.parameters\(|named_parameters\(|param_groups/.test(opt.paramsText)) return true;
+  if (call.assignedTo) return true;
+  if (/\b(return|yield)\s+$/.test(graph.text.slice(call.lineStart, call.start))) return true;
+  return graph.calls.some((c) => c !== call && c.argList !== undefined && c.argList.start < call.start && call.end <= c.argList.end);
+}
+
+/**
  * Adam's weight_decay adds an L2 term to the gradient, which the adaptive step then rescales,
  * so heavily-updated weights are barely decayed; AdamW decouples it (Loshchilov & Hutter 2019).
  */
@@ -34,7 +49,7 @@ export function checkAdamWeightDecay(graph: ModelGraph): Finding[] {
   const out: Finding[] = [];
   for (const opt of graph.optimizers) {
     if (opt.framework !== 'pytorch' || opt.name !== 'Adam' || !opt.weightDecayArg) continue;
-    if (opt.weightDecay === 0) continue;
+    if (opt.weightDecay === 0 || !trainsAModel(graph, opt)) continue;
     const call = opt.call;
     const calleeEnd = call.argList ? call.argList.start : call.end;
     const calleeText = graph.text.slice(call.start, calleeEnd).trimEnd();

@@ -1,6 +1,6 @@
 import type { Call, ModelGraph } from '../modelGraph';
 import type { Finding } from '../textTypes';
-import { addKeywordArg, expectsError, finding, inTestCode, type RuleInfo } from './ruleKit';
+import { addKeywordArg, expectsError, finding, inTestCode, madeUpTensor, type RuleInfo } from './ruleKit';
 import { ruleDocsUrl } from './ruleDocs';
 
 export const FUNCTIONAL_DROPOUT_TRAINING: RuleInfo = {
@@ -34,6 +34,10 @@ export function checkFunctionalDropoutTraining(graph: ModelGraph): Finding[] {
     // Tests call F.dropout on bare tensors (no model is ever put in eval()); and a rate the file
     // sets to 0 outside training (`if not self.training: dropout_p = 0.0`) already follows eval().
     if (expectsError(graph, call) || inTestCode(graph, call) || rateFollowsTraining(graph, call)) continue;
+    // Dropout on a tensor the function makes up (`F.dropout(torch.randn(8, 4))`, as in PyTorch's
+    // mobile op-coverage modules) drops no data: no model is run through it.
+    const input = call.args.find((a) => a.name === 'input') ?? call.args.find((a) => a.name === undefined);
+    if (input && madeUpTensor(graph, call, input)) continue;
     const inMethod = call.scope.className !== undefined && call.scope.functionName !== undefined;
     const edit = inMethod ? addKeywordArg(graph, call, 'training=self.training') : undefined;
     out.push(

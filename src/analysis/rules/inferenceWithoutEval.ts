@@ -2,8 +2,10 @@ import { type Call, callsWithin, type ModelGraph, type Span } from '../modelGrap
 import { receiverBoundAt } from './boundNames';
 import type { Finding } from '../textTypes';
 import { importedEvalCall } from '../workspace/importedModes';
-import { finding, firstLine, insertAt, MC_FUNCTION, type RuleInfo } from './ruleKit';
+import { finding, firstLine, insertAt, madeUpTensor, MC_FUNCTION, type RuleInfo } from './ruleKit';
 import { ruleDocsUrl } from './ruleDocs';
+import { classAt, modeFreeClass } from './modalLayers';
+import type { RawClass } from '../rawFacts';
 
 export const INFERENCE_WITHOUT_EVAL: RuleInfo = {
   id: 'inference-without-eval',
@@ -21,8 +23,6 @@ const RUN_METHODS = new Set(['forward', 'predict', 'generate', 'sample', 'infere
 const MODEL_NAME =
   /^(?:\w*_)?(model|net|network|classifier|encoder|decoder|backbone|teacher|student|generator|discriminator|critic|actor|policy|transformer|unet)s?(?:_\w*|\d*)$|^net[A-Z]\w*$|^[a-z]\w*(Net|Model)$|^\w*net$/i;
 
-/** Constructors of fake inputs: a model applied only to these is probed for a shape, not run on data. */
-const DUMMY_INPUT = /^torch\.(zeros|ones|rand|randn|empty|full|randint)(_like)?$/;
 
 /** Calls whose value is a model: torchvision/timm/HF constructors, loading a whole model, copying one. */
 const MODEL_FACTORY = /(^torchvision\.models\.|(^|\.)(from_pretrained|create_model|deepcopy)$|^torch\.(hub|jit)\.load$)/;
@@ -49,18 +49,10 @@ function modelBindings(graph: ModelGraph): Set<string> {
   return out;
 }
 
-/** True when the call's positional inputs are all fake tensors (`torch.zeros(1, 3, 32, 32)` or a name bound to one in that function). */
+/** True when the call's positional inputs are all fake tensors (a model probed for a shape, not run on data). */
 function dummyInputs(graph: ModelGraph, call: Call): boolean {
   const positional = call.args.filter((a) => a.name === undefined);
-  if (!positional.length) return false;
-  return positional.every((a) => {
-    const made = graph.calls.find(
-      (c) =>
-        DUMMY_INPUT.test(c.qualified) &&
-        ((c.start === a.start && c.end === a.end) || (c.assignedTo === a.text && c.scope.functionStart === call.scope.functionStart && c.start < call.start)),
-    );
-    return made !== undefined;
-  });
+  return positional.length > 0 && positional.every((a) => madeUpTensor(graph, call, a));
 }
 
 /**
@@ -84,7 +76,37 @@ function runsModel(graph: ModelGraph, call: Call, models: Set<string>, selfAttrs
     (target.startsWith('self.') && selfAttrs.has(target)) ||
     (/^[A-Za-z_]\w*$/.test(target) ? MODEL_NAME.test(target) : target.startsWith('self.') && MODEL_NAME.test(last));
   if (!isModel || dummyInputs(graph, call)) return undefined;
+  // A method or function of this file with a model-like name (`self.run_model_test(...)`) is a helper, not a model.
+  if (graph.functions.some((f) => f.name === last && (target.startsWith('self.') ? f.className === call.scope.className : target === last && !f.className))) return undefined;
+  // A model whose class is known to behave the same in train() and eval() needs no eval().
+  const cls = modelClass(graph, call, target);
+  if (cls && modeFreeClass(graph, cls)) return undefined;
   return { call, model: target };
+}
+
+/** The class of this file the model run by `call` is an instance of, when the file shows it. */
+function modelClass(graph: ModelGraph, call: Call, target: string): RawClass | undefined {
+  if (target === 'self') {
+    const own = graph.classes.filter((c) => c.name === call.scope.className && c.start < call.start && call.end <= c.end);
+    return own[own.length - 1];
+  }
+  let binding: Call | undefined;
+  for (const c of graph.calls) {
+    if (c.start >= call.start) break;
+    const sameScope = c.scope.functionStart === call.scope.functionStart || c.scope.functionStart === undefined || (target.startsWith('self.') && c.scope.functionName === '__init__');
+    if (c.assignedTo === target && sameScope) binding = c;
+  }
+  return binding ? classAt(graph, binding.callee, binding.start) : undefined;
+}
+
+/** BatchNorm recalibration (SWA's update_bn): running statistics reset and recomputed in train() on purpose. */
+const RECALIBRATES_BN = /\.reset_running_stats\(|\.momentum\s*=|\.running_(mean|var)\s*=|\.num_batches_tracked\s*\*?=/;
+
+/** True when the block chooses the mode itself (`model.train()` inside it) or recomputes BatchNorm statistics. */
+function setsModeItself(graph: ModelGraph, block: Span, evidence: ModelEvidence): boolean {
+  const inside = callsWithin(graph.calls, block.start + 1, block.end);
+  if (inside.some((c) => c.method === 'train' && c.receiver === evidence.model && c.start < evidence.call.start)) return true;
+  return RECALIBRATES_BN.test(graph.text.slice(block.start, block.end));
 }
 
 /** Where `model.eval()` goes: before the with-statement, or as the first statement of a decorated function. */
@@ -146,7 +168,7 @@ export function checkInferenceWithoutEval(graph: ModelGraph): Finding[] {
       // A block that only initialises or copies weights, or probes a layer size, runs no model.
       let evidence: ModelEvidence | undefined;
       for (const c of inside) if ((evidence = runsModel(graph, c, models, selfAttrs))) break;
-      if (!evidence) continue;
+      if (!evidence || setsModeItself(graph, block, evidence)) continue;
       const fixes = [];
       const where = evalInsertion(graph, block);
       // The receiver must exist where eval() is inserted: a model bound only inside the block gets no fix.

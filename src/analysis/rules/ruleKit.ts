@@ -1,5 +1,5 @@
 // Small helpers shared by the rule files: building findings and the edits of their fixes.
-import { type Call, callsWithin, type ModelGraph, type Span } from '../modelGraph';
+import { type Arg, type Call, callsWithin, type ModelGraph, type Span } from '../modelGraph';
 import type { Finding, Fix, Range, Severity, TextEdit } from '../textTypes';
 
 export interface RuleInfo {
@@ -129,7 +129,7 @@ export function expectsError(graph: ModelGraph, call: Call): boolean {
 }
 
 /** True in test code: a `test*` function (or one nested in it) or a unittest TestCase class. */
-export function inTestCode(graph: ModelGraph, call: Call): boolean {
+export function inTestCode(graph: ModelGraph, call: { start: number; end: number }): boolean {
   if (graph.functions.some((f) => f.start <= call.start && call.end <= f.end && /^test/.test(f.name))) return true;
   return graph.classes.some((c) => c.start <= call.start && call.end <= c.end && /TestCase\b/.test(c.bases));
 }
@@ -147,4 +147,16 @@ export function hasMcSampling(graph: ModelGraph): boolean {
   if (graph.functions.some((f) => MC_FUNCTION.test(f.name))) return true;
   if (graph.training.trainCalls.some((c) => c.scope.inNoGrad)) return true;
   return graph.training.trainingTrueCalls.some((c) => c.scope.loopDepth > 0 && !/fit/i.test(c.method));
+}
+
+/** Constructors of made-up tensors: `torch.randn(8, 4)`, `torch.zeros_like(x)`. */
+const MADE_UP_TENSOR = /^torch\.(zeros|ones|rand|randn|empty|full|randint)(_like)?$/;
+
+/** True when an argument of `call` is a made-up tensor: such a constructor, or a name bound to one earlier in the same function. */
+export function madeUpTensor(graph: ModelGraph, call: Call, a: Arg): boolean {
+  return graph.calls.some(
+    (c) =>
+      MADE_UP_TENSOR.test(c.qualified) &&
+      ((c.start === a.start && c.end === a.end) || (c.assignedTo === a.text && c.scope.functionStart === call.scope.functionStart && c.start < call.start)),
+  );
 }

@@ -60,6 +60,50 @@ describe('analyzer precision', () => {
     });
   });
 
+  describe('evidence that a model is trained or run (real-corpus false positives, batch 2)', () => {
+    it('inference-without-eval: not for BatchNorm recalibration, a block that sets the mode, a mode-free model or a helper method', () => {
+      // update_bn (SWA), train() inside the block, a Conv2d-only model, self.run_model_test(...): silent; predict() is the mistake.
+      const found = findings(read('inference_mode_evidence.py'), 'inference-without-eval');
+      assert.deepEqual(found.map((f) => f.range.start.line + 1), [68]);
+      assert.match(found[0].message, /^net runs under no_grad/);
+    });
+
+    it('inference-without-eval: eval() in a loop that steps a sparsifier trains nothing; after an optimizer step it is reported', () => {
+      assert.deepEqual(lines(read('eval_in_config_sweep.py'), 'inference-without-eval'), [18]);
+    });
+
+    it('adam-weight-decay: not for a table of optimizer constructors over a placeholder; still for one returned or given a model', () => {
+      assert.deepEqual(lines(read('adam_optimizer_table.py'), 'adam-weight-decay'), [14, 18]);
+    });
+
+    it('large-dense-head-unregularized: a test model that is only drawn or run once is a fixture; one the test trains is reported', () => {
+      assert.deepEqual(lines(read('test_dense_head_fixtures.py'), 'large-dense-head-unregularized'), [27]);
+    });
+
+    it('functional-dropout-training: not on tensors the function makes up; still on the input of forward()', () => {
+      assert.deepEqual(lines(read('dropout_on_made_up_tensors.py'), 'functional-dropout-training'), [19]);
+    });
+  });
+
+  describe('known misses on real code, found since', () => {
+    it('weight-decay-bias-norm: reads lists, filters and parameter groups over .parameters(); not splits by kind or groups with their own decay', () => {
+      const text = read('weight_decay_param_lists.py');
+      const found = findings(text, 'weight-decay-bias-norm');
+      assert.deepEqual(found.map((f) => f.range.start.line + 1), [9, 17, 21]);
+      // A list can be iterated twice, so the parameter groups fix applies; groups and a filter get none.
+      assert.deepEqual(found.map((f) => f.fixes.length), [1, 0, 0]);
+      const fixed = applyEdits(text, found[0].fixes[0].edits);
+      assert.match(fixed, /SGD\(\[\{"params": \[p for p in parameters if p\.ndim >= 2\]\}, \{"params": \[p for p in parameters if p\.ndim < 2\], "weight_decay": 0\.0\}\]/);
+      assert.deepEqual(lines(fixed, 'weight-decay-bias-norm'), [17, 21]);
+    });
+
+    it('reads a module whose Keras comes from get_submodules_from_kwargs (keras-applications) as Keras', () => {
+      const { result, graph } = analyzer.analyze(read('keras_from_kwargs.py'), 'python');
+      assert.deepEqual(graph!.models.map((m) => [m.framework, m.style, m.name]), [['keras', 'functional', undefined]]);
+      assert.deepEqual(result.findings.map((f) => `${f.ruleId}@${f.range.start.line + 1}`), ['large-dense-head-unregularized@11']);
+    });
+  });
+
   describe('cutmix-lambda', () => {
     const rule = 'cutmix-lambda';
     const text = read('cutmix_helpers.py');
