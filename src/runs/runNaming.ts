@@ -2,6 +2,7 @@
 // file keeps a name such as "... weight decay 5" after the value changed), so a run is named
 // by the fields of its own spec.json that differ from the other runs it is shown with:
 // `weightDecay=0` vs `weightDecay=5`. Pure: specs in, labels out.
+import { clipText } from '../clipText';
 
 /** One field whose value differs between runs: its display key and each run's value (undefined: absent). */
 export interface DifferingField {
@@ -37,7 +38,7 @@ export function formatFieldValue(v: unknown): string {
   if (v === undefined) return ABSENT;
   if (typeof v === 'string') return v;
   const json = JSON.stringify(v) ?? String(v);
-  return json.length > 40 ? `${json.slice(0, 39)}…` : json;
+  return clipText(json, 40);
 }
 
 /** For each path, the shortest dotted suffix no other path ends with (segments that are indices keep their parent). */

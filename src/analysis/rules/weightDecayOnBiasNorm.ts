@@ -2,6 +2,7 @@ import type { ModelGraph, Optimizer } from '../modelGraph';
 import type { Finding } from '../textTypes';
 import { finding, replace, type RuleInfo } from './ruleKit';
 import { ruleDocsUrl } from './ruleDocs';
+import { clipText } from '../../clipText';
 
 export const WEIGHT_DECAY_ON_BIAS_NORM: RuleInfo = {
   id: 'weight-decay-bias-norm',
@@ -44,7 +45,7 @@ export function checkWeightDecayOnBiasNorm(graph: ModelGraph): Finding[] {
         WEIGHT_DECAY_ON_BIAS_NORM,
         opt.call.range,
         // Both interpolations are clipped so the message stays one line of at most 100 characters.
-        `weight_decay=${clip(opt.weightDecayArg.text, 16)} also decays biases and norm weights in ${clip(opt.paramsText, 30)}`,
+        `weight_decay=${clipText(opt.weightDecayArg.text, 16)} also decays biases and norm weights in ${clipText(opt.paramsText, 30)}`,
         fixes,
       ),
     );
@@ -92,8 +93,4 @@ function assignedValues(text: string, name: string): string[] {
     out.push(text.slice(m.index + m[0].length, i).trim());
   }
   return out;
-}
-
-function clip(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
