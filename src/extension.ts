@@ -12,6 +12,7 @@ import { registerPythonScriptCommands } from './host/runs/pythonScriptCommands';
 import { registerRunCommands } from './host/runs/runCommands';
 import { RunManager } from './host/runs/runManager';
 import { registerRunViews } from './host/runs/runViews';
+import { isExperimentNode } from './host/runs/runsTree';
 import type { RunSummary } from './runs/runFolder';
 
 export interface RegLensApi {
@@ -28,7 +29,7 @@ export interface RegLensApi {
   /** What the "Active Run" sidebar view rendered last. */
   summaryView(): { runId: string | undefined; epoch: number; text: string };
   /** The items of the Runs view as it would render them now: label, description, tooltip text and contextValue. */
-  runsTree(): Promise<{ runId: string; label: string; description: string; tooltip: string; contextValue: string }[]>;
+  runsTree(): Promise<{ runId: string; label: string; description: string; tooltip: string; contextValue: string; parent?: string }[]>;
   /** Notifications RegLens showed (severity and text), oldest first. */
   notices(): { severity: string; text: string }[];
   /** The value RegLens last set for a `when`-clause context key. */
@@ -67,12 +68,19 @@ export function activate(context: vscode.ExtensionContext): RegLensApi {
     followedEpochs: (id) => dashboards.followedEpochs(id),
     statusBarText: () => views.statusBar.text(),
     summaryView: () => views.summary.lastRendered,
-    runsTree: async () =>
-      (await views.tree.getChildren()).map((run) => {
-        const item = views.tree.getTreeItem(run);
-        const tooltip = item.tooltip instanceof Object && 'value' in item.tooltip ? item.tooltip.value : String(item.tooltip ?? '');
-        return { runId: run.id, label: String(item.label), description: String(item.description), tooltip, contextValue: item.contextValue ?? '' };
-      }),
+    runsTree: async () => {
+      // The rows as the tree shows them: runs of an experiment with several under its row (`parent`).
+      const rows = [];
+      for (const node of await views.tree.getChildren()) {
+        const parent = isExperimentNode(node) ? String(views.tree.getTreeItem(node).label) : undefined;
+        for (const run of isExperimentNode(node) ? node.runs : [node]) {
+          const item = views.tree.getTreeItem(run);
+          const tooltip = item.tooltip instanceof Object && 'value' in item.tooltip ? item.tooltip.value : String(item.tooltip ?? '');
+          rows.push({ runId: run.id, label: String(item.label), description: String(item.description), tooltip, contextValue: item.contextValue ?? '', parent });
+        }
+      }
+      return rows;
+    },
     logFolder: () => context.logUri.fsPath,
     notices: () => ctx!.notices.map((n) => ({ ...n })),
     contextKey: (key) => ctx!.contextKeys.get(key),

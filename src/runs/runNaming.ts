@@ -138,3 +138,23 @@ export function comparePreselection(all: readonly { id: string; name: string; ex
   const other = sameExperiment ?? others[0];
   return other ? [self.id, other.id] : [self.id];
 }
+
+/**
+ * The tree's top level: an experiment node for each experiment with two or more runs (in
+ * the position of its newest run), the other runs on their own; the members keep their order and are marked `nested`.
+ */
+export function groupRuns<T extends { group: string; nested: boolean }>(runs: readonly T[], name: (first: T) => string): (T | { kind: 'experiment'; key: string; name: string; runs: T[] })[] {
+  const members = new Map<string, T[]>();
+  for (const r of runs) members.set(r.group, [...(members.get(r.group) ?? []), r]);
+  const out: (T | { kind: 'experiment'; key: string; name: string; runs: T[] })[] = [];
+  const placed = new Set<string>();
+  for (const r of runs) {
+    const m = members.get(r.group)!;
+    if (m.length < 2) out.push(r);
+    else if (!placed.has(r.group)) {
+      placed.add(r.group);
+      out.push({ kind: 'experiment', key: r.group, name: name(m[0]), runs: m.map((x) => ({ ...x, nested: true })) });
+    }
+  }
+  return out;
+}

@@ -12,9 +12,20 @@
 //   finished    Run Experiment on tiny.reglens.json: "... finished after 4 epochs: test ..%" with Open Dashboard
 //   stopped     a 5000-epoch run shows its progress notification; Stop Run: "... was stopped at epoch N"
 //   rerun       Rerun (palette, pick the run): its progress notification "RegLens: <name>" with a progress bar
+//   edited      notify-long.reglens.json edited on disk (weightDecay 5 -> 0, same name) and run again
+//   statusbar   while it runs: the status bar item reads "RegLens: epoch N/5000";
+//               test-results/workbench/statusbar-running.png
+//   runs-view   the Runs view lists the four runs with their status (finished, stopped, running): the
+//               three of notify-long under its row, named by the field that differs (weightDecay=0 / =5);
+//               test-results/workbench/runs-view.png; then the run is stopped
 //   error       Run Experiment on an invalid file: "Invalid experiment file: ..." as an error
+//   problems    model.py open: the Problems panel lists RegLens's diagnostics; workbench/problems.png
+//   codelens    the code lenses above its models (Add Regularizer..., Probe this PyTorch Model...);
+//               workbench/codelens.png; the Add Regularizer picker lists snippets; workbench/add-regularizer.png
 //   screenshot  test-results/notifications.png (the notification center)
-import { writeFileSync, readFileSync } from 'node:fs';
+// The workbench/ pictures are the parts of VS Code's own UI RegLens fills; they are looked at by
+// hand (README pictures come from them) and the steps assert what they show.
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDeps } from './ensure-deps.mjs';
 import { readExtHostLog, startCodeServer, tailText, waitFor, waitForActivation } from './codeServer.mjs';
@@ -75,6 +86,9 @@ async function main() {
   buildUnlessSkipped(argv);
   requireFile(join(repoRoot, 'dist', 'extension.js'), 'Build it with: node esbuild.mjs');
   ensureDir(resultsDir);
+  const shots = join(resultsDir, 'workbench');
+  rmSync(shots, { recursive: true, force: true });
+  ensureDir(shots);
   const ws = copyFixtureWorkspace();
   const tiny = JSON.parse(readFileSync(join(ws.dir, 'tiny.reglens.json'), 'utf8'));
   const long = { ...tiny, name: 'notification long run', training: { ...tiny.training, epochs: 5000 } };
@@ -122,6 +136,76 @@ async function main() {
       await palette(page, 'RegLens: Stop Run');
       return item.message;
     }],
+    ['edited', async () => {
+      // The example's own suggestion: the same experiment file with weight decay 0. Its runs
+      // keep the name, so only the differing field can tell them apart.
+      const edited = { ...long, training: { ...long.training, optimizer: { ...long.training.optimizer, weightDecay: 0 } } };
+      writeFileSync(join(ws.dir, 'notify-long.reglens.json'), JSON.stringify(edited, null, 2));
+      await waitFor(async () => (await centerItems(page)).every((i) => !i.progress), { timeoutMs: 30_000, intervalMs: 300, describe: () => 'the rerun progress to end' });
+      await openWorkspaceFile(page, 'notify-long.reglens.json');
+      await page.locator('.editor-instance .monaco-editor .view-lines', { hasText: '"weightDecay": 0' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+      await palette(page, 'RegLens: Run Experiment');
+      await waitForItem(page, 'the progress of the edited run', (i) => i.progress && i.message.startsWith(`RegLens: ${long.name}`));
+      return 'weightDecay 0, running';
+    }],
+    ['statusbar', async () => {
+      // After the first epoch, so the picture shows progress.
+      const item = page.locator('.part.statusbar .statusbar-item', { hasText: /RegLens: epoch [1-9]\d*\/5000/ }).first();
+      await item.waitFor({ state: 'visible', timeout: 30_000 });
+      const text = (await item.innerText()).trim();
+      // The left half of the bar, where the item sits, at a size one can read.
+      const bar = await page.locator('.part.statusbar').boundingBox();
+      const box = await item.boundingBox();
+      await page.screenshot({ path: join(shots, 'statusbar-running.png'), clip: { x: bar.x, y: bar.y, width: Math.min(bar.width, box.x + box.width + 240 - bar.x), height: bar.height } });
+      return `'${text}'`;
+    }],
+    ['runs-view', async () => {
+      await palette(page, 'RegLens: Focus on Runs View');
+      const pane = page.locator('.part.sidebar .pane', { has: page.locator('.pane-header', { hasText: 'Runs' }) }).first();
+      const rows = pane.locator('.monaco-list-row');
+      let texts = [];
+      await waitFor(
+        async () => {
+          texts = await rows.evaluateAll((rs) => rs.map((r) => ({ label: r.querySelector('.label-name')?.textContent ?? '', description: r.querySelector('.label-description')?.textContent ?? '', level: Number(r.getAttribute('aria-level')) })));
+          return texts.some((t) => t.description.startsWith('running')) && texts.some((t) => t.label === 'weightDecay=0') && texts.filter((t) => t.label === 'weightDecay=5').length === 2;
+        },
+        { timeoutMs: 30_000, intervalMs: 300, describe: () => `the Runs view to list the runs, one running, named weightDecay=0 / weightDecay=5 (shows ${JSON.stringify(texts)})` },
+      );
+      // The three runs of notify-long under its row (level 2), the tiny run alone at the top level under its name.
+      const parent = texts.find((t) => t.label === long.name);
+      if (!parent || parent.level !== 1 || !parent.description.startsWith('3 runs · 1 running')) throw new Error(`no experiment row '${long.name}' with '3 runs · 1 running': ${JSON.stringify(texts)}`);
+      if (!texts.filter((t) => /^weightDecay=/.test(t.label)).every((t) => t.level === 2)) throw new Error(`the weightDecay runs are not under their experiment: ${JSON.stringify(texts)}`);
+      const statuses = texts.filter((t) => t.label !== long.name).map((t) => t.description.split(' ')[0]);
+      for (const st of ['running', 'finished', 'cancelled']) if (!statuses.includes(st)) throw new Error(`no ${st} row: ${JSON.stringify(texts)}`);
+      const tinyRow = texts.find((t) => t.label === tiny.name);
+      if (!tinyRow || tinyRow.level !== 1) throw new Error(`the run alone in its experiment keeps its name at the top level: ${JSON.stringify(texts)}`);
+      // The Active Run view below (a webview) follows the running run: wait a while for it to
+      // say so (noted, not asserted: under this machine's load its page, rewritten every 200 ms
+      // while a fast run trains, is often caught blank; test/vscode/runsView.test.ts checks its text).
+      // Webview views are drawn in an overlay, not inside the side bar: the one over the side bar is it.
+      const side = await page.locator('.part.sidebar').boundingBox();
+      let summaryText = '';
+      await waitFor(
+        async () => {
+          const frames = page.locator('iframe.webview.ready');
+          for (let i = 0; i < (await frames.count()); i++) {
+            const box = await frames.nth(i).boundingBox().catch(() => null);
+            if (!box || box.x + box.width > side.x + side.width + 1) continue;
+            summaryText = (await page.frameLocator('iframe.webview.ready').nth(i).frameLocator('#active-frame').locator('body').innerText({ timeout: 1_000 }).catch(() => '')) ?? '';
+            if (summaryText.includes(long.name)) return true;
+          }
+          return false;
+        },
+        { timeoutMs: 10_000, intervalMs: 300, describe: () => `the Active Run view to show ${long.name} (shows '${summaryText.slice(0, 200)}')` },
+      ).catch(() => (summaryText = `(not shown within 10 s: '${summaryText.slice(0, 60)}')`));
+      await page.mouse.move(800, 500);
+      await page.screenshot({ path: join(shots, 'runs-view.png'), clip: { x: side.x, y: side.y, width: side.width, height: Math.min(side.height, 640) } });
+      const stopped = async () => (await centerItems(page)).filter((i) => i.message.includes('was stopped')).length;
+      const before = await stopped();
+      await palette(page, 'RegLens: Stop Run');
+      await waitFor(async () => (await stopped()) > before, { timeoutMs: 30_000, intervalMs: 300, describe: () => 'the edited run to stop' });
+      return `${texts.map((t) => `${t.label} | ${t.description}`).join('; ')}; Active Run: '${summaryText.replace(/\s+/g, ' ').slice(0, 80)}'`;
+    }],
     ['error', async () => {
       await openWorkspaceFile(page, 'notify-broken.reglens.json');
       await palette(page, 'RegLens: Run Experiment');
@@ -133,6 +217,51 @@ async function main() {
       const file = join(resultsDir, 'notifications.png');
       await page.locator('.notifications-center').screenshot({ path: file });
       return file;
+    }],
+    ['problems', async () => {
+      // The notification center would cover the panel.
+      await palette(page, 'Notifications: Clear All Notifications').catch(() => {});
+      await openWorkspaceFile(page, 'model.py');
+      await palette(page, 'View: Focus Problems');
+      const panel = page.locator('.part.panel');
+      const rows = panel.locator('.markers-panel .monaco-list-row');
+      let texts = [];
+      await waitFor(
+        async () => {
+          texts = await rows.allInnerTexts().catch(() => []);
+          return texts.some((t) => /RegLens/.test(t) && /BatchNorm/i.test(t));
+        },
+        { timeoutMs: 60_000, intervalMs: 300, describe: () => `a RegLens diagnostic about Dropout before BatchNorm in the Problems panel (shows ${JSON.stringify(texts).slice(0, 600)})` },
+      );
+      await page.mouse.move(800, 200);
+      await panel.screenshot({ path: join(shots, 'problems.png') });
+      return `${texts.length} rows; ${texts.filter((t) => /RegLens/.test(t)).map((t) => t.replace(/\s+/g, ' ').slice(0, 90)).join(' | ')}`;
+    }],
+    ['codelens', async () => {
+      // Back to the editor (the panel has focus), the lenses drawn above the two models.
+      await palette(page, 'View: Toggle Panel Visibility').catch(() => {});
+      const editor = page.locator('.part.editor');
+      const lenses = editor.locator('.codelens-decoration a');
+      let titles = [];
+      await waitFor(
+        async () => {
+          titles = await lenses.allInnerTexts().catch(() => []);
+          return titles.some((t) => t.startsWith('Add Regularizer')) && titles.some((t) => t.startsWith('Probe this PyTorch Model'));
+        },
+        { timeoutMs: 60_000, intervalMs: 300, describe: () => `the Add Regularizer and Probe lenses above model.py's models (shows ${JSON.stringify(titles)})` },
+      );
+      await page.mouse.move(800, 900);
+      const box = await editor.boundingBox();
+      await page.screenshot({ path: join(shots, 'codelens.png'), clip: { x: box.x, y: box.y, width: Math.min(box.width, 900), height: Math.min(box.height, 520) } });
+      await lenses.filter({ hasText: 'Add Regularizer' }).first().click();
+      const widget = page.locator('.quick-input-widget');
+      await widget.locator('.monaco-list-row').first().waitFor({ state: 'visible', timeout: 15_000 });
+      const picks = await widget.locator('.monaco-list-row .label-name').allInnerTexts();
+      if (picks.length < 2) throw new Error(`the Add Regularizer picker offers ${JSON.stringify(picks)}`);
+      await widget.screenshot({ path: join(shots, 'add-regularizer.png') });
+      await page.keyboard.press('Escape');
+      await widget.waitFor({ state: 'hidden', timeout: 10_000 });
+      return `lenses ${JSON.stringify(titles)}; picker: ${picks.slice(0, 6).join(' / ')}`;
     }],
   ];
 

@@ -34,8 +34,11 @@ describe('Runs view and run notifications', () => {
       const r5 = all.find((r) => r.runId === wd5);
       return r0 && r5 ? { r0, r5 } : undefined;
     });
-    assert.equal(rows.r0.label, `weightDecay=0 · ${stale}`);
-    assert.equal(rows.r5.label, `weightDecay=5 · ${stale}`);
+    // Under their experiment's row, named by the difference alone (room left for status and time).
+    assert.equal(rows.r0.label, 'weightDecay=0');
+    assert.equal(rows.r5.label, 'weightDecay=5');
+    assert.equal(rows.r0.parent, stale);
+    assert.equal(rows.r5.parent, stale);
     assert.match(rows.r0.description, /^finished 3 min ago · epoch 6\/6 · test 10\.0%, noise fitted 100\.0%$/);
     assert.doesNotMatch(rows.r0.description + rows.r0.tooltip, /\d{4}-\d\d-\d\dT\d\d:/, 'no raw ISO time');
     assert.match(rows.r0.tooltip, /started: .*2025/);

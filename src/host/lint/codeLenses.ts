@@ -93,9 +93,11 @@ export function registerCodeLenses(ctx: Ctx, analysis: DocumentAnalysis): void {
     let id = typeof snippetId === 'string' ? snippetId : undefined;
     if (!id) {
       const picked = await vscode.window.showQuickPick(
-        // Best fit first (src/snippets/snippetRanking.ts); the detail line says why it is placed there.
-        rankSnippets(current.graph, model).map(({ snippet: s, reason }) => ({ label: s.title, description: `${s.detail} · ${s.source}`, detail: reason, id: s.id })),
-        { title: `Add Regularizer to this ${FRAMEWORK_NAMES[model.framework]} Model`, matchOnDescription: true },
+        // Best fit first (src/snippets/snippetRanking.ts). The detail line says why it is placed
+        // there, then what the snippet does; the description is the short citation (the long
+        // text there was cut off at the picker's width, citation included).
+        rankSnippets(current.graph, model).map(({ snippet: s, reason }) => ({ label: s.title, description: s.source, detail: `${reason} — ${s.detail}`, id: s.id })),
+        { title: `Add Regularizer to this ${FRAMEWORK_NAMES[model.framework]} Model`, matchOnDescription: true, matchOnDetail: true },
       );
       if (!picked) return false;
       id = picked.id;

@@ -14,7 +14,7 @@ import { RunStatusBar } from '../statusBar';
 import { maxCompared } from '../../protocol/webviewMessages';
 import type { RunManager } from './runManager';
 import { trackProgress } from './runCommands';
-import { RunsTreeProvider, type RunItem } from './runsTree';
+import { isExperimentNode, RunsTreeProvider, type RunItem } from './runsTree';
 
 export interface RunViews {
   statusBar: RunStatusBar;
@@ -41,10 +41,10 @@ export function registerRunViews(ctx: Ctx, runs: RunManager, dashboards: Dashboa
   ctx.track(vscode.workspace.onDidChangeWorkspaceFolders(() => void updateHasExperimentFile()));
   void updateHasExperimentFile();
   // Compare is offered once there are two runs; the tree keeps the count current when shown.
-  void tree.getChildren();
+  void tree.allRuns();
 
   // The tree's items carry the labels that tell runs apart; the pickers show the same.
-  const listAll = () => tree.getChildren();
+  const listAll = () => tree.allRuns();
   const describe = (r: RunItem) => rowDescription(r);
 
   const pickRun = async (title: string): Promise<string | undefined> => {
@@ -80,7 +80,9 @@ export function registerRunViews(ctx: Ctx, runs: RunManager, dashboards: Dashboa
   // the newest other run of its experiment, so Enter compares them.
   ctx.registerCommand('reglens.compareRuns', async (arg?: unknown, selection?: unknown) => {
     let ids: string[] = [];
-    if (Array.isArray(arg)) ids = arg.map(runIdOf).filter((x): x is string => !!x);
+    // An experiment's row: its runs (newest first, as many as one panel compares).
+    if (isExperimentNode(arg)) ids = arg.runs.map((r) => r.id);
+    else if (Array.isArray(arg)) ids = arg.map(runIdOf).filter((x): x is string => !!x);
     else if (Array.isArray(selection) && selection.length > 1) ids = selection.map(runIdOf).filter((x): x is string => !!x);
     else if (runIdOf(arg)) ids = [runIdOf(arg)!];
     if (ids.length < 2) {

@@ -1,11 +1,13 @@
 // The "Runs" view in the RegLens activity-bar container: every run folder of the
-// workspace with its status; clicking a run opens its dashboard.
+// workspace with its status; clicking a run opens its dashboard. Runs of one experiment sit
+// under it, each named by the spec fields that set it apart, so the row keeps room for its
+// status and time (a flat row "weightDecay=0 · <experiment name>" was cut off before either).
 import * as vscode from 'vscode';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { EVENTS_FILE, parseEventsText, readSpec, type RunSummary } from '../../runs/runFolder';
 import { localTime, percent, rowDescription, statusText } from '../../runs/runDescriptions';
-import { runLabels } from '../../runs/runNaming';
+import { groupRuns, runLabels } from '../../runs/runNaming';
 import { savedModelOf } from '../export/prunedModel';
 import { Config } from '../config';
 import type { Ctx } from '../ctx';
@@ -27,7 +29,24 @@ const statusIcon: Record<RunSummary['status'], vscode.ThemeIcon> = {
  * A run in the tree. `runId` lets the shared run commands (Stop Run) read the clicked item;
  * `label` names it by what differs from the other runs of its experiment.
  */
-export type RunItem = RunSummary & { runId: string; label: string; difference: string; hasPrunedModel: boolean };
+export type RunItem = RunSummary & { runId: string; label: string; difference: string; hasPrunedModel: boolean; nested: boolean };
+
+/**
+ * An experiment with several runs: a collapsible row named by the experiment, its runs
+ * below. No `id` or `runId` (run commands given this node fall back to their pickers).
+ */
+export interface ExperimentNode {
+  kind: 'experiment';
+  key: string;
+  name: string;
+  runs: RunItem[];
+}
+
+export type RunsNode = RunItem | ExperimentNode;
+
+export function isExperimentNode(n: unknown): n is ExperimentNode {
+  return !!n && typeof n === 'object' && (n as { kind?: unknown }).kind === 'experiment';
+}
 
 interface RunDetails {
   spec: unknown;
@@ -50,7 +69,7 @@ async function hasSavedPrunedModel(dir: string): Promise<boolean> {
   return savedModelOf(parseEventsText(text).events) !== undefined;
 }
 
-export class RunsTreeProvider implements vscode.TreeDataProvider<RunItem>, vscode.Disposable {
+export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly disposables: vscode.Disposable[] = [];
@@ -109,15 +128,23 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunItem>, vscod
     }, 500);
   }
 
-  async getChildren(element?: RunItem): Promise<RunItem[]> {
-    if (element) return [];
+  async getChildren(element?: RunsNode): Promise<RunsNode[]> {
+    if (element) return isExperimentNode(element) ? element.runs : [];
+    const list = await this.allRuns();
+    return groupRuns(list.map((r) => ({ ...r, group: r.experimentFile ?? r.name })), (first) => first.name).map((n) =>
+      isExperimentNode(n) ? { ...n, runs: n.runs.map(stripGroup) } : stripGroup(n),
+    );
+  }
+
+  /** Every run, flat, newest first, each labelled by what differs from its experiment's other runs (pickers, tests). */
+  async allRuns(): Promise<RunItem[]> {
     const dirs = (vscode.workspace.workspaceFolders ?? []).map((f) => this.ctx.config.runsDirectory(f.uri).fsPath);
     try {
       const list = await this.runs.list(dirs);
       const details = await Promise.all(list.map((s) => this.details(s)));
       const labels = runLabels(list.map((s, i) => ({ id: s.id, name: s.name, spec: details[i].spec, group: s.experimentFile ?? s.name })));
       this.ctx.setContext('reglens.runCount', list.length);
-      return list.map((s, i) => ({ ...s, runId: s.id, label: labels[i].label, difference: labels[i].difference, hasPrunedModel: details[i].pruned }));
+      return list.map((s, i) => ({ ...s, runId: s.id, label: labels[i].label, difference: labels[i].difference, hasPrunedModel: details[i].pruned, nested: false }));
     } catch (err) {
       this.ctx.output.error(`could not list runs: ${(err as Error).message}`);
       return [];
@@ -137,11 +164,16 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunItem>, vscod
     return d;
   }
 
-  getTreeItem(run: RunItem): vscode.TreeItem {
-    const item = new vscode.TreeItem(run.label, vscode.TreeItemCollapsibleState.None);
+  getTreeItem(node: RunsNode): vscode.TreeItem {
+    if (isExperimentNode(node)) return experimentItem(node);
+    const run = node;
+    // Under its experiment a run is named by its difference alone (the parent row names the
+    // experiment); identical reruns by their local start time.
+    const label = run.nested ? run.difference || `started ${shortTime(run.startedAt)}` : run.label;
+    const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
     item.id = run.id;
     item.description = rowDescription(run);
-    item.accessibilityInformation = { label: `${run.label}, ${item.description}` };
+    item.accessibilityInformation = { label: `${run.nested ? `${label}, ${run.name}` : label}, ${item.description}` };
     item.iconPath = statusIcon[run.status];
     item.contextValue = runContextValue(run.status, { prunedModel: run.hasPrunedModel });
     const md = new vscode.MarkdownString(undefined, true);
@@ -170,6 +202,30 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunItem>, vscod
     for (const d of this.disposables) d.dispose();
     for (const d of this.dirWatchers.splice(0)) d.dispose();
   }
+}
+
+function stripGroup<T extends { group: string }>(r: T): Omit<T, 'group'> {
+  const { group: _group, ...rest } = r;
+  return rest;
+}
+
+/** The parent row of an experiment's runs: its name, how many runs, and how many still run. */
+function experimentItem(node: ExperimentNode): vscode.TreeItem {
+  const item = new vscode.TreeItem(node.name, vscode.TreeItemCollapsibleState.Expanded);
+  item.id = `experiment:${node.key}`;
+  const running = node.runs.filter((r) => r.status === 'running').length;
+  item.description = `${node.runs.length} runs${running ? ` · ${running} running` : ''}`;
+  item.iconPath = new vscode.ThemeIcon('beaker');
+  item.contextValue = 'experiment';
+  item.tooltip = node.runs[0]?.experimentFile ? `${node.name}\n${node.runs[0].experimentFile}` : node.name;
+  item.accessibilityInformation = { label: `${node.name}, ${item.description}` };
+  return item;
+}
+
+/** "14:03:27": a start time that tells reruns apart (the row's description says how long ago). */
+function shortTime(iso: string): string {
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? iso : new Date(t).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 }
 
 function escapeMd(s: string): string {

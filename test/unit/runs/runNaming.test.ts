@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { ABSENT, comparePreselection, differingFields, runLabels } from '../../../src/runs/runNaming';
+import { ABSENT, comparePreselection, differingFields, groupRuns, runLabels } from '../../../src/runs/runNaming';
 
 const spec = (weightDecay: number, extra: Record<string, unknown> = {}) => ({
   name: 'modular addition, weight decay 5',
@@ -75,4 +75,19 @@ describe('run naming by differing spec fields', () => {
     assert.deepEqual(comparePreselection([all[2]], ['clicked']), ['clicked']);
     assert.deepEqual(comparePreselection(all, []), []);
   });
+});
+
+describe('runNaming: groupRuns (Runs view top level)', () => {
+  const run = (id: string, group: string) => ({ id, group, nested: false });
+  it('puts the runs of an experiment with several under one node, where its newest run was, and leaves single runs alone', () => {
+    const top = groupRuns([run('c', 'exp-a'), run('b', 'exp-b'), run('a', 'exp-a')], (first) => `name of ${first.group}`);
+    assert.equal(top.length, 2);
+    const [a, b] = top;
+    assert.ok('kind' in a && a.kind === 'experiment');
+    assert.equal(a.name, 'name of exp-a');
+    assert.deepEqual(a.runs.map((r) => [r.id, r.nested]), [['c', true], ['a', true]]);
+    assert.ok(!('kind' in b));
+    assert.deepEqual(b, run('b', 'exp-b'));
+  });
+  it('gives an empty list for no runs', () => assert.deepEqual(groupRuns([], () => ''), []));
 });
