@@ -10,7 +10,7 @@ import { extractPythonStatement } from './python/extractPython';
 import { NodeText } from './python/nodeText';
 import { runGraphRules } from './rules/ruleCatalog';
 import { DEFAULT_RULE_OPTIONS, type RuleOptions } from './rules/ruleKit';
-import { applySuppressions, findSuppressions } from './suppressions';
+import { applySuppressions, findSuppressions, type Suppression } from './suppressions';
 import type { TextIndex } from './textIndex';
 import type { AnalysisResult, Finding, ModelTarget } from './textTypes';
 import { loadRuntime, type SourceLanguage } from './treeSitterRuntime';
@@ -58,6 +58,22 @@ export interface WorkspaceLink {
   file: string;
 }
 
+/**
+ * A file parsed and read, its tree already freed: what the rules need besides the workspace.
+ * `reglens lint` prepares every file once, indexes the graphs, then finishes each with the index
+ * behind it, instead of parsing each file a second time.
+ */
+export interface PreparedFile {
+  text: string;
+  language: SourceLanguage;
+  /** The graph without workspace context (what the index summarises); undefined when parsing failed. */
+  graph?: ModelGraph;
+  raw?: RawFacts;
+  index?: TextIndex;
+  suppressions: Suppression[];
+  parseErrors: number;
+}
+
 export interface Analyzer {
   /**
    * Never throws: on an internal failure it returns no findings and parseErrors >= 1. With a
@@ -66,6 +82,10 @@ export interface Analyzer {
   analyze(text: string, language: SourceLanguage, options?: Partial<RuleOptions>, key?: string, changes?: readonly TextChange[], workspace?: WorkspaceLink): Analysis;
   /** The model graph alone (no rules, nothing kept): what the workspace index summarises. Undefined when parsing fails. */
   graph(text: string, language: SourceLanguage): ModelGraph | undefined;
+  /** Parses and reads a file once (no key, nothing kept); finish() then runs the rules on it. */
+  prepare(text: string, language: SourceLanguage): PreparedFile;
+  /** The analysis of a prepared file, as analyze() would give it for the same text. */
+  finish(prepared: PreparedFile, options?: Partial<RuleOptions>, workspace?: WorkspaceLink): Analysis;
   /**
    * The same, in slices of about `sliceMs` between which the event loop runs; resolves to
    * undefined, without finishing, when `isCancelled()` is true between two slices (a newer edit
@@ -162,24 +182,8 @@ export async function createAnalyzer(analyzerOptions: AnalyzerOptions = {}): Pro
       cache = undefined;
       if (graphOnly) return { result: EMPTY_FAILED, graph: buildGraph(raw, language, text, nt.index) };
       yield;
-      const workspace = request.workspace && language === 'python' ? request.workspace.source.contextFor(request.workspace.file, raw.importLines.map((l) => l.text)) : undefined;
-      const imported = workspace ? bindImportedLayers(raw, workspace) : undefined;
-      const graph = buildGraph(raw, language, text, nt.index);
-      graph.workspace = workspace;
-      const analysed = analyzeGraph(graph, options);
-      if (imported?.size) relateImportedLayers(analysed.findings, graph, imported, workspace!);
       const suppressions = findSuppressions(text, (offset) => isCommentAt(root, nt.index, runtime.unit, offset), nt.index);
-      const { kept: shown, suppressed, unused } = applySuppressions(analysed.findings, suppressions);
-      return {
-        result: {
-          ...analysed,
-          findings: shown,
-          ...(suppressed.length ? { suppressed } : {}),
-          ...(unused.length ? { unusedSuppressions: unused } : {}),
-          parseErrors: root.hasError ? countErrors(root) : 0,
-        },
-        graph,
-      };
+      return finishFacts({ text, language, raw, index: nt.index, suppressions, parseErrors: root.hasError ? countErrors(root) : 0 }, options, request.workspace);
     } catch {
       // Unknown constructs must never break the editor: report nothing rather than throw.
       if (key) drop(key);
@@ -194,7 +198,43 @@ export async function createAnalyzer(analyzerOptions: AnalyzerOptions = {}): Pro
     }
   }
 
+  /** Reads a file for finish(): the steps up to the facts, then the suppressions while the tree is alive. */
+  function prepare(text: string, language: SourceLanguage): PreparedFile {
+    let tree: Tree | null = null;
+    try {
+      tree = parserFor(language).parse(text);
+      if (!tree) return { text, language, suppressions: [], parseErrors: 1 };
+      const root = tree.rootNode;
+      const nt = new NodeText(text, runtime.unit);
+      const run = extractFactsSteps(root, nt, language === 'python' ? 'python' : 'tsjs', language === 'python' ? extractPythonStatement : extractTsJsStatement, undefined, Infinity);
+      let step = run.next();
+      while (!step.done) step = run.next();
+      const raw = step.value;
+      return {
+        text,
+        language,
+        raw,
+        index: nt.index,
+        graph: buildGraph(raw, language, text, nt.index),
+        suppressions: findSuppressions(text, (offset) => isCommentAt(root, nt.index, runtime.unit, offset), nt.index),
+        parseErrors: root.hasError ? countErrors(root) : 0,
+      };
+    } catch {
+      return { text, language, suppressions: [], parseErrors: 1 };
+    } finally {
+      tree?.delete();
+    }
+  }
+
   return {
+    prepare,
+    finish(prepared, options, workspace) {
+      try {
+        return finishFacts(prepared, { ...DEFAULT_RULE_OPTIONS, ...options }, workspace);
+      } catch {
+        return { result: EMPTY_FAILED };
+      }
+    },
     analyze(text, language, options, key, changes, workspace) {
       const run = steps(text, language, { options, key, changes, workspace }, Infinity);
       for (;;) {
@@ -229,6 +269,30 @@ export async function createAnalyzer(analyzerOptions: AnalyzerOptions = {}): Pro
       for (const p of parsers.values()) p.delete();
       parsers.clear();
     },
+  };
+}
+
+/** The rules over a file's facts, with the workspace behind it when given; suppressions applied. */
+function finishFacts(prepared: PreparedFile, options: RuleOptions, workspaceLink: WorkspaceLink | undefined): Analysis {
+  const { text, language, raw, index, suppressions, parseErrors } = prepared;
+  if (!raw || !index) return { result: EMPTY_FAILED };
+  const workspace = workspaceLink && language === 'python' ? workspaceLink.source.contextFor(workspaceLink.file, raw.importLines.map((l) => l.text)) : undefined;
+  const imported = workspace ? bindImportedLayers(raw, workspace) : undefined;
+  // Without workspace context the prepared graph is this graph already.
+  const graph = imported === undefined && !workspace && prepared.graph ? prepared.graph : buildGraph(raw, language, text, index);
+  graph.workspace = workspace;
+  const analysed = analyzeGraph(graph, options);
+  if (imported?.size) relateImportedLayers(analysed.findings, graph, imported, workspace!);
+  const { kept: shown, suppressed, unused } = applySuppressions(analysed.findings, suppressions);
+  return {
+    result: {
+      ...analysed,
+      findings: shown,
+      ...(suppressed.length ? { suppressed } : {}),
+      ...(unused.length ? { unusedSuppressions: unused } : {}),
+      parseErrors,
+    },
+    graph,
   };
 }
 
