@@ -21,9 +21,11 @@
 //   sections    per section: has data, every chart canvas non-blank, its axis titles present
 //               (data-axes), epoch ticks integers; the neuron map has as many rows as the model
 //               width (64); the unlearning marker is on the accuracy chart; pruning offers the
-//               save button or says how to get one; co-teaching shows its empty state
+//               save button or says how to get one; co-teaching shows its empty state; chart
+//               tooltips by hover and keys (accuracy, histogram bars), the help panel by Enter
+//               (test-results/dashboard-tooltip.png, dashboard-help.png)
 //   neuron      click a unit: details with its Fourier spectrum (non-blank chart); keyboard:
-//               ArrowDown moves the selection, Enter opens that unit's details
+//               ArrowDown moves the selection (cell tooltip on it), Enter opens that unit's details
 //   themes      Preferences: Color Theme -> Light Modern, Dark High Contrast, Dark Modern: the webview
 //               follows, charts redraw non-blank; test-results/dashboard-{light,hc,dark}.png and
 //               dashboard-neurons-dark.png (the neuron map section)
@@ -245,6 +247,64 @@ async function checkRunSections(wv, fx, withData) {
     }
   }
   return notes;
+}
+
+/**
+ * Chart tooltips and the section help: hovering the accuracy chart names the epoch and each
+ * series' value; the keyboard (focus, Home) shows the same and reads it out in the chart's
+ * live region; the score histogram's bars name their bin and unit count (End); the help
+ * action opens the method's explanation with a link to its paper (Enter), and closes again.
+ */
+async function checkTooltipsAndHelp(page, wv) {
+  const notes = [];
+  const acc = wv.locator('#acc-chart');
+  const over = acc.locator('.u-over');
+  await acc.evaluate((e) => e.scrollIntoView({ block: 'center' }));
+  const ob = await over.boundingBox();
+  await page.mouse.move(ob.x + ob.width * 0.5, ob.y + ob.height * 0.5);
+  await page.mouse.move(ob.x + ob.width * 0.52, ob.y + ob.height * 0.5);
+  const tip = acc.locator('[data-testid="chart-tooltip"]');
+  await tip.waitFor({ state: 'visible', timeout: 10_000 });
+  const hover = (await tip.innerText()).trim();
+  const lineRe = /^epoch (\d+): clean train \d+\.\d%, corrupted train \d+\.\d%, test \d+\.\d%$/;
+  if (!lineRe.test(hover)) throw new Error(`accuracy tooltip on hover reads '${hover}'`);
+  await page.screenshot({ path: join(resultsDir, 'dashboard-tooltip.png'), clip: { x: ob.x - 60, y: ob.y - 10, width: ob.width + 80, height: ob.height + 60 } });
+  await page.mouse.move(5, 5);
+  await tip.waitFor({ state: 'hidden', timeout: 10_000 });
+  await acc.focus();
+  await acc.press('Home');
+  let key = '';
+  await waitFor(async () => lineRe.test((key = ((await tip.innerText().catch(() => '')) ?? '').trim())), { timeoutMs: 10_000, describe: () => `the tooltip after Home (reads '${key}')` });
+  const live = ((await acc.locator('.sr-only[aria-live]').innerText()) ?? '').trim();
+  if (live !== key) throw new Error(`the live region reads '${live}', the tooltip '${key}'`);
+  await acc.press('ArrowRight');
+  const firstEpoch = Number(lineRe.exec(key)[1]);
+  await waitFor(async () => Number(lineRe.exec(((await tip.innerText().catch(() => '')) ?? '').trim())?.[1]) === firstEpoch + 1, { timeoutMs: 10_000, describe: () => `ArrowRight to move the tooltip to epoch ${firstEpoch + 1}` });
+  await acc.press('Escape');
+  await tip.waitFor({ state: 'hidden', timeout: 10_000 });
+  notes.push(`tooltip hover '${hover}', keys Home/ArrowRight from epoch ${firstEpoch}`);
+  const hist = wv.locator('#neuron-hist');
+  await hist.focus();
+  await hist.press('End');
+  const htip = hist.locator('[data-testid="chart-tooltip"]');
+  await htip.waitFor({ state: 'visible', timeout: 10_000 });
+  const bar = (await htip.innerText()).trim();
+  if (!/^score -?\d+\.\d{3}–-?\d+\.\d{3}: units \d+$/.test(bar)) throw new Error(`histogram bar tooltip reads '${bar}'`);
+  await hist.press('Escape');
+  notes.push(`bar '${bar}'`);
+  const help = wv.locator('[data-testid="help-button-accuracy"]');
+  const panel = wv.locator('[data-testid="help-accuracy"]');
+  await help.focus();
+  await help.press('Enter');
+  await panel.waitFor({ state: 'visible', timeout: 10_000 });
+  const href = (await panel.locator('a').first().getAttribute('href')) ?? '';
+  if (!/^https:\/\/arxiv\.org\/abs\//.test(href) || (await help.getAttribute('aria-expanded')) !== 'true') throw new Error(`help panel: first link '${href}', aria-expanded ${await help.getAttribute('aria-expanded')}`);
+  const text = (await panel.innerText()).trim();
+  await wv.locator('[data-testid="section-accuracy"]').screenshot({ path: join(resultsDir, 'dashboard-help.png'), clip: undefined }).catch(() => {});
+  await help.press('Enter');
+  await panel.waitFor({ state: 'hidden', timeout: 10_000 });
+  notes.push(`help: '${text.slice(0, 50)}…' links ${href}`);
+  return notes.join('; ');
 }
 
 /** Clicks the unit at `row` (of the rows drawn) and waits for its details. */
@@ -501,6 +561,7 @@ async function main() {
       }
       notes.push(`unlearning ${unAt}: '${unText.slice(0, 60)}…'`);
       notes.push(...(await checkRunSections(wv, FIRST, ['accuracy', 'neurons', 'pruning', 'uncertainty', 'nested'])));
+      notes.push(await checkTooltipsAndHelp(page, wv));
       return notes.join('; ');
     }],
     ['neuron', async () => {
@@ -517,6 +578,13 @@ async function main() {
       await heat.press('ArrowDown');
       let next = unit;
       await waitFor(async () => (next = (await heat.getAttribute('data-selected-unit')) ?? unit) !== unit, { timeoutMs: 10_000, describe: () => 'ArrowDown to select another unit' });
+      // The keyboard shows the cell tooltip on the selected unit at the histogram's epoch.
+      const ntip = wv.locator('[data-testid="neuron-tooltip"]');
+      let tipText = '';
+      await waitFor(async () => new RegExp(`^unit ${next} · epoch \\d+ · score [\\d.]+ · Enter for details$`).test((tipText = ((await ntip.innerText().catch(() => '')) ?? '').trim())), {
+        timeoutMs: 10_000,
+        describe: () => `the cell tooltip of unit ${next} after ArrowDown (reads '${tipText}')`,
+      });
       await heat.press('Enter');
       await waitFor(async () => (await wv.locator('[data-testid="neuron-detail"]').getAttribute('data-unit')) === next, {
         timeoutMs: 10_000,
@@ -525,7 +593,7 @@ async function main() {
       const status = (await wv.locator('[data-testid="neuron-status"]').innerText()).trim();
       const label = (await heat.getAttribute('aria-label')) ?? '';
       if (!/arrow/i.test(label) || !/Enter/.test(label)) throw new Error(`the heatmap's aria-label does not explain the keys: '${label}'`);
-      return `click -> unit ${unit} (spectrum ${spectrum.drawn}px); ArrowDown+Enter -> unit ${next}; status '${status.slice(0, 50)}'`;
+      return `click -> unit ${unit} (spectrum ${spectrum.drawn}px); ArrowDown+Enter -> unit ${next} (tooltip '${tipText}'); status '${status.slice(0, 50)}'`;
     }],
     ['themes', async () => {
       const notes = [];

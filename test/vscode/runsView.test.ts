@@ -68,6 +68,17 @@ describe('Runs view and run notifications', () => {
     assert.match(api.summaryView().text, /^No run in progress\./);
   });
 
+  it('titles the dashboard tabs of two runs of one experiment by what differs between them', async () => {
+    // Both are open (the two tests above opened them); openRun again would reveal and focus one.
+    const titles = await waitFor('both dashboard tabs', () => {
+      const labels = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview).map((t) => t.label);
+      const t0 = labels.find((l) => l.startsWith('RegLens: weightDecay=0'));
+      const t5 = labels.find((l) => l.startsWith('RegLens: weightDecay=5'));
+      return t0 && t5 ? [t0, t5] : undefined;
+    });
+    assert.deepEqual(titles, [`RegLens: weightDecay=0 · ${stale}`, `RegLens: weightDecay=5 · ${stale}`]);
+  });
+
   it('Compare from one row pre-selects that run and the newest other run of its experiment', async () => {
     const row = (await api.runsTree()).find((r) => r.runId === wd5)!;
     // VS Code passes the clicked item (and a one-item selection); Enter accepts the pre-selection.

@@ -2,6 +2,7 @@
 // bakes colours into its canvas), created lazily once its section is visible (a hidden
 // container has no width), with vertical markers and a PNG snapshot of the canvas.
 import uPlot from 'uplot';
+import { binText, nextIndex, tooltipText } from './chartTooltip';
 import { integerTicks } from './stats';
 import { dashStyle, themeColors, type ThemeColors } from './theme';
 
@@ -15,6 +16,8 @@ export interface ChartSpec {
   /** Legend text of a y value (default: 3 significant digits); the x value is formatted by `xFormat`. */
   yFormat?: (v: number) => string;
   xFormat?: (v: number) => string;
+  /** The x part of the tooltip at a data index (default: the formatted x value), e.g. a histogram bin's range. */
+  tooltipX?: (u: uPlot, idx: number) => string;
   /** Builds the options from the current theme colours (called on every rebuild). */
   options(c: ThemeColors): Omit<uPlot.Options, 'width' | 'height'>;
 }
@@ -29,11 +32,112 @@ export class Chart {
   /** The section's "expand" action: 1.75x the normal height. */
   private tall = false;
 
+  /** Where the keyboard's point is read out (polite; the mouse tooltip is not announced). */
+  private readonly live: HTMLElement;
+  private keyboard = false;
+
   constructor(
     readonly container: HTMLElement,
     private readonly spec: ChartSpec,
   ) {
     chartRegistry.set(container.id, { toCanvas: () => this.plot?.ctx.canvas });
+    // Keyboard: focus the chart, arrows (Page Up/Down, Home/End) move the tooltip from point
+    // to point, Escape hides it. The mouse shows the same tooltip by hovering.
+    // A focusable group, not an image (whose content a screen reader skips, live region included).
+    container.tabIndex = 0;
+    container.setAttribute('role', 'group');
+    container.setAttribute('aria-roledescription', 'chart');
+    this.live = document.createElement('span');
+    this.live.className = 'sr-only';
+    this.live.setAttribute('aria-live', 'polite');
+    container.append(this.live);
+    container.addEventListener('keydown', (e) => this.onKey(e));
+    container.addEventListener('blur', () => this.hideCursor());
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    const u = this.plot;
+    if (!u) return;
+    if (e.key === 'Escape') {
+      this.hideCursor();
+      return;
+    }
+    const xs = u.data[0] as number[];
+    const idx = nextIndex(e.key, u.cursor.idx, xs.length);
+    if (idx === undefined) return;
+    e.preventDefault();
+    // The point's height: the first shown series with a value there.
+    let top = u.bbox.height / uPlot.pxRatio / 2;
+    for (let i = 1; i < u.series.length; i++) {
+      const v = (u.data[i] as (number | null | undefined)[])[idx];
+      if (u.series[i].show !== false && v != null && Number.isFinite(v)) {
+        top = u.valToPos(v, u.series[i].scale ?? 'y');
+        break;
+      }
+    }
+    this.keyboard = true;
+    u.setCursor({ left: u.valToPos(xs[idx], 'x'), top });
+    this.keyboard = false;
+  }
+
+  private hideCursor(): void {
+    this.plot?.setCursor({ left: -10, top: -10 });
+  }
+
+  /**
+   * The tooltip at the cursor: the x value named by the x series ("epoch 12", "score
+   * 0.450–0.480") and each shown series' value there; inside uPlot's overlay, so it moves
+   * with the plot. Read out through the live region when the keyboard moved it.
+   */
+  private tooltipPlugin(xFmt: (v: number) => string, yFmt: (v: number) => string): uPlot.Plugin {
+    let tip: HTMLElement | undefined;
+    return {
+      hooks: {
+        init: [
+          (u) => {
+            tip = document.createElement('div');
+            tip.className = 'tooltip chart-tooltip';
+            tip.setAttribute('role', 'tooltip');
+            tip.dataset.testid = 'chart-tooltip';
+            tip.hidden = true;
+            u.over.append(tip);
+          },
+        ],
+        setCursor: [
+          (u) => {
+            if (!tip) return;
+            const idx = u.cursor.idx;
+            const xs = u.data[0] as number[];
+            const text =
+              idx == null || idx >= xs.length
+                ? undefined
+                : tooltipText(
+                    String(u.series[0].label ?? 'x'),
+                    this.spec.tooltipX ? this.spec.tooltipX(u, idx) : xFmt(xs[idx]),
+                    u.series.slice(1).flatMap((sr, k) => {
+                      if (sr.show === false) return [];
+                      const v = (u.data[k + 1] as (number | null | undefined)[])[idx];
+                      return [{ label: String(sr.label ?? ''), value: v == null || !Number.isFinite(v) ? undefined : yFmt(v) }];
+                    }),
+                  );
+            if (!text) {
+              if (!tip.hidden) tip.hidden = true;
+              return;
+            }
+            tip.textContent = text;
+            tip.hidden = false;
+            const left = u.cursor.left ?? 0;
+            const top = u.cursor.top ?? 0;
+            // Right of the point unless it would leave the plot, then left of it.
+            const w = tip.offsetWidth;
+            const overW = u.over.clientWidth;
+            tip.style.left = `${left + 14 + w > overW ? Math.max(0, left - 14 - w) : left + 14}px`;
+            tip.style.top = `${Math.max(0, Math.min(u.over.clientHeight - tip.offsetHeight, top + 14))}px`;
+            if (this.keyboard && this.live.textContent !== text) this.live.textContent = text;
+          },
+        ],
+      },
+    };
   }
 
   setData(data: uPlot.AlignedData, markers: Marker[] = []): void {
@@ -91,7 +195,7 @@ export class Chart {
     this.container.dataset.axes = labels.join('|');
     const base = this.container.dataset.baseLabel ?? this.container.getAttribute('aria-label') ?? '';
     this.container.dataset.baseLabel = base;
-    if (labels.length) this.container.setAttribute('aria-label', `${base}; axes: ${labels.join(', ')}`);
+    this.container.setAttribute('aria-label', `${base}${labels.length ? `; axes: ${labels.join(', ')}` : ''}. Left and right arrows read the values point by point.`);
     // Legend values: the hovered point, else the LAST value (not uPlot's "--"), so a chart
     // nobody points at still reads out where each series ended.
     const yFmt = this.spec.yFormat ?? defaultFormat;
@@ -120,7 +224,7 @@ export class Chart {
         legend: { ...(opts.legend ?? {}), markers: { width: 3, dash: (u: uPlot, i: number) => dashStyle(u.series[i].dash), ...(opts.legend?.markers ?? {}) } },
         width: this.width(),
         height: this.height(),
-        plugins: [...(opts.plugins ?? []), markerPlugin(() => this.markers, c)],
+        plugins: [...(opts.plugins ?? []), markerPlugin(() => this.markers, c), this.tooltipPlugin(xFmt, yFmt)],
       },
       this.data ?? (opts.series.map(() => []) as unknown as uPlot.AlignedData),
       this.container,
@@ -264,6 +368,24 @@ export function barScale(): uPlot.Scale {
     },
   };
 }
+
+/** Tooltip x of a step histogram whose x data are the bin edges (the last edge repeats the last bin). */
+export const edgeBinX =
+  (digits = 2) =>
+  (u: uPlot, idx: number): string => {
+    const xs = u.data[0] as number[];
+    const i = Math.min(idx, xs.length - 2);
+    return i < 0 ? String(xs[0]) : binText(xs[i], xs[i + 1], digits);
+  };
+
+/** Tooltip x of bars drawn at bin centres (equal widths): the bin's range. */
+export const centreBinX =
+  (digits = 3) =>
+  (u: uPlot, idx: number): string => {
+    const xs = u.data[0] as number[];
+    const half = xs.length > 1 ? (xs[1] - xs[0]) / 2 : 0;
+    return binText(xs[idx] - half, xs[idx] + half, digits);
+  };
 
 /** Centres of histogram bins, from their edges. */
 export function binCentres(edges: readonly number[]): number[] {

@@ -77,7 +77,7 @@ export class ComparePage {
     // Scrolls sideways in a narrow panel rather than squeezing run names into a column of words.
     app.append(legend, el('div', { class: 'table-scroll' }, this.table));
     for (const metric of metrics) {
-      const div = el('div', { id: metric.id, class: 'chart compare-chart', 'data-testid': metric.id, role: 'img', 'aria-label': `${metric.title}, one line per run` });
+      const div = el('div', { id: metric.id, class: 'chart compare-chart', 'data-testid': metric.id, 'aria-label': `${metric.title}, one line per run` });
       const chart = new Chart(div, {
         height: 240,
         options: (c: ThemeColors) => ({

@@ -18,6 +18,8 @@ export interface SectionAction {
   icon: string;
   label: string;
   run(button: HTMLElement): void;
+  /** Extra attributes of the button (aria-expanded / aria-controls of a disclosure). */
+  attrs?: Record<string, string>;
 }
 
 export interface Section {
@@ -69,7 +71,7 @@ export function section(key: string, title: string, explain: string, emptyText: 
     el('span', { class: 'section-title' }, title),
   );
   const toolbar = el('div', { class: 'section-actions', role: 'toolbar', 'aria-label': `${title} actions` });
-  for (const a of actions) toolbar.append(iconButton(a.icon, a.label, a.run));
+  for (const a of actions) toolbar.append(iconButton(a.icon, a.label, a.run, a.attrs));
   root.append(el('div', { class: 'section-header' }, el('h2', { id: headingId }, toggle), toolbar), content);
   const sec: Section = {
     key,

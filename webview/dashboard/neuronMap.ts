@@ -2,7 +2,7 @@
 // by their latest score, most memorizing on top, viridis), the histogram of scores at the
 // selected epoch, and a unit's details on click or Enter (Fourier spectrum or ablation drops).
 // A layer picker appears when the run scored more than one layer.
-import { axis, barScale, barsPath, binCentres, Chart, chartRegistry, intAxis, percentFormat, percentValues } from './charts';
+import { axis, barScale, barsPath, binCentres, centreBinX, Chart, chartRegistry, intAxis, percentFormat, percentValues } from './charts';
 import { viridisCss, viridisRgba32 } from './colorScale';
 import { el, num } from './dom';
 import { heatmapGrid, type HeatmapGrid, type NeuronHistory } from './runModel';
@@ -84,13 +84,13 @@ export class NeuronMap {
       'aria-label': 'Epoch of the score histogram',
     }) as HTMLInputElement;
     this.sliderLabel = el('span', { class: 'muted', 'aria-live': 'off' });
-    const hist = el('div', { id: 'neuron-hist', class: 'chart', 'data-testid': 'neuron-hist', role: 'img', 'aria-label': 'Histogram of memorization scores' });
+    const hist = el('div', { id: 'neuron-hist', class: 'chart', 'data-testid': 'neuron-hist', 'aria-label': 'Histogram of memorization scores' });
     this.detail = el(
       'div',
       { class: 'neuron-detail', 'data-testid': 'neuron-detail', 'aria-live': 'polite' },
       el('p', { class: 'muted' }, 'Click a unit in the map (or focus the map, pick a unit with the arrow keys and press Enter) to see its details.'),
     );
-    const spectrum = el('div', { id: 'neuron-spectrum', class: 'chart', 'data-testid': 'neuron-spectrum', role: 'img', 'aria-label': 'Fourier power spectrum of the selected unit' });
+    const spectrum = el('div', { id: 'neuron-spectrum', class: 'chart', 'data-testid': 'neuron-spectrum', 'aria-label': 'Fourier power spectrum of the selected unit' });
     this.root = el(
       'div',
       { class: 'neuron-map' },
@@ -115,6 +115,7 @@ export class NeuronMap {
       height: 180,
       xFormat: (v) => v.toFixed(3),
       yFormat: (v) => String(Math.round(v)),
+      tooltipX: centreBinX(3),
       options: (c) => ({
         scales: { x: barScale() },
         axes: [axis(c, 'memorization score (higher = memorizing)'), axis(c, 'units')],
@@ -149,6 +150,7 @@ export class NeuronMap {
       this.openDetail();
     });
     this.canvas.addEventListener('keydown', (e) => this.onKey(e));
+    this.canvas.addEventListener('blur', () => (this.tooltip.hidden = true));
   }
 
   /** The layer to draw out of those that reported scores (first one unless the user picked another). */
@@ -250,8 +252,13 @@ export class NeuronMap {
       this.resetSelection();
       this.drawHeatmap();
       this.announce();
+    } else if (e.key === 'Escape') {
+      this.tooltip.hidden = true;
+      return;
     } else return;
     e.preventDefault();
+    if (this.selectedUnit !== undefined && e.key !== 'Enter' && e.key !== ' ') this.keyTip();
+    else this.tooltip.hidden = true;
   }
 
   private selectSnapshot(v: number): void {
@@ -413,13 +420,33 @@ export class NeuronMap {
       this.tooltip.hidden = true;
       return;
     }
-    const unit = g.order[cell.row];
-    const score = g.values[cell.row * g.cols + cell.col] * (h.max > h.min ? h.max - h.min : 1) + h.min;
-    this.tooltip.textContent = `unit ${unit} · epoch ${g.colEpochs[cell.col]} · score ${num(score)} · click for details`;
     const r = this.canvas.getBoundingClientRect();
+    this.showTip(cell.row, cell.col, e.clientX - r.left, e.clientY - r.top, 'click for details');
+  }
+
+  /** The cell tooltip (unit, epoch, score) at a point of the map, in CSS px from its top left. */
+  private showTip(row: number, col: number, x: number, y: number, action: string): void {
+    const g = this.grid!;
+    const h = this.history!;
+    const unit = g.order[row];
+    const score = g.values[row * g.cols + col] * (h.max > h.min ? h.max - h.min : 1) + h.min;
+    this.tooltip.textContent = `unit ${unit} · epoch ${g.colEpochs[col]} · score ${num(score)} · ${action}`;
     this.tooltip.hidden = false;
-    this.tooltip.style.left = `${Math.max(0, Math.min(r.width - 260, e.clientX - r.left + 12))}px`;
-    this.tooltip.style.top = `${e.clientY - r.top + 12}px`;
+    const w = this.canvas.clientWidth;
+    this.tooltip.style.left = `${Math.max(0, Math.min(w - 260, x + 12))}px`;
+    this.tooltip.style.top = `${y + 12}px`;
+  }
+
+  /** Keyboard moves show the same tooltip on the selected unit at the histogram's epoch. */
+  private keyTip(): void {
+    const g = this.grid;
+    const h = this.history;
+    if (!g || !h || this.selectedUnit === undefined || g.cols === 0) return;
+    const row = this.selectedRow();
+    const epoch = h.epochs[this.selectedIndex()];
+    let col = g.colEpochs.findIndex((e) => e >= epoch);
+    if (col < 0) col = g.cols - 1;
+    this.showTip(row, col, ((col + 0.5) / g.cols) * this.canvas.clientWidth, ((row + 1) / g.rows) * this.canvas.clientHeight, 'Enter for details');
   }
 
   /** One line for the live region: which unit the keyboard selection is on. */

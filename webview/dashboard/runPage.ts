@@ -2,9 +2,10 @@
 // once per snapshot; update() redraws from the incremental RunModel.
 import type uPlot from 'uplot';
 import type { RunView, WebviewToHost } from '../../src/protocol/webviewMessages';
-import { axis, barScale, barsPath, Chart, intAxis, percentFormat, percentValues, stepPath, withAlpha, type Marker } from './charts';
+import { axis, barScale, barsPath, Chart, edgeBinX, intAxis, percentFormat, percentValues, stepPath, withAlpha, type ChartSpec, type Marker } from './charts';
 import { byId, digitCanvas, el, iconButton, num, pct, section, type Section, type SectionState } from './dom';
 import { emptyHints } from './emptyHints';
+import { sectionHelp } from './sectionHelp';
 import { LabelErrorsSection } from './labelErrorsSection';
 import { NeuronMap } from './neuronMap';
 import type { RunModel } from './runModel';
@@ -76,7 +77,7 @@ export class RunPage {
     const mk = (key: SectionKey, title: string, explain: string, empty: string) =>
       section(key, title, explain, empty, host.ui, [
         { icon: 'screen-full', label: `Expand the ${title} charts`, run: (b) => this.toggleExpanded(key, b) },
-        { icon: 'question', label: `What ${title} shows`, run: (b) => this.toggleHelp(key, b) },
+        { icon: 'question', label: `About ${title}: method and documentation`, run: (b) => this.toggleHelp(key, b), attrs: { 'aria-expanded': 'false', 'aria-controls': `help-${key}`, 'data-testid': `help-button-${key}` } },
       ]);
     this.sec = {
       accuracy: mk(
@@ -200,12 +201,32 @@ export class RunPage {
     if (key === 'neurons') this.neuronMap.setTall(on);
   }
 
-  /** "Help": hides or shows the section's how-to-read paragraph. */
+  /**
+   * "Help": opens (or closes) a panel at the top of the section with how its numbers are
+   * computed, the experiment-file field behind it and links to the method's paper and
+   * RegLens's measurements. Escape inside it closes it and returns to the button.
+   */
   private toggleHelp(key: SectionKey, button: HTMLElement): void {
-    const p = this.sec[key].root.querySelector<HTMLElement>('.explain');
-    if (!p) return;
-    p.hidden = !p.hidden;
-    button.setAttribute('aria-pressed', String(!p.hidden));
+    const s = this.sec[key];
+    let panel = s.root.querySelector<HTMLElement>('.section-help');
+    if (!panel) {
+      panel = helpPanel(key, s.title);
+      panel.addEventListener('keydown', (e) => {
+        if (e.key !== 'Escape') return;
+        e.preventDefault();
+        this.toggleHelp(key, button);
+        button.focus();
+      });
+      s.root.querySelector('.section-content')!.prepend(panel);
+    }
+    const open = panel.hidden;
+    if (open && s.collapsed) {
+      s.setCollapsed(false);
+      this.host.ui.setCollapsed(key, false);
+      this.resize();
+    }
+    panel.hidden = !open;
+    button.setAttribute('aria-expanded', String(open));
   }
 
   /** Table of contents: the sections with data, in page order (click: scroll there, expanded). */
@@ -279,10 +300,10 @@ export class RunPage {
     label: string,
     height: number,
     options: (c: ThemeColors) => Omit<uPlot.Options, 'width' | 'height'>,
-    format: { y?: (v: number) => string; x?: (v: number) => string } = {},
+    format: { y?: (v: number) => string; x?: (v: number) => string; tipX?: ChartSpec['tooltipX'] } = {},
   ): [HTMLElement, Chart] {
-    const div = el('div', { id, class: 'chart', 'data-testid': id, role: 'img', 'aria-label': label });
-    const c = new Chart(div, { height, options, yFormat: format.y, xFormat: format.x });
+    const div = el('div', { id, class: 'chart', 'data-testid': id, 'aria-label': label });
+    const c = new Chart(div, { height, options, yFormat: format.y, xFormat: format.x, tooltipX: format.tipX });
     this.charts.push(c);
     const list = this.sectionCharts.get(this.building) ?? [];
     list.push(c);
@@ -361,7 +382,7 @@ export class RunPage {
         { label: 'test', stroke: c.test, width: 2, dash: [2, 3], paths: stepPath(), points: { show: false } },
       ],
     });
-    const share = { y: percentFormat, x: (v: number) => v.toFixed(2) };
+    const share = { y: percentFormat, x: (v: number) => v.toFixed(2), tipX: edgeBinX(2) };
     const [eDiv, e] = this.chart('entropy-hist', 'Predictive entropy histogram, clean vs corrupted', 200, histOpts('predictive entropy (nats)'), share);
     const [mDiv, m] = this.chart('mi-hist', 'Mutual information histogram, clean vs corrupted', 200, histOpts('mutual information (nats)'), share);
     const [rDiv, r] = this.chart('reliability-chart', 'Reliability diagram', 240, (c) => ({
@@ -591,6 +612,23 @@ export class RunPage {
     if (list.childElementCount === logs.length) return;
     list.replaceChildren(...logs.map((l) => el('li', { class: `log-${l.level}` }, `[${l.level}] ${l.message}`)));
   }
+}
+
+/** The help panel of a section (sectionHelp.ts). */
+function helpPanel(key: SectionKey, title: string): HTMLElement {
+  const h = sectionHelp[key];
+  const links: (Node | string)[] = [];
+  h.links.forEach((l, i) => {
+    if (i) links.push(' · ');
+    links.push(el('a', { href: l.href, title: l.href }, l.label));
+  });
+  return el(
+    'div',
+    { class: 'section-help', id: `help-${key}`, role: 'note', 'aria-label': `About ${title}`, 'data-testid': `help-${key}`, hidden: '' },
+    el('p', {}, h.method),
+    ...(h.field ? [el('p', {}, 'Comes from ', el('code', {}, h.field), ' in the experiment file.')] : []),
+    el('p', {}, 'Read more: ', ...links),
+  );
 }
 
 /** 0.004 s reads "4 ms/epoch", not "0.00 s/epoch". */

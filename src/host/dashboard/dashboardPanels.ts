@@ -15,7 +15,7 @@ import {
 } from '../../protocol/webviewMessages';
 import type { Ctx } from '../ctx';
 import type { RunManager } from '../runs/runManager';
-import { differenceText, differingFields, type DifferingField } from '../../runs/runNaming';
+import { differenceText, differingFields, runLabels, type DifferingField } from '../../runs/runNaming';
 import { probePair, probeVerdict, type VerdictOutcome } from '../../runs/probeVerdict';
 import { revealPath } from '../reveal';
 import { dashboardHtml } from './dashboardHtml';
@@ -127,7 +127,7 @@ export class DashboardPanels implements vscode.Disposable {
     const view = await this.runs.view(runId);
     const panel = vscode.window.createWebviewPanel(
       dashboardViewType,
-      `RegLens: ${view?.name ?? runId}`,
+      view ? await this.runTitle(view) : `RegLens: ${runId}`,
       { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
       this.webviewOptions(),
     );
@@ -292,7 +292,7 @@ export class DashboardPanels implements vscode.Disposable {
       const view = views[0];
       if (view) await this.follow(entry, view);
       reply = view ? { type: 'snapshot', run: view } : { type: 'missing', runId: runIds[0], message: `Run ${runIds[0]} is no longer on disk.` };
-      if (view) panel.title = `RegLens: ${view.name}`;
+      if (view) panel.title = await this.runTitle(view);
     } else {
       const details = views.length ? await this.compareDetails(views) : undefined;
       if (details) this.lastCompareDetails.set(runIds.join(','), details);
@@ -302,6 +302,30 @@ export class DashboardPanels implements vscode.Disposable {
       if (views.length) panel.title = `RegLens: Compare ${views.map((v) => v.name).join(' vs ')}`.slice(0, 80);
     }
     void panel.webview.postMessage(reply);
+  }
+
+  /**
+   * A run dashboard's tab title: "RegLens: weightDecay=0 · <name>" when other runs of its
+   * experiment differ from it (the Runs view's label, runNaming), so two dashboards of one
+   * experiment can be told apart; else "RegLens: <name>".
+   */
+  private async runTitle(view: RunView): Promise<string> {
+    const plain = `RegLens: ${view.name}`;
+    try {
+      const dirs = (vscode.workspace.workspaceFolders ?? []).map((f) => this.ctx.config.runsDirectory(f.uri).fsPath);
+      const all = await this.runs.list(dirs);
+      const me = all.find((r) => r.id === view.id);
+      if (!me) return plain;
+      const group = me.experimentFile ?? me.name;
+      const siblings = all.filter((r) => (r.experimentFile ?? r.name) === group);
+      if (siblings.length < 2) return plain;
+      const specs = await Promise.all(siblings.map((r) => this.runs.spec(r.id)));
+      const labels = runLabels(siblings.map((r, i) => ({ id: r.id, name: r.name, spec: specs[i] })));
+      const difference = labels[siblings.findIndex((r) => r.id === view.id)]?.difference;
+      return difference ? `RegLens: ${difference} · ${view.name}`.slice(0, 100) : plain;
+    } catch {
+      return plain;
+    }
   }
 
   private async resendCompareDetails(entry: OpenPanel): Promise<void> {
