@@ -670,7 +670,8 @@ async function followSlurmSweep(sweepDir: string, manifest: SweepManifest, quiet
           `${tag} ${statusText(s)} ${label}: epochs ${s.epochs}/${s.totalEpochs}, test ${pct(s.final?.test).trim()}, job ${s.slurm?.jobId}_${m.index}${s.error ? ` — ${s.error}` : ''} (${reported.size}/${members.length} done)\n`,
         );
       } else if (!m.ended && seen.get(m.index) !== m.summary.status) {
-        say(`${tag} ${status} ${label}`);
+        // A requeued member says so (queued again after epoch N) rather than looking new.
+        say(`${tag} ${status} ${label}${m.summary.status === 'queued' && m.summary.error ? ` — ${m.summary.error}` : ''}`);
       }
       seen.set(m.index, m.summary.status);
     },

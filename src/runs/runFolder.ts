@@ -108,21 +108,28 @@ export function withSlurmState(s: RunSummary, obs: SlurmObservation | undefined)
     return { ...out, status: 'queued', ...(requeued ? { error: `requeued by Slurm after epoch ${s.epochs}${reason ? ` (${reason})` : ''}; it resumes from its last checkpoint` } : {}) };
   }
   if (obs.state === 'RUNNING' || obs.state === 'COMPLETING' || obs.state === 'CONFIGURING') {
-    // Queued, or an earlier attempt's end while Slurm already runs the next one (requeue).
-    return s.status === 'queued' || (isEnded(s.status) && s.status !== 'finished') ? { ...out, status: 'running' } : out;
+    // Started, before the task reopened its folder. An ended attempt stays as it recorded its end
+    // while Slurm completes it (COMPLETING after a scancel or a requeue, or RUNNING for the moment
+    // the process takes to exit): only a queued member (first start, or requeued: writeSlurmState
+    // records that when Slurm says PENDING again) becomes running here. Not 'running' with the old
+    // attempt's pid either, which would read as died.
+    return s.status === 'queued' ? { ...out, status: 'running' } : out;
   }
   if (!isSlurmEnded(obs.state) || s.status === 'finished') return out;
-  const out2 = (status: RunStatus, why: string): RunSummary => {
+  // why, then how far it got, then where to look (tail).
+  const out2 = (status: RunStatus, why: string, tail = ''): RunSummary => {
     const recorded = s.epochs ? ` after epoch ${s.epochs} of ${s.totalEpochs} (every reported epoch is kept)` : ' before its first epoch';
-    return { ...out, status, error: `${why}${recorded}` };
+    return { ...out, status, error: `${why}${recorded}${tail}` };
   };
+  // Queued and never started: the task never wrote its folder. A requeued or resubmitted member
+  // (attempts > 0) wrote it before, so the shared-folder question does not arise.
   const never =
-    s.status === 'queued'
+    s.status === 'queued' && !s.slurm.attempts
       ? `; its run folder was never written by the task: is the runs folder ${path.dirname(path.dirname(s.slurm.sweepDir))} on a filesystem the nodes share? See ${s.slurm.output}`
       : '';
   switch (obs.state) {
     case 'TIMEOUT':
-      return out2('timedOut', `stopped by Slurm at its time limit${obs.timeLimit ? ` (${obs.timeLimit})` : ''}${never}`);
+      return out2('timedOut', `stopped by Slurm at its time limit${obs.timeLimit ? ` (${obs.timeLimit})` : ''}`, never);
     case 'CANCELLED':
       // Cancelled while pending is ordinary: no shared-folder question.
       return out2('cancelled', `cancelled in Slurm${reason ? ` (${reason})` : ''}`);
@@ -130,11 +137,11 @@ export function withSlurmState(s: RunSummary, obs: SlurmObservation | undefined)
       return out2('preempted', `preempted by Slurm${reason ? ` (${reason})` : ''}`);
     case 'COMPLETED':
       // The task exited 0 but the run has no end: its folder was not written (or not shared).
-      return s.status === 'queued' ? out2('failed', `the Slurm task ended${never}`) : s.status === 'running' ? out2('died', 'the Slurm task ended without recording an end') : out;
+      return s.status === 'queued' && never ? out2('failed', 'the Slurm task ended', never) : s.status === 'running' || s.status === 'queued' ? out2('died', 'the Slurm task ended without recording an end') : out;
     default: {
       const what = obs.state === 'OUT_OF_MEMORY' ? 'ran out of memory (Slurm OUT_OF_MEMORY; raise slurm.mem)' : obs.state === 'NODE_FAIL' ? 'its node failed (Slurm NODE_FAIL)' : `Slurm says ${obs.state}${reason ? ` (${reason})` : ''}${obs.exitCode ? `, exit code ${obs.exitCode}` : ''}`;
       if (s.status === 'failed' && s.error && !never) return { ...out, error: s.error };
-      return out2('failed', `${what}${never || `; see ${s.slurm.output}`}`);
+      return out2('failed', what, never || `; see ${s.slurm.output}`);
     }
   }
 }
@@ -495,19 +502,42 @@ async function readSlurmState(dir: string): Promise<SlurmObservation | undefined
   }
 }
 
-/** Records what Slurm says about a member. Once its task has ended, summary.json gets the outcome too. */
+/**
+ * Records what Slurm says about a member. Once its task has ended, summary.json gets the outcome
+ * too; when Slurm puts a started task back in the queue (requeue, preemption or node failure with
+ * --requeue), summary.json says queued again, so the next attempt shows as starting, not as the
+ * previous attempt's end or as died with its pid.
+ */
 export async function writeSlurmState(dir: string, obs: SlurmObservation): Promise<RunSummary | undefined> {
   await writeJsonAtomic(path.join(dir, SLURM_STATE_FILE), obs);
-  if (!isSlurmEnded(obs.state)) return undefined;
+  const queuedAgain = SLURM_QUEUED.has(obs.state);
+  if (!isSlurmEnded(obs.state) && !queuedAgain) return undefined;
   const text = await readText(path.join(dir, SUMMARY_FILE)).catch(() => undefined);
   const r = text === undefined ? undefined : RunSummarySchema.safeParse(JSON.parse(text));
   if (!r?.success) return undefined;
+  if (queuedAgain) return markRequeued(dir, r.data, obs);
   const merged = withSlurmState(r.data, obs);
   // The task is over (its writer gone): summary.json says how it ended from now on.
   if (merged.status !== r.data.status || merged.error !== r.data.error || merged.slurm?.state !== r.data.slurm?.state) {
     await writeJsonAtomic(path.join(dir, SUMMARY_FILE), { ...merged, endedAt: merged.endedAt ?? obs.time });
   }
   return merged;
+}
+
+/** A started member Slurm queued again: summary.json says queued, keeping its epochs and attempts. */
+async function markRequeued(dir: string, recorded: RunSummary, obs: SlurmObservation): Promise<RunSummary | undefined> {
+  // Not started yet, or done; or Slurm's word is older than the attempt now running.
+  if (recorded.status === 'queued' || recorded.status === 'finished') return undefined;
+  if (recorded.slurm?.attemptStartedAt && obs.time < recorded.slurm.attemptStartedAt) return undefined;
+  const s: RunSummary = { ...recorded };
+  // A task killed without a chance to record its end still says running: its epochs are in the events.
+  if (s.status === 'running') for (const e of (await readEventsFile(dir)).events) applyEvent(s, e);
+  // Slurm's reason for the wait (BeginTime, Priority) goes with its state (slurm.reason), not here.
+  Object.assign(s, { status: 'queued', error: `requeued by Slurm after epoch ${s.epochs}; it resumes from its last checkpoint` });
+  delete s.endedAt;
+  delete s.pid;
+  await writeJsonAtomic(path.join(dir, SUMMARY_FILE), s);
+  return withSlurmState(s, obs);
 }
 
 async function readSummaryFile(dir: string): Promise<{ summary?: RunSummary; problem: string }> {

@@ -84,10 +84,12 @@ function alive(pid) {
 /**
  * Starts the cluster. Options: cpus (the node's CPU count as Slurm sees it; more than the
  * machine has is allowed, so tiny tests can run side by side), extraConf (lines appended to
- * slurm.conf). Resolves with { conf, dir, env, node, partition, stop() } once sinfo shows
+ * slurm.conf), credExpire (seconds a job credential lives, AuthInfo cred_expire: Slurm holds a
+ * requeued job back that long before it may start again; the default 120 s would make a requeue
+ * test wait two minutes). Resolves with { conf, dir, env, node, partition, stop() } once sinfo shows
  * the node idle.
  */
-export async function startSlurm({ cpus = 4, extraConf = [] } = {}) {
+export async function startSlurm({ cpus = 4, extraConf = [], credExpire = 20 } = {}) {
   const why = slurmAvailable();
   if (why) throw new Error(why);
   const dir = mkdtempSync(join(tmpdir(), 'reglens-slurm-'));
@@ -134,7 +136,7 @@ export async function startSlurm({ cpus = 4, extraConf = [] } = {}) {
     `SlurmctldPort=${ctldPort}`,
     `SlurmdPort=${slurmdPort}`,
     'AuthType=auth/munge',
-    `AuthInfo=socket=${socket}`,
+    `AuthInfo=socket=${socket},cred_expire=${credExpire}`,
     `StateSaveLocation=${join(dir, 'state')}`,
     `SlurmdSpoolDir=${join(dir, 'spool')}`,
     `SlurmctldPidFile=${join(dir, 'slurmctld.pid')}`,

@@ -3,7 +3,10 @@
 // squeue -h -r -t all -o '%F|%K|%T|%r|%l'); this cluster has no accounting database, so the
 // sacct lines follow sacct's documented --parsable2 layout instead.
 import * as assert from 'node:assert/strict';
-import { withSlurmState } from '../../../src/runs/runFolder';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { readSummary, withSlurmState, writeSlurmState } from '../../../src/runs/runFolder';
 import type { RunSummary } from '../../../src/runs/runFolder';
 import { arrayRanges, parseSacct, parseSbatchJobId, parseSqueue, shQuote } from '../../../src/runs/slurmOutput';
 import { batchScript } from '../../../src/runs/slurmSweep';
@@ -123,6 +126,45 @@ describe('a Slurm member\'s status from its record and Slurm', () => {
     assert.equal(requeued.status, 'queued');
     assert.match(requeued.error!, /requeued by Slurm after epoch 12.*resumes from its last checkpoint/);
     assert.equal(withSlurmState(running, at('PENDING', 'BeginTime', '2026-12-02T10:00:30.000Z')).status, 'running');
+  });
+
+  it('an ended attempt stays as it recorded its end while Slurm completes it or starts the next one (not running, not died)', () => {
+    const stopped: RunSummary = { ...running, status: 'cancelled', error: 'stopped by Slurm (SIGTERM)', pid: 2 ** 22 + 1, host: os.hostname() };
+    for (const state of ['COMPLETING', 'RUNNING']) assert.equal(withSlurmState(stopped, at(state)).status, 'cancelled', state);
+  });
+
+  it('a requeued member that then fails is not asked about the shared folder (it wrote its folder before)', () => {
+    const requeued: RunSummary = { ...running, status: 'queued', slurm: { ...running.slurm!, attempts: 1 } };
+    const s = withSlurmState(requeued, at('FAILED', 'NonZeroExitCode'));
+    assert.equal(s.status, 'failed');
+    assert.doesNotMatch(s.error!, /never written/);
+    assert.match(s.error!, /^Slurm says FAILED \(NonZeroExitCode\) after epoch 12 of 50 \(every reported epoch is kept\); see \/shared\/runs\/sweeps\/s1\/slurm-9_1\.out/);
+  });
+
+  it('writeSlurmState: PENDING after a started attempt writes summary.json as queued (requeued, epochs kept, no pid), then RUNNING reads as running', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reglens-requeue-'));
+    try {
+      const stopped: RunSummary = { ...running, id: path.basename(dir), status: 'cancelled', endedAt: '2026-12-02T10:04:00.000Z', error: 'stopped by Slurm (SIGTERM)', pid: process.pid, host: os.hostname(), slurm: { ...running.slurm!, attempts: 1 } };
+      fs.writeFileSync(path.join(dir, 'summary.json'), JSON.stringify(stopped));
+      fs.writeFileSync(path.join(dir, 'events.jsonl'), '');
+      await writeSlurmState(dir, at('PENDING', 'BeginTime'));
+      const file = JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8')) as RunSummary;
+      assert.equal(file.status, 'queued');
+      assert.equal(file.epochs, 12);
+      assert.equal(file.pid, undefined);
+      assert.equal(file.endedAt, undefined);
+      assert.equal(file.slurm?.attempts, 1);
+      assert.match(file.error!, /^requeued by Slurm after epoch 12; it resumes from its last checkpoint$/);
+      assert.equal((await readSummary(dir)).slurm?.reason, 'BeginTime');
+      await writeSlurmState(dir, at('RUNNING', undefined, '2026-12-02T10:05:30.000Z'));
+      assert.equal((await readSummary(dir)).status, 'running');
+      // A finished member is never put back in the queue (scontrol requeue of a completed job).
+      fs.writeFileSync(path.join(dir, 'summary.json'), JSON.stringify({ ...stopped, status: 'finished', epochs: 50 }));
+      await writeSlurmState(dir, at('PENDING', 'BeginTime', '2026-12-02T10:06:00.000Z'));
+      assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8')).status, 'finished');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a task that ended without ever writing its run folder names the shared-folder question and the output file', () => {
