@@ -92,6 +92,13 @@ export function isSlurmEnded(state: string): boolean {
 }
 
 /**
+ * Why a started member is queued again. The same text whether read from summary.json (the watcher
+ * wrote it) or merged from slurm.json before that write; Slurm's reason for the wait (BeginTime,
+ * Priority) is in slurm.reason.
+ */
+const requeuedError = (epochs: number) => `requeued by Slurm after epoch ${epochs}; it resumes from its last checkpoint`;
+
+/**
  * A member's status from its own summary and what Slurm says: the task's record wins while
  * it is current; Slurm says why a task that did not finish ended (time limit, cancel, node
  * failure), and that a member is waiting (queued, with Slurm's reason) or requeued.
@@ -105,7 +112,7 @@ export function withSlurmState(s: RunSummary, obs: SlurmObservation | undefined)
   if (SLURM_QUEUED.has(obs.state)) {
     if (s.status === 'finished') return out;
     const requeued = s.status !== 'queued';
-    return { ...out, status: 'queued', ...(requeued ? { error: `requeued by Slurm after epoch ${s.epochs}${reason ? ` (${reason})` : ''}; it resumes from its last checkpoint` } : {}) };
+    return { ...out, status: 'queued', ...(requeued ? { error: requeuedError(s.epochs) } : {}) };
   }
   if (obs.state === 'RUNNING' || obs.state === 'COMPLETING' || obs.state === 'CONFIGURING') {
     // Started, before the task reopened its folder. An ended attempt stays as it recorded its end
@@ -532,8 +539,7 @@ async function markRequeued(dir: string, recorded: RunSummary, obs: SlurmObserva
   const s: RunSummary = { ...recorded };
   // A task killed without a chance to record its end still says running: its epochs are in the events.
   if (s.status === 'running') for (const e of (await readEventsFile(dir)).events) applyEvent(s, e);
-  // Slurm's reason for the wait (BeginTime, Priority) goes with its state (slurm.reason), not here.
-  Object.assign(s, { status: 'queued', error: `requeued by Slurm after epoch ${s.epochs}; it resumes from its last checkpoint` });
+  Object.assign(s, { status: 'queued', error: requeuedError(s.epochs) });
   delete s.endedAt;
   delete s.pid;
   await writeJsonAtomic(path.join(dir, SUMMARY_FILE), s);
@@ -588,9 +594,23 @@ async function summarize(dir: string, events?: Promise<EventsFile>): Promise<Run
   const id = path.basename(dir);
   const readEvents = () => (events ??= readEventsFile(dir));
   const { summary, problem } = await readSummaryFile(dir);
-  if (summary) return summary.status === 'running' ? progressFromEvents({ ...summary, id }, (await readEvents()).events) : { ...summary, id };
+  if (summary) {
+    if (summary.status !== 'running') return { ...summary, id };
+    const s = progressFromEvents({ ...summary, id }, (await readEvents()).events);
+    return s.status === 'died' ? ((await endRecordedMeanwhile(dir, id)) ?? s) : s;
+  }
   const [experiment, file] = await Promise.all([readSpec(dir), readEvents()]);
   return reconstruct(id, experiment, file.events, problem);
+}
+
+/**
+ * summary.json read again after its writer was found gone: a writer that recorded its end and
+ * exited between the first read and the pid check did not die (seen as a flash of 'died' in
+ * the Runs view when a run ends). Undefined when it still says running.
+ */
+async function endRecordedMeanwhile(dir: string, id: string): Promise<RunSummary | undefined> {
+  const { summary } = await readSummaryFile(dir);
+  return summary && summary.status !== 'running' ? { ...summary, id } : undefined;
 }
 
 async function isRunFolder(dir: string): Promise<boolean> {
@@ -613,6 +633,8 @@ export async function writerStatus(dir: string): Promise<{ status: RunStatus; er
   const { summary } = await readSummaryFile(dir);
   if (!summary) return undefined;
   if (summary.status === 'running' && writerGone(summary)) {
+    const ended = await endRecordedMeanwhile(dir, summary.id);
+    if (ended) return { status: ended.status, ...(ended.error ? { error: ended.error } : {}) };
     return { status: 'died', error: 'the process recording this run exited without recording an end' };
   }
   return { status: summary.status, ...(summary.error ? { error: summary.error } : {}) };
