@@ -199,7 +199,9 @@ async function main() {
         { timeoutMs: 5_000, intervalMs: 300, describe: () => `the Active Run view to show ${long.name} (shows '${summaryText.slice(0, 200)}')` },
       ).catch(() => (summaryText = `(not shown within 5 s: '${summaryText.slice(0, 60)}')`));
       await page.mouse.move(800, 500);
-      await page.screenshot({ path: join(shots, 'runs-view.png'), clip: { x: side.x, y: side.y, width: side.width, height: Math.min(side.height, 640) } });
+      // The side bar's title and the Runs pane down to its last row.
+      const lastRow = await rows.last().boundingBox();
+      await page.screenshot({ path: join(shots, 'runs-view.png'), clip: { x: side.x, y: side.y, width: side.width, height: Math.min(side.height, lastRow.y + lastRow.height + 12 - side.y) } });
       // Stopped, or finished if its 5,000 quick epochs ran out first on a fast machine.
       const ended = async () => (await centerItems(page)).filter((i) => i.message.includes('was stopped') || i.message.includes(`finished after ${long.training.epochs} epochs`)).length;
       const before = await ended();
