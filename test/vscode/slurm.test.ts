@@ -84,7 +84,7 @@ const missing = (() => {
     }
   });
 
-  it('Stop Run on a running member cancels its Slurm task (scancel), keeping its epochs', async () => {
+  it('Stop Run on a running member cancels its Slurm task (scancel), keeping its epochs; Resubmit Failed Sweep Members from its row runs it again in the same run', async () => {
     const api = await extensionApi<RegLensApi>();
     const spec = JSON.parse(readFileSync(workspaceUri('tiny.reglens.json').fsPath, 'utf8'));
     spec.name = 'slurm stop';
@@ -111,7 +111,33 @@ const missing = (() => {
       assert.match(summary.error, /^cancelled in Slurm after epoch \d+ of 100000 \(every reported epoch is kept\)/);
       const epochs = readFileSync(path.join(path.dirname(summaryFile), 'events.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"type":"epoch"')).length;
       assert.ok(epochs >= 3 && epochs === summary.epochs, `${epochs} epochs recorded, summary says ${summary.epochs}`);
-      await waitFor('the Runs view showing it cancelled', async () => (await api.runsTree()).find((r) => r.runId === runId)?.description.startsWith('cancelled'));
+      const row = await waitFor('the Runs view showing it cancelled', async () => {
+        const r = (await api.runsTree()).find((x) => x.runId === runId);
+        return r?.description.startsWith('cancelled') ? r : undefined;
+      });
+
+      // Resubmit Failed Sweep Members is in the row's context menu: the contribution's `when` matches the row.
+      const menus = vscode.extensions.getExtension('reglens.reglens')!.packageJSON.contributes.menus['view/item/context'] as { command: string; when: string }[];
+      const when = menus.find((m) => m.command === 'reglens.resubmitFailedSweepMembers')?.when ?? '';
+      const pattern = /viewItem =~ \/(.+)\/$/.exec(when)?.[1];
+      assert.ok(pattern && new RegExp(pattern).test(row.contextValue), `menu when "${when}" vs row "${row.contextValue}"`);
+      // The menu hands the command the row's element; the member runs again in the same run folder.
+      const resubmitted = await vscode.commands.executeCommand<string[]>('reglens.resubmitFailedSweepMembers', { runId });
+      assert.deepEqual(resubmitted, [runId]);
+      await waitFor(
+        'the resubmitted member running past its earlier epochs',
+        () => {
+          const s = JSON.parse(readFileSync(summaryFile, 'utf8'));
+          return s.status === 'running' && s.slurm?.attempts === 2 && s.slurm.jobId !== summary.slurm.jobId;
+        },
+        90_000,
+      );
+      await waitFor('the Runs view showing it running again', async () => (await api.runsTree()).find((r) => r.runId === runId)?.description.startsWith('running'));
+      assert.doesNotMatch((await api.runsTree()).find((r) => r.runId === runId)!.contextValue, /resubmittable/, 'not offered while it runs');
+      await vscode.commands.executeCommand('reglens.cancelRun', runId);
+      await waitFor('the second attempt cancelled in Slurm', () => JSON.parse(readFileSync(summaryFile, 'utf8')).slurm?.state === 'CANCELLED', 60_000);
+      const events = readFileSync(path.join(path.dirname(summaryFile), 'events.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"type":"epoch"')).map((l) => JSON.parse(l).epoch as number);
+      assert.deepEqual(events, Array.from({ length: events.length }, (_, i) => i + 1), 'one run, every epoch once across both attempts');
     } finally {
       await vscode.workspace.fs.delete(file);
     }

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { EVENTS_FILE, parseEventsText, readSpec, type RunSummary } from '../../runs/runFolder';
 import { localTime, percent, rowDescription, statusText } from '../../runs/runDescriptions';
 import { groupRuns, runLabels } from '../../runs/runNaming';
+import { RESUBMITTABLE } from '../../runs/slurmSweep';
 import { savedModelOf } from '../export/prunedModel';
 import { Config } from '../config';
 import type { Ctx } from '../ctx';
@@ -58,8 +59,13 @@ interface RunDetails {
  * `viewItem =~ /^run\\./` and `viewItem == run.running` keep working as statuses are added),
  * then space-separated capabilities such as `prunedModel`.
  */
-export function runContextValue(status: string, caps: { prunedModel?: boolean } = {}): string {
-  return [`run.${status}`, ...(caps.prunedModel ? ['prunedModel'] : [])].join(' ');
+export function runContextValue(status: string, caps: { prunedModel?: boolean; resubmittable?: boolean } = {}): string {
+  return [`run.${status}`, ...(caps.prunedModel ? ['prunedModel'] : []), ...(caps.resubmittable ? ['resubmittable'] : [])].join(' ');
+}
+
+/** A Slurm sweep member that did not finish: Resubmit Failed Sweep Members applies to it (and to its experiment's row). */
+export function isResubmittable(run: RunSummary): boolean {
+  return !!run.slurm && RESUBMITTABLE.has(run.status);
 }
 
 /** True when the run's events record a pruned model saved in its folder (cheap text check first). */
@@ -175,7 +181,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     item.description = rowDescription(run);
     item.accessibilityInformation = { label: `${run.nested ? `${label}, ${run.name}` : label}, ${item.description}` };
     item.iconPath = statusIcon[run.status];
-    item.contextValue = runContextValue(run.status, { prunedModel: run.hasPrunedModel });
+    item.contextValue = runContextValue(run.status, { prunedModel: run.hasPrunedModel, resubmittable: isResubmittable(run) });
     const md = new vscode.MarkdownString(undefined, true);
     md.appendMarkdown(`**${escapeMd(run.name)}**\n\n`);
     if (run.difference) md.appendMarkdown(`${escapeMd(run.difference)}\n\n`);
@@ -216,7 +222,8 @@ function experimentItem(node: ExperimentNode): vscode.TreeItem {
   const running = node.runs.filter((r) => r.status === 'running').length;
   item.description = `${node.runs.length} runs${running ? ` · ${running} running` : ''}`;
   item.iconPath = new vscode.ThemeIcon('beaker');
-  item.contextValue = 'experiment';
+  // `experiment` first (menus match /^experiment\b/), then what applies to the whole group.
+  item.contextValue = ['experiment', ...(node.runs.some(isResubmittable) ? ['resubmittable'] : [])].join(' ');
   item.tooltip = node.runs[0]?.experimentFile ? `${node.name}\n${node.runs[0].experimentFile}` : node.name;
   item.accessibilityInformation = { label: `${node.name}, ${item.description}` };
   return item;

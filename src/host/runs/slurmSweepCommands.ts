@@ -16,6 +16,7 @@ import type { Ctx } from '../ctx';
 import type { DashboardPanels } from '../dashboard/dashboardPanels';
 import { pythonInterpreterFor } from './pythonInterpreter';
 import type { RunManager } from './runManager';
+import { isExperimentNode, isResubmittable } from './runsTree';
 
 /** The reglens.sweeps.slurm.* settings as sbatch defaults (unset ones left to Slurm). Throws naming a bad setting. */
 export function slurmDefaults(config: Config): SlurmOptions {
@@ -146,13 +147,10 @@ export async function cancelSlurmMember(dir: string): Promise<boolean> {
 }
 
 export function registerSlurmCommands(ctx: Ctx, runs: RunManager): void {
+  // From the palette (a picker), the sweep's notification (its folder), a member's row in the
+  // Runs view (that member's sweep) or its experiment's row (the sweep of its members that did not finish).
   ctx.registerCommand('reglens.resubmitFailedSweepMembers', async (arg?: unknown) => {
-    let sweepDir = typeof arg === 'string' ? arg : undefined;
-    if (!sweepDir && arg && typeof arg === 'object' && 'runId' in arg) {
-      const dir = runs.folderOf(String((arg as { runId: unknown }).runId));
-      sweepDir = dir ? (await readSummary(dir)).slurm?.sweepDir : undefined;
-    }
-    if (!sweepDir) sweepDir = await pickSweep(ctx);
+    const sweepDir = (typeof arg === 'string' ? arg : await sweepOfNode(runs, arg)) ?? (await pickSweep(ctx));
     if (!sweepDir) return undefined;
     try {
       const { manifest, indices } = await resubmitFailed(sweepDir);
@@ -169,6 +167,18 @@ export function registerSlurmCommands(ctx: Ctx, runs: RunManager): void {
       return undefined;
     }
   });
+}
+
+/** The sweep folder of a Runs view node: a member's row, or the first member of an experiment's row that did not finish. */
+async function sweepOfNode(runs: RunManager, node: unknown): Promise<string | undefined> {
+  if (!node || typeof node !== 'object') return undefined;
+  const members = isExperimentNode(node) ? node.runs.filter(isResubmittable) : 'runId' in node ? [node as { runId: unknown }] : [];
+  for (const m of members) {
+    const dir = runs.folderOf(String(m.runId));
+    const sweepDir = dir ? (await readSummary(dir)).slurm?.sweepDir : undefined;
+    if (sweepDir) return sweepDir;
+  }
+  return undefined;
 }
 
 async function pickSweep(ctx: Ctx): Promise<string | undefined> {
