@@ -145,7 +145,11 @@ export function comparePreselection(all: readonly { id: string; name: string; ex
  */
 export function groupRuns<T extends { group: string; nested: boolean }>(runs: readonly T[], name: (first: T) => string): (T | { kind: 'experiment'; key: string; name: string; runs: T[] })[] {
   const members = new Map<string, T[]>();
-  for (const r of runs) members.set(r.group, [...(members.get(r.group) ?? []), r]);
+  for (const r of runs) {
+    const m = members.get(r.group);
+    if (m) m.push(r);
+    else members.set(r.group, [r]);
+  }
   const out: (T | { kind: 'experiment'; key: string; name: string; runs: T[] })[] = [];
   const placed = new Set<string>();
   for (const r of runs) {

@@ -80,6 +80,19 @@ async function waitForItem(page, what, match, timeoutMs = 120_000) {
   return found;
 }
 
+/** Waits until the inner texts of `locator`'s elements satisfy `accept`; returns them. */
+async function waitForTexts(locator, accept, describe, timeoutMs = 60_000) {
+  let texts = [];
+  await waitFor(
+    async () => {
+      texts = await locator.allInnerTexts().catch(() => []);
+      return accept(texts);
+    },
+    { timeoutMs, intervalMs: 300, describe: () => describe(texts) },
+  );
+  return texts;
+}
+
 async function main() {
   const t0 = Date.now();
   const deps = await ensureDeps();
@@ -227,14 +240,10 @@ async function main() {
       await openWorkspaceFile(page, 'model.py');
       await palette(page, 'View: Focus Problems');
       const panel = page.locator('.part.panel');
-      const rows = panel.locator('.markers-panel .monaco-list-row');
-      let texts = [];
-      await waitFor(
-        async () => {
-          texts = await rows.allInnerTexts().catch(() => []);
-          return texts.some((t) => /RegLens/.test(t) && /BatchNorm/i.test(t));
-        },
-        { timeoutMs: 60_000, intervalMs: 300, describe: () => `a RegLens diagnostic about Dropout before BatchNorm in the Problems panel (shows ${JSON.stringify(texts).slice(0, 600)})` },
+      const texts = await waitForTexts(
+        panel.locator('.markers-panel .monaco-list-row'),
+        (all) => all.some((t) => /RegLens/.test(t) && /BatchNorm/i.test(t)),
+        (all) => `a RegLens diagnostic about Dropout before BatchNorm in the Problems panel (shows ${JSON.stringify(all).slice(0, 600)})`,
       );
       await page.mouse.move(800, 200);
       await panel.screenshot({ path: join(shots, 'problems.png') });
@@ -245,13 +254,10 @@ async function main() {
       await palette(page, 'View: Toggle Panel Visibility').catch(() => {});
       const editor = page.locator('.part.editor');
       const lenses = editor.locator('.codelens-decoration a');
-      let titles = [];
-      await waitFor(
-        async () => {
-          titles = await lenses.allInnerTexts().catch(() => []);
-          return titles.some((t) => t.startsWith('Add Regularizer')) && titles.some((t) => t.startsWith('Probe this PyTorch Model'));
-        },
-        { timeoutMs: 60_000, intervalMs: 300, describe: () => `the Add Regularizer and Probe lenses above model.py's models (shows ${JSON.stringify(titles)})` },
+      const titles = await waitForTexts(
+        lenses,
+        (titles) => titles.some((t) => t.startsWith('Add Regularizer')) && titles.some((t) => t.startsWith('Probe this PyTorch Model')),
+        (titles) => `the Add Regularizer and Probe lenses above model.py's models (shows ${JSON.stringify(titles)})`,
       );
       await page.mouse.move(800, 900);
       const box = await editor.boundingBox();
