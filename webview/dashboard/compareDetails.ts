@@ -23,7 +23,7 @@ export function renderCompareDetails(box: HTMLElement, details: CompareDetails |
   const diffs = details.differences ?? [];
   if (diffs.length === 0) return;
   const column = order.map((id) => details.runIds.indexOf(id));
-  const head = el('tr', {}, el('th', { scope: 'col' }, 'Hyperparameter'), ...order.map((_, i) => el('th', { scope: 'col', title: labels[i] ?? '' }, labels[i] ?? '')));
+  const head = el('tr', {}, el('th', { scope: 'col' }, 'Hyperparameter'), ...order.map((_, i) => el('th', { scope: 'col', class: 'run-cell', title: labels[i] ?? '' }, labels[i] ?? '')));
   const rows = diffs.map((d) =>
     el('tr', {}, el('th', { scope: 'row', title: d.path }, d.key), ...column.map((c) => el('td', { class: 'num' }, c >= 0 ? (d.values[c] ?? '') : ''))),
   );
